@@ -1,0 +1,35 @@
+# Two commands: `make run` (set up and start the service) and `make test` (set up, lint, test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(abspath $(VENV))/bin/python
+SERVICE_STAMP := $(VENV)/.service-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint install install-dev
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(SERVICE_STAMP): backend/requirements.txt | $(PY)
+	$(PY) -m pip install -q -r backend/requirements.txt
+	touch $@
+
+# Tests cover the local model and sentence-transformers paths, so they need the ML extras.
+$(DEV_STAMP): $(SERVICE_STAMP) backend/requirements_ml.txt backend/requirements_dev.txt
+	$(PY) -m pip install -q -r backend/requirements_ml.txt -r backend/requirements_dev.txt
+	touch $@
+
+install: $(SERVICE_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+run: install
+	cd backend && $(PY) -m app.cli serve
+
+lint: install-dev
+	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+test: lint
+	cd backend && $(PY) -m pytest

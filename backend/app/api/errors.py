@@ -1,0 +1,79 @@
+"""One place that turns errors into HTTP answers: a clear message, the right status, no 500
+for anything a caller or an outage can cause."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from app.core.errors import (
+    DomainError,
+    InvalidInputError,
+    LogNotFoundError,
+    ServiceUnavailableError,
+)
+
+logger = logging.getLogger(__name__)
+
+DATABASE_DOWN_MESSAGE = "База данных временно недоступна, попробуйте через минуту"
+
+_STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidInputError: 422,
+    LogNotFoundError: 404,
+    ServiceUnavailableError: 503,
+}
+
+
+def _field_path(location: tuple) -> str:
+    return ".".join(str(part) for part in location if part != "body") or "тело запроса"
+
+
+def describe_validation_errors(errors: list[dict]) -> str:
+    parts = []
+    for error in errors:
+        field = _field_path(tuple(error.get("loc", ())))
+        if error.get("type") == "missing":
+            parts.append(f"{field}: обязательное поле")
+        else:
+            parts.append(f"{field}: {error.get('msg', 'неверное значение')}")
+    return "Некорректный запрос — " + "; ".join(parts)
+
+
+async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return JSONResponse({"detail": "Тело запроса не является корректным JSON"}, status_code=400)
+    safe_errors = [{k: error[k] for k in ("loc", "msg", "type") if k in error} for error in errors]
+    return JSONResponse(
+        {"detail": describe_validation_errors(errors), "errors": safe_errors}, status_code=422
+    )
+
+
+async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    status = next(
+        (code for kind, code in _STATUS_BY_ERROR.items() if isinstance(exc, kind)), 400
+    )
+    return JSONResponse({"detail": exc.message}, status_code=status)
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Connection-level failures are an outage (503, retry later); anything else is a bug."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not (
+        exc.connection_invalidated
+    ):
+        logger.exception("database error on %s", request.url.path)
+        return JSONResponse({"detail": "Внутренняя ошибка базы данных"}, status_code=500)
+    logger.warning("database unavailable on %s: %s", request.url.path, exc)
+    return JSONResponse(
+        {"detail": DATABASE_DOWN_MESSAGE}, status_code=503, headers={"Retry-After": "5"}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
+    app.add_exception_handler(PoolTimeoutError, on_database_error)

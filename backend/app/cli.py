@@ -1,0 +1,77 @@
+"""Command line of the service: ``python -m app.cli serve | migrate | kb import PATH | embeddings``."""
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from app.core.config import get_settings
+from app.main import configure_logging
+
+cli = typer.Typer(help="VasDom AudioBot: self-learning module", no_args_is_help=True)
+kb = typer.Typer(help="Company knowledge base", no_args_is_help=True)
+cli.add_typer(kb, name="kb")
+console = Console()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int | None = typer.Option(None, help="Port; PORT from the settings by default"),
+) -> None:
+    """Start the HTTP service (migrates the database first)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port or settings.port,
+                log_level=settings.log_level.lower())
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    from app.db.database import Database
+    from app.db.migrations import upgrade_to_head
+
+    database = Database.from_settings(get_settings())
+    database.ensure_pgvector_available()
+    upgrade_to_head(database.url)
+    database.dispose()
+    console.print("[green]database is at the latest migration[/green]")
+
+
+@kb.command("import")
+def kb_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Import a Markdown or JSONL file; importing it again replaces that file's facts."""
+    from app.services.container import build_services
+
+    services = build_services(get_settings())
+    try:
+        with services.database.session() as session:
+            result = services.knowledge.import_file(session, path)
+        console.print(f"[green]{path.name}[/green]: added {result.added}, "
+                      f"unchanged {result.unchanged}, removed {result.removed}")
+    finally:
+        services.close()
+
+
+@cli.command()
+def embeddings(batch_size: int = typer.Option(100, min=1, max=1000)) -> None:
+    """Embed every log that has no vector for the active embedding model."""
+    from app.services.container import build_services
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    try:
+        result = services.embeddings.backfill_missing(services.database, batch_size=batch_size)
+        console.print(f"processed {result.processed} of {result.total_found}, errors {result.errors}")
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    cli()

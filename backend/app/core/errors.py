@@ -1,0 +1,25 @@
+"""Domain errors. Services raise these; ``app.api.errors`` maps each to one HTTP status.
+
+Messages are Russian because they reach residents through the chat page as they are.
+"""
+
+
+class DomainError(Exception):
+    """Base of every error a caller can cause or should be told about."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(DomainError):
+    """The request is well-formed JSON but its content cannot be accepted."""
+
+
+class LogNotFoundError(DomainError):
+    def __init__(self, log_id: object) -> None:
+        super().__init__(f"Запись диалога {log_id} не найдена")
+
+
+class ServiceUnavailableError(DomainError):
+    """A dependency (database, embedder) is down; the caller may retry later."""

@@ -1,0 +1,77 @@
+"""Connection to PostgreSQL: the embedded server by default, ``DATABASE_URL`` when set."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.db.embedded import start_embedded_postgres
+
+
+class PgvectorMissingError(RuntimeError):
+    """The configured server cannot store vectors; the service refuses to start without it."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL forms people paste (``postgres://``, ``postgresql://``) and use psycopg 3."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """Owns the engine and hands out sessions; one per process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = normalize_database_url(url)
+        self.engine: Engine = create_engine(
+            self.url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=20,
+            pool_timeout=5,
+            connect_args={
+                "connect_timeout": 5,
+                # pgvector >= 0.8: keep scanning the HNSW graph when filters drop candidates.
+                "options": "-c hnsw.iterative_scan=relaxed_order",
+            },
+        )
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Database":
+        url = settings.database_url or start_embedded_postgres(settings.data_dir)
+        return cls(url)
+
+    @property
+    def is_embedded(self) -> bool:
+        return "host=/" in self.url
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def ensure_pgvector_available(self) -> None:
+        """Fail early, with a message that says what to do, on a server without pgvector."""
+        with self.engine.connect() as conn:
+            available = conn.execute(
+                text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+            ).first()
+        if not available:
+            raise PgvectorMissingError(
+                "The PostgreSQL server at DATABASE_URL has no pgvector extension. Install "
+                "pgvector on that server, or unset DATABASE_URL to use the embedded server."
+            )
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a query right now."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,50 @@
+"""FastAPI application factory. Start-up: database (embedded or ``DATABASE_URL``),
+migrations, embedder, knowledge base, models — all before the first request."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from app.api.errors import install_error_handlers
+from app.api.routes import voice
+from app.core.config import Settings, get_settings
+from app.services.container import build_services
+from app.services.embedding_service import Embedder
+
+DESCRIPTION = """
+Модуль самообучения голосового и чат-ассистента компании «ВасДом» (уборка подъездов).
+Отвечает жильцам, учится на оценках и исправлениях операторов, снижает расходы на платную LLM.
+"""
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings and a shared, already loaded embedder."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await run_in_threadpool(build_services, settings, embedder=embedder)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="VasDom AudioBot — самообучение",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(voice.router)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

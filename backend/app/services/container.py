@@ -1,0 +1,85 @@
+"""Wires the services of one process from its settings: used by the app, the CLI and jobs."""
+
+import logging
+from dataclasses import dataclass
+
+from app.core.config import Settings
+from app.db.database import Database
+from app.db.migrations import upgrade_to_head
+from app.services.ai_service import AnswerPipeline
+from app.services.embedding_service import Embedder, EmbeddingService, create_embedder
+from app.services.health import HealthChecker
+from app.services.knowledge_base import KnowledgeBase
+from app.services.providers.base import AnswerProvider
+from app.services.providers.offline import OfflineAnswerer
+from app.services.providers.openai_compatible import OpenAICompatibleProvider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    embeddings: EmbeddingService
+    knowledge: KnowledgeBase
+    pipeline: AnswerPipeline
+    health: HealthChecker
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def load_local_provider(settings: Settings) -> tuple[AnswerProvider | None, str]:
+    """The local model when enabled; a model that fails to load is reported, not fatal."""
+    if not settings.use_local_model:
+        return None, "disabled"
+    if not settings.local_model_path:
+        logger.error("USE_LOCAL_MODEL=true but LOCAL_MODEL_PATH is not set")
+        return None, "failed"
+    try:
+        from app.services.providers.local_transformers import LocalTransformersProvider
+
+        provider = LocalTransformersProvider(
+            settings.local_model_path, max_new_tokens=settings.local_max_new_tokens
+        )
+        return provider, "healthy"
+    except Exception:
+        logger.exception("local model at %s could not be loaded", settings.local_model_path)
+        return None, "failed"
+
+
+def seed_knowledge_base(services: "Services") -> None:
+    """A fresh database gets the shipped starter facts, so offline answers work at once."""
+    with services.database.session() as session:
+        if services.knowledge.count(session) == 0 and services.settings.knowledge_base_file.exists():
+            result = services.knowledge.import_file(session, services.settings.knowledge_base_file)
+            logger.info("knowledge base seeded with %d facts", result.added)
+        else:
+            services.knowledge.reembed_stale(session)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    migrate: bool = True,
+) -> Services:
+    database = Database.from_settings(settings)
+    database.ensure_pgvector_available()
+    if migrate:
+        upgrade_to_head(database.url)
+    embeddings = EmbeddingService(embedder or create_embedder(settings))
+    knowledge = KnowledgeBase(embeddings.embedder)
+    local, local_status = load_local_provider(settings)
+    paid = OpenAICompatibleProvider(settings) if settings.paid_llm_configured else None
+    providers = [p for p in (local, paid) if p is not None]
+    offline = OfflineAnswerer(
+        example_similarity=settings.offline_answer_similarity,
+        knowledge_similarity=settings.knowledge_min_similarity,
+    )
+    pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline)
+    health = HealthChecker(database, embeddings, paid, local_status)
+    services = Services(settings, database, embeddings, knowledge, pipeline, health)
+    seed_knowledge_base(services)
+    return services

@@ -1,0 +1,70 @@
+"""Health from real checks: a query, an embedding, a call to the paid LLM's endpoint."""
+
+import logging
+from dataclasses import dataclass
+
+from app.db.database import Database
+from app.services.embedding_service import EmbeddingService
+from app.services.providers.base import AnswerProvider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    status: str  # healthy | degraded | unhealthy
+    components: dict[str, str]
+
+    @property
+    def database_down(self) -> bool:
+        return self.components["database"] != "healthy"
+
+
+class HealthChecker:
+    def __init__(
+        self,
+        database: Database,
+        embeddings: EmbeddingService,
+        paid: AnswerProvider | None,
+        local_model_status: str,
+    ) -> None:
+        self.database = database
+        self.embeddings = embeddings
+        self.paid = paid
+        #: ``disabled``, ``healthy`` or ``failed``: decided once, when the model was loaded.
+        self.local_model_status = local_model_status
+
+    def check(self) -> HealthReport:
+        components = {
+            "ai_service": self._ai_service(),
+            "embedding_service": self._embedding_service(),
+            "local_model": self.local_model_status,
+            "database": self._database(),
+        }
+        if components["database"] != "healthy":
+            status = "unhealthy"
+        elif "unavailable" in components.values() or components["local_model"] == "failed":
+            status = "degraded"
+        else:
+            status = "healthy"
+        return HealthReport(status, components)
+
+    def _database(self) -> str:
+        try:
+            self.database.ping()
+            return "healthy"
+        except Exception as error:
+            logger.warning("database health check failed: %s", error)
+            return "unavailable"
+
+    def _embedding_service(self) -> str:
+        try:
+            self.embeddings.question_vector("проверка связи")
+            return "healthy"
+        except Exception:
+            logger.exception("embedding health check failed")
+            return "unavailable"
+
+    def _ai_service(self) -> str:
+        """``offline`` means no paid LLM is configured: answers come from the knowledge base."""
+        return self.paid.check() if self.paid else "offline"

@@ -1,0 +1,157 @@
+"""The company knowledge base: facts operators write, searched by meaning.
+
+Files are Markdown (each bullet or paragraph is one fact, titled by its heading) or JSONL
+(``{"title": ..., "content": ...}`` a line). Importing a file again replaces that file's
+facts and keeps the unchanged ones, so editing the file and re-importing is the workflow.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.core.errors import InvalidInputError
+from app.db.models import KnowledgeEntry
+from app.services.embedding_service import Embedder
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class KnowledgeFact:
+    title: str
+    content: str
+
+    @property
+    def passage(self) -> str:
+        """What gets embedded: the heading gives a bare bullet its topic."""
+        return f"{self.title}: {self.content}" if self.title else self.content
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(f"{self.title}\n{self.content}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    unchanged: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class FoundFact:
+    entry: KnowledgeEntry
+    similarity: float
+
+
+def parse_markdown(text: str) -> list[KnowledgeFact]:
+    facts: list[KnowledgeFact] = []
+    title = ""
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line:
+            continue
+        if heading := _HEADING.match(line):
+            title = heading.group(2).strip()
+        elif bullet := _BULLET.match(line):
+            facts.append(KnowledgeFact(title, bullet.group(1).strip()))
+        else:
+            facts.append(KnowledgeFact(title, line))
+    return facts
+
+
+def parse_jsonl(text: str) -> list[KnowledgeFact]:
+    facts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            facts.append(KnowledgeFact(str(record.get("title", "")), str(record["content"])))
+        except (json.JSONDecodeError, KeyError, AttributeError) as error:
+            raise InvalidInputError(f"строка {number}: нужен JSON с полем content ({error})") from error
+    return facts
+
+
+def read_facts(path: Path) -> list[KnowledgeFact]:
+    text = path.read_text(encoding="utf-8")
+    facts = parse_jsonl(text) if path.suffix.lower() in {".jsonl", ".json"} else parse_markdown(text)
+    if not facts:
+        raise InvalidInputError(f"в файле {path} нет ни одного факта")
+    return facts
+
+
+class KnowledgeBase:
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def import_facts(self, session: Session, facts: Sequence[KnowledgeFact], source: str):
+        """Make ``source``'s facts exactly ``facts``; embed only what is new."""
+        wanted = {fact.content_hash: fact for fact in facts}
+        existing = set(
+            session.scalars(
+                select(KnowledgeEntry.content_hash).where(KnowledgeEntry.source == source)
+            )
+        )
+        stale = existing - wanted.keys()
+        if stale:
+            session.execute(
+                delete(KnowledgeEntry).where(
+                    KnowledgeEntry.source == source, KnowledgeEntry.content_hash.in_(stale)
+                )
+            )
+        new = [fact for digest, fact in wanted.items() if digest not in existing]
+        if new:
+            vectors = self.embedder.embed_passages([fact.passage for fact in new])
+            session.add_all(
+                KnowledgeEntry(
+                    title=fact.title,
+                    content=fact.content,
+                    source=source,
+                    content_hash=fact.content_hash,
+                    embedding=vector,
+                    embedding_model=self.embedder.name,
+                )
+                for fact, vector in zip(new, vectors, strict=True)
+            )
+        session.commit()
+        return ImportResult(added=len(new), unchanged=len(wanted) - len(new), removed=len(stale))
+
+    def import_file(self, session: Session, path: Path) -> ImportResult:
+        return self.import_facts(session, read_facts(path), source=path.name)
+
+    def count(self, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(KnowledgeEntry)) or 0
+
+    def reembed_stale(self, session: Session) -> int:
+        """Give entries embedded by another model a vector of the active one."""
+        stale = session.scalars(
+            select(KnowledgeEntry).where(
+                KnowledgeEntry.embedding_model.is_distinct_from(self.embedder.name)
+            )
+        ).all()
+        if stale:
+            passages = [KnowledgeFact(e.title, e.content).passage for e in stale]
+            for entry, vector in zip(stale, self.embedder.embed_passages(passages), strict=True):
+                entry.embedding = vector
+                entry.embedding_model = self.embedder.name
+            session.commit()
+        return len(stale)
+
+    def search(self, session: Session, question_vector: np.ndarray, limit: int) -> list[FoundFact]:
+        distance = KnowledgeEntry.embedding.cosine_distance(question_vector)
+        rows = session.execute(
+            select(KnowledgeEntry, (1 - distance).label("similarity"))
+            .where(KnowledgeEntry.embedding_model == self.embedder.name)
+            .order_by(distance)
+            .limit(limit)
+        )
+        return [FoundFact(entry, float(similarity)) for entry, similarity in rows]

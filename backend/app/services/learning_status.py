@@ -1,0 +1,75 @@
+"""Quality figures over all logged interactions and the seed's retraining rule.
+
+Retraining is advised when, with enough rated answers to judge, the average rating is
+below ``RETRAINING_THRESHOLD``, satisfaction (4–5★) below ``MIN_SATISFACTION_SHARE`` or the
+negative share (1–2★) above ``MAX_NEGATIVE_SHARE``.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.db.models import VoiceLog
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    total_interactions: int
+    rated: int
+    avg_rating: float | None
+    positive: int
+    negative: int
+
+    @property
+    def satisfaction_share(self) -> float | None:
+        return self.positive / self.rated if self.rated else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.rated if self.rated else None
+
+
+@dataclass(frozen=True)
+class RetrainingDecision:
+    required: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def summarize_ratings(session: Session) -> RatingSummary:
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(VoiceLog.rating),
+            func.avg(VoiceLog.rating),
+            func.count().filter(VoiceLog.rating >= 4),
+            func.count().filter(VoiceLog.rating <= 2),
+        )
+    ).one()
+    total, rated, average, positive, negative = row
+    return RatingSummary(
+        total_interactions=total,
+        rated=rated,
+        avg_rating=round(float(average), 3) if average is not None else None,
+        positive=positive,
+        negative=negative,
+    )
+
+
+def retraining_decision(summary: RatingSummary, settings: Settings) -> RetrainingDecision:
+    if summary.rated < settings.min_rated_for_decision:
+        return RetrainingDecision(False, [
+            f"not enough rated answers to judge: {summary.rated} < "
+            f"{settings.min_rated_for_decision}"
+        ])
+    reasons = []
+    if summary.avg_rating is not None and summary.avg_rating < settings.retraining_threshold:
+        reasons.append(f"average rating {summary.avg_rating:.2f} < {settings.retraining_threshold}")
+    satisfaction = summary.satisfaction_share or 0.0
+    if satisfaction < settings.min_satisfaction_share:
+        reasons.append(f"satisfaction {satisfaction:.0%} < {settings.min_satisfaction_share:.0%}")
+    negative = summary.negative_share or 0.0
+    if negative > settings.max_negative_share:
+        reasons.append(f"negative share {negative:.0%} > {settings.max_negative_share:.0%}")
+    return RetrainingDecision(bool(reasons), reasons)

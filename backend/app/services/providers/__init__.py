@@ -1,0 +1,1 @@
+"""Answer providers: each a class with ``answer(context) -> Answer`` (see ``ai_service``)."""

@@ -1,0 +1,33 @@
+"""The narrow protocol every answer source implements."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.services.prompt import PromptContext
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    model_used: str
+    source: str  # one of app.db.models.ANSWER_SOURCES
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    source_log_id: str | None = None
+
+
+class ProviderError(RuntimeError):
+    """The provider gave no usable answer; the pipeline moves on to the next one."""
+
+
+class AnswerProvider(Protocol):
+    name: str
+    #: What ``model_used`` reports when this provider answers.
+    model_used: str
+
+    def answer(self, context: PromptContext) -> Answer: ...
+
+    def check(self) -> str:
+        """A short health word: ``healthy``, ``unavailable`` …; must not raise."""
+        ...

@@ -1,0 +1,84 @@
+"""A local causal LM (full model or LoRA adapter directory) served with Transformers.
+
+Imported lazily: the service runs without the ML extras until ``USE_LOCAL_MODEL=true``.
+Generation is CPU/GPU-bound and runs in the request's worker thread, never on the event loop;
+a lock keeps one generation at a time per loaded model.
+"""
+
+import logging
+import threading
+from pathlib import Path
+
+from app.services.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
+from app.services.providers.base import Answer, ProviderError
+
+logger = logging.getLogger(__name__)
+
+
+def is_adapter_dir(path: Path) -> bool:
+    return (path / "adapter_config.json").exists()
+
+
+class LocalTransformersProvider:
+    name = "local"
+
+    def __init__(self, model_path: str, *, max_new_tokens: int = 160) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = Path(model_path)
+        self.model_used = f"local:{path.resolve().name if path.exists() else model_path}"
+        if path.exists() and is_adapter_dir(path):
+            from peft import AutoPeftModelForCausalLM
+
+            model = AutoPeftModelForCausalLM.from_pretrained(model_path)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(model_path)
+        self._device = "cuda" if torch.cuda.is_available() else "cpu"
+        self._model = model.to(self._device).eval()
+        self._tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self._max_new_tokens = max_new_tokens
+        self._lock = threading.Lock()
+        self._torch = torch
+
+    def _prompt(self, context: PromptContext) -> str:
+        messages = context.messages()
+        if getattr(self._tokenizer, "chat_template", None):
+            return self._tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+        return render_plain(messages)
+
+    def answer(self, context: PromptContext) -> Answer:
+        prompt = self._prompt(context)
+        tokenizer = self._tokenizer
+        inputs = tokenizer(prompt, return_tensors="pt", truncation=True,
+                           max_length=self._context_limit()).to(self._device)
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        with self._lock, self._torch.inference_mode():
+            output = self._model.generate(
+                **inputs,
+                max_new_tokens=self._max_new_tokens,
+                do_sample=False,
+                pad_token_id=pad_id,
+            )
+        new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        text = tokenizer.decode(new_tokens, skip_special_tokens=True)
+        # A plain-template model may run on into the next turn; keep only its own reply.
+        text = text.split(f"\n{PLAIN_ROLE_LABELS['user']}:")[0].strip()
+        if not text:
+            raise ProviderError("local model produced an empty answer")
+        return Answer(
+            text=text,
+            model_used=self.model_used,
+            source="local",
+            prompt_tokens=int(inputs["input_ids"].shape[1]),
+            completion_tokens=int(new_tokens.shape[0]),
+        )
+
+    def _context_limit(self) -> int:
+        limit = getattr(self._model.config, "max_position_embeddings", None) or 1024
+        return max(16, limit - self._max_new_tokens)
+
+    def check(self) -> str:
+        return "healthy"
