@@ -26,8 +26,10 @@ def normalize_database_url(url: str) -> str:
 class Database:
     """Owns the engine and hands out sessions; one per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, embedded: bool = False) -> None:
         self.url = normalize_database_url(url)
+        #: True when this process started or attached to the embedded server.
+        self.is_embedded = embedded
         self.engine: Engine = create_engine(
             self.url,
             pool_pre_ping=True,
@@ -44,12 +46,9 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
-        url = settings.database_url or start_embedded_postgres(settings.data_dir)
-        return cls(url)
-
-    @property
-    def is_embedded(self) -> bool:
-        return "host=/" in self.url
+        if settings.database_url:
+            return cls(settings.database_url)
+        return cls(start_embedded_postgres(settings.data_dir), embedded=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
