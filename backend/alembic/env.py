@@ -2,9 +2,9 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import text
 
+from alembic import context
 from app.core.config import get_settings
 from app.db.database import Database
 from app.db.models import Base

@@ -1,4 +1,7 @@
-"""Command line of the service: ``python -m app.cli serve | migrate | kb import PATH | embeddings``."""
+"""Command line of the service.
+
+``python -m app.cli serve | migrate | kb import PATH | embeddings``.
+"""
 
 from pathlib import Path
 
@@ -26,8 +29,12 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port or settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @cli.command()
@@ -52,8 +59,10 @@ def kb_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, read
     try:
         with services.database.session() as session:
             result = services.knowledge.import_file(session, path)
-        console.print(f"[green]{path.name}[/green]: added {result.added}, "
-                      f"unchanged {result.unchanged}, removed {result.removed}")
+        console.print(
+            f"[green]{path.name}[/green]: added {result.added}, "
+            f"unchanged {result.unchanged}, removed {result.removed}"
+        )
     finally:
         services.close()
 
@@ -68,7 +77,9 @@ def embeddings(batch_size: int = typer.Option(100, min=1, max=1000)) -> None:
     services = build_services(settings)
     try:
         result = services.embeddings.backfill_missing(services.database, batch_size=batch_size)
-        console.print(f"processed {result.processed} of {result.total_found}, errors {result.errors}")
+        console.print(
+            f"processed {result.processed} of {result.total_found}, errors {result.errors}"
+        )
     finally:
         services.close()
 

@@ -59,10 +59,12 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
         return
     db: Database = request.getfixturevalue("database")
     with db.engine.begin() as conn:
-        conn.execute(text(
-            "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
-            "model_metrics, training_datasets RESTART IDENTITY CASCADE"
-        ))
+        conn.execute(
+            text(
+                "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
+                "model_metrics, training_datasets RESTART IDENTITY CASCADE"
+            )
+        )
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +118,11 @@ def llm_server() -> Iterator[OpenAIStubServer]:
 @pytest.fixture
 def llm_client(make_client, make_settings, llm_server) -> TestClient:
     """The app with the paid LLM pointed at the local OpenAI-compatible server."""
-    return make_client(make_settings(
-        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url,
-        LLM_TIMEOUT_SECONDS="1", LLM_MAX_RETRIES="1",
-    ))
+    return make_client(
+        make_settings(
+            EMERGENT_LLM_KEY="test-key",
+            LLM_BASE_URL=llm_server.base_url,
+            LLM_TIMEOUT_SECONDS="1",
+            LLM_MAX_RETRIES="1",
+        )
+    )

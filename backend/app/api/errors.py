@@ -53,16 +53,16 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 
 
 async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    status = next(
-        (code for kind, code in _STATUS_BY_ERROR.items() if isinstance(exc, kind)), 400
-    )
+    status = next((code for kind, code in _STATUS_BY_ERROR.items() if isinstance(exc, kind)), 400)
     return JSONResponse({"detail": exc.message}, status_code=status)
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """Connection-level failures are an outage (503, retry later); anything else is a bug."""
-    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not (
-        exc.connection_invalidated
+    if (
+        isinstance(exc, DBAPIError)
+        and not isinstance(exc, OperationalError)
+        and not (exc.connection_invalidated)
     ):
         logger.exception("database error on %s", request.url.path)
         return JSONResponse({"detail": "Внутренняя ошибка базы данных"}, status_code=500)

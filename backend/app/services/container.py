@@ -52,7 +52,10 @@ def load_local_provider(settings: Settings) -> tuple[AnswerProvider | None, str]
 def seed_knowledge_base(services: "Services") -> None:
     """A fresh database gets the shipped starter facts, so offline answers work at once."""
     with services.database.session() as session:
-        if services.knowledge.count(session) == 0 and services.settings.knowledge_base_file.exists():
+        if (
+            services.knowledge.count(session) == 0
+            and services.settings.knowledge_base_file.exists()
+        ):
             result = services.knowledge.import_file(session, services.settings.knowledge_base_file)
             logger.info("knowledge base seeded with %d facts", result.added)
         else:

@@ -135,7 +135,9 @@ class EmbeddingService:
                 for log_id, vector in rows
             ]
         )
-        session.execute(statement.on_conflict_do_nothing(constraint="uq_voice_embeddings_log_model"))
+        session.execute(
+            statement.on_conflict_do_nothing(constraint="uq_voice_embeddings_log_model")
+        )
 
     def stored_vector(self, session: Session, log_id: uuid.UUID) -> np.ndarray | None:
         vector = session.scalar(
@@ -180,9 +182,14 @@ class EmbeddingService:
 
         A batch that fails is retried text by text so one bad row costs one error, not a batch.
         """
-        missing = ~select(VoiceEmbedding.id).where(
-            VoiceEmbedding.log_id == VoiceLog.id, VoiceEmbedding.embedding_model == self.model_name
-        ).exists()
+        missing = (
+            ~select(VoiceEmbedding.id)
+            .where(
+                VoiceEmbedding.log_id == VoiceLog.id,
+                VoiceEmbedding.embedding_model == self.model_name,
+            )
+            .exists()
+        )
         with database.session() as session:
             total_found = session.scalar(select(func.count()).select_from(VoiceLog).where(missing))
         processed = errors = 0
@@ -201,7 +208,9 @@ class EmbeddingService:
                 session.commit()
             processed += len(rows)
             errors += failed
-            logger.info("embeddings backfill: %d/%d done, %d errors", processed, total_found, errors)
+            logger.info(
+                "embeddings backfill: %d/%d done, %d errors", processed, total_found, errors
+            )
         return BackfillResult(processed=processed, errors=errors, total_found=total_found or 0)
 
     def _embed_batch(self, batch) -> tuple[list[tuple[uuid.UUID, np.ndarray]], int]:

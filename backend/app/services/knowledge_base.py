@@ -77,13 +77,17 @@ def parse_jsonl(text: str) -> list[KnowledgeFact]:
             record = json.loads(line)
             facts.append(KnowledgeFact(str(record.get("title", "")), str(record["content"])))
         except (json.JSONDecodeError, KeyError, AttributeError) as error:
-            raise InvalidInputError(f"строка {number}: нужен JSON с полем content ({error})") from error
+            raise InvalidInputError(
+                f"строка {number}: нужен JSON с полем content ({error})"
+            ) from error
     return facts
 
 
 def read_facts(path: Path) -> list[KnowledgeFact]:
     text = path.read_text(encoding="utf-8")
-    facts = parse_jsonl(text) if path.suffix.lower() in {".jsonl", ".json"} else parse_markdown(text)
+    facts = (
+        parse_jsonl(text) if path.suffix.lower() in {".jsonl", ".json"} else parse_markdown(text)
+    )
     if not facts:
         raise InvalidInputError(f"в файле {path} нет ни одного факта")
     return facts

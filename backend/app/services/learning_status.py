@@ -59,10 +59,13 @@ def summarize_ratings(session: Session) -> RatingSummary:
 
 def retraining_decision(summary: RatingSummary, settings: Settings) -> RetrainingDecision:
     if summary.rated < settings.min_rated_for_decision:
-        return RetrainingDecision(False, [
-            f"not enough rated answers to judge: {summary.rated} < "
-            f"{settings.min_rated_for_decision}"
-        ])
+        return RetrainingDecision(
+            False,
+            [
+                f"not enough rated answers to judge: {summary.rated} < "
+                f"{settings.min_rated_for_decision}"
+            ],
+        )
     reasons = []
     if summary.avg_rating is not None and summary.avg_rating < settings.retraining_threshold:
         reasons.append(f"average rating {summary.avg_rating:.2f} < {settings.retraining_threshold}")

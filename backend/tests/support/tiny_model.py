@@ -27,10 +27,18 @@ def build_tiny_gpt2(directory: Path) -> Path:
     from tokenizers import decoders
 
     tokenizer.decoder = decoders.ByteLevel()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>",
-                                   eos_token="<eos>", pad_token="<eos>")
-    config = GPT2Config(vocab_size=fast.vocab_size, n_positions=256, n_embd=32, n_layer=2,
-                        n_head=2, eos_token_id=fast.eos_token_id, bos_token_id=fast.eos_token_id)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", eos_token="<eos>", pad_token="<eos>"
+    )
+    config = GPT2Config(
+        vocab_size=fast.vocab_size,
+        n_positions=256,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        eos_token_id=fast.eos_token_id,
+        bos_token_id=fast.eos_token_id,
+    )
     import torch
 
     torch.manual_seed(0)  # same weights every run, so what it generates is reproducible

@@ -53,11 +53,18 @@ def store_question_vector(
         logger.exception("embedding of log %s deferred to the backfill", log_id)
 
 
-@router.post("/process", response_model=ProcessResponse, responses=ERRORS,
-             summary="Ответить на вопрос жильца")
+@router.post(
+    "/process",
+    response_model=ProcessResponse,
+    responses=ERRORS,
+    summary="Ответить на вопрос жильца",
+)
 def process_message(
-    body: ProcessRequest, pipeline: PipelineDep, database: DatabaseDep,
-    embeddings: EmbeddingsDep, background: BackgroundTasks,
+    body: ProcessRequest,
+    pipeline: PipelineDep,
+    database: DatabaseDep,
+    embeddings: EmbeddingsDep,
+    background: BackgroundTasks,
 ) -> ProcessResponse:
     result = pipeline.process(body.message, body.session_id)
     log = result.log
@@ -73,18 +80,28 @@ def process_message(
     )
 
 
-@router.post("/feedback", response_model=FeedbackResponse, responses=ERRORS,
-             summary="Оценить ответ (1–5 звёзд)")
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    responses=ERRORS,
+    summary="Оценить ответ (1–5 звёзд)",
+)
 def give_feedback(body: FeedbackRequest, database: DatabaseDep) -> FeedbackResponse:
     feedback = record_feedback(database, body.log_id, body.rating, body.feedback_text)
     return FeedbackResponse(
-        success=True, message="Спасибо за оценку!", log_id=str(feedback.log_id),
+        success=True,
+        message="Спасибо за оценку!",
+        log_id=str(feedback.log_id),
         rating=feedback.rating,
     )
 
 
-@router.get("/self-learning/status", response_model=LearningStatus, responses=ERRORS,
-            summary="Состояние самообучения")
+@router.get(
+    "/self-learning/status",
+    response_model=LearningStatus,
+    responses=ERRORS,
+    summary="Состояние самообучения",
+)
 def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningStatus:
     with services.database.session() as session:
         summary = summarize_ratings(session)
@@ -101,10 +118,16 @@ def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningSta
     )
 
 
-@router.get("/similar/{log_id}", response_model=list[SimilarDialog], responses=ERRORS,
-            summary="Похожие прошлые диалоги")
+@router.get(
+    "/similar/{log_id}",
+    response_model=list[SimilarDialog],
+    responses=ERRORS,
+    summary="Похожие прошлые диалоги",
+)
 def similar_dialogs(
-    log_id: str, database: DatabaseDep, embeddings: EmbeddingsDep,
+    log_id: str,
+    database: DatabaseDep,
+    embeddings: EmbeddingsDep,
     limit: int = Query(default=5, ge=1, le=50),
 ) -> list[SimilarDialog]:
     log_uuid = parse_log_id(log_id)
@@ -120,8 +143,11 @@ def similar_dialogs(
         similar = embeddings.similar_logs(session, vector, limit=limit, exclude_log_id=log_uuid)
     return [
         SimilarDialog(
-            log_id=str(s.log.id), user_message=s.log.user_message, ai_response=s.log.ai_response,
-            similarity_score=round(s.similarity, 6), rating=s.log.rating,
+            log_id=str(s.log.id),
+            user_message=s.log.user_message,
+            ai_response=s.log.ai_response,
+            similarity_score=round(s.similarity, 6),
+            rating=s.log.rating,
         )
         for s in similar
     ]
@@ -134,8 +160,12 @@ def _embed_now(embeddings: EmbeddingService, text: str):
         raise ServiceUnavailableError("Сервис векторного поиска временно недоступен") from error
 
 
-@router.get("/health", response_model=HealthResponse, summary="Проверка состояния",
-            responses={503: {"model": HealthResponse, "description": "База данных недоступна"}})
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    summary="Проверка состояния",
+    responses={503: {"model": HealthResponse, "description": "База данных недоступна"}},
+)
 def health(services: ServicesDep):
     report = services.health.check()
     body = HealthResponse(status=report.status, components=report.components)
@@ -144,14 +174,21 @@ def health(services: ServicesDep):
     return body
 
 
-@router.post("/embeddings/update", response_model=EmbeddingsUpdateResponse, responses=ERRORS,
-             summary="Досчитать недостающие векторы")
+@router.post(
+    "/embeddings/update",
+    response_model=EmbeddingsUpdateResponse,
+    responses=ERRORS,
+    summary="Досчитать недостающие векторы",
+)
 def update_embeddings(
-    database: DatabaseDep, embeddings: EmbeddingsDep,
+    database: DatabaseDep,
+    embeddings: EmbeddingsDep,
     batch_size: int = Query(default=100, ge=1, le=1000),
 ) -> EmbeddingsUpdateResponse:
     result = embeddings.backfill_missing(database, batch_size=batch_size)
     return EmbeddingsUpdateResponse(
-        success=result.errors == 0, processed=result.processed, errors=result.errors,
+        success=result.errors == 0,
+        processed=result.processed,
+        errors=result.errors,
         total_found=result.total_found,
     )

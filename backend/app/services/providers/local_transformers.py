@@ -52,9 +52,12 @@ class LocalTransformersProvider:
     def answer(self, context: PromptContext) -> Answer:
         prompt = self._prompt(context)
         tokenizer = self._tokenizer
-        inputs = tokenizer(prompt, return_tensors="pt", truncation=True,
-                           max_length=self._context_limit()).to(self._device)
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        inputs = tokenizer(
+            prompt, return_tensors="pt", truncation=True, max_length=self._context_limit()
+        ).to(self._device)
+        pad_id = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
         with self._lock, self._torch.inference_mode():
             output = self._model.generate(
                 **inputs,
@@ -62,7 +65,7 @@ class LocalTransformersProvider:
                 do_sample=False,
                 pad_token_id=pad_id,
             )
-        new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        new_tokens = output[0, inputs["input_ids"].shape[1] :]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)
         # A plain-template model may run on into the next turn; keep only its own reply.
         text = text.split(f"\n{PLAIN_ROLE_LABELS['user']}:")[0].strip()

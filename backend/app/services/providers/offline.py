@@ -20,8 +20,9 @@ class OfflineAnswerer:
     name = "offline"
     model_used = OFFLINE_MODEL_NAME
 
-    def __init__(self, *, example_similarity: float, knowledge_similarity: float,
-                 max_facts: int = 2) -> None:
+    def __init__(
+        self, *, example_similarity: float, knowledge_similarity: float, max_facts: int = 2
+    ) -> None:
         self._example_similarity = example_similarity
         self._knowledge_similarity = knowledge_similarity
         self._max_facts = max_facts
@@ -29,8 +30,9 @@ class OfflineAnswerer:
     def answer(self, context: PromptContext) -> Answer:
         best = max(context.examples, key=lambda e: e.similarity, default=None)
         if best is not None and best.similarity >= self._example_similarity:
-            return Answer(best.answer, OFFLINE_MODEL_NAME, "knowledge_base",
-                          source_log_id=best.log_id)
+            return Answer(
+                best.answer, OFFLINE_MODEL_NAME, "knowledge_base", source_log_id=best.log_id
+            )
         facts = [s for s in context.knowledge if s.similarity >= self._knowledge_similarity]
         if facts:
             lines = [s.content for s in facts[: self._max_facts]]

@@ -4,9 +4,9 @@ import pytest
 
 pytest.importorskip("transformers", reason="ML extras (requirements_ml.txt) not installed")
 
-from app.services.prompt import PromptContext  # noqa: E402
-from app.services.providers.local_transformers import LocalTransformersProvider  # noqa: E402
-from tests.support.tiny_model import build_tiny_gpt2  # noqa: E402
+from app.services.prompt import PromptContext
+from app.services.providers.local_transformers import LocalTransformersProvider
+from tests.support.tiny_model import build_tiny_gpt2
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,14 @@ def test_local_model_generates_an_answer_and_counts_tokens(tiny_model_dir):
     assert answer.cost_usd == 0
 
 
-def test_service_answers_with_the_local_model_when_enabled(make_client, make_settings,
-                                                           tiny_model_dir):
-    client = make_client(make_settings(USE_LOCAL_MODEL="true",
-                                       LOCAL_MODEL_PATH=str(tiny_model_dir),
-                                       LOCAL_MAX_NEW_TOKENS="8"))
+def test_service_answers_with_the_local_model_when_enabled(
+    make_client, make_settings, tiny_model_dir
+):
+    client = make_client(
+        make_settings(
+            USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tiny_model_dir), LOCAL_MAX_NEW_TOKENS="8"
+        )
+    )
     reply = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"}).json()
     assert reply["answer_source"] == "local"
     assert reply["model_used"] == f"local:{tiny_model_dir.name}"
@@ -38,10 +41,12 @@ def test_service_answers_with_the_local_model_when_enabled(make_client, make_set
     assert status["current_model"] == f"local:{tiny_model_dir.name}"
 
 
-def test_a_model_that_cannot_load_is_reported_and_answers_still_come(make_client, make_settings,
-                                                                     tmp_path):
-    client = make_client(make_settings(USE_LOCAL_MODEL="true",
-                                       LOCAL_MODEL_PATH=str(tmp_path / "missing")))
+def test_a_model_that_cannot_load_is_reported_and_answers_still_come(
+    make_client, make_settings, tmp_path
+):
+    client = make_client(
+        make_settings(USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tmp_path / "missing"))
+    )
     health = client.get("/api/voice/health").json()
     assert health["components"]["local_model"] == "failed"
     assert health["status"] == "degraded"
