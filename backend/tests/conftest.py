@@ -2,6 +2,7 @@
 embedder loaded once, the app with its lifespan, and a real OpenAI-compatible server."""
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ def pg_data_dir() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="vdtest"))
     yield directory
     stop_embedded(directory / "pgdata")
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

