@@ -27,7 +27,6 @@ for _name in list(os.environ):
     }:
         del os.environ[_name]
 
-DATA_FILES = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 
 

@@ -4,7 +4,7 @@ randomly initialised model of the real architecture, saved like any Transformers
 import json
 from pathlib import Path
 
-DIALOGS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "dialogs_dev.jsonl"
+DIALOGS = Path(__file__).resolve().parents[2] / "datasets" / "dialogs_dev.jsonl"
 
 
 def dialog_texts() -> list[str]:
