@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import voice
+from app.api.routes import operator, voice
 from app.core.config import Settings, get_settings
 from app.services.container import build_services
 from app.services.embedding_service import Embedder
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     install_error_handlers(app)
     app.include_router(voice.router)
+    app.include_router(operator.router)
     return app
 
 

@@ -63,7 +63,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
         conn.execute(
             text(
                 "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
-                "model_metrics, training_datasets RESTART IDENTITY CASCADE"
+                "model_metrics, training_datasets, verified_answers, answer_evidence, app_state "
+                "RESTART IDENTITY CASCADE"
             )
         )
 
@@ -117,13 +118,21 @@ def llm_server() -> Iterator[OpenAIStubServer]:
 
 
 @pytest.fixture
-def llm_client(make_client, make_settings, llm_server) -> TestClient:
+def make_llm_client(make_client, make_settings, llm_server):
     """The app with the paid LLM pointed at the local OpenAI-compatible server."""
-    return make_client(
-        make_settings(
-            EMERGENT_LLM_KEY="test-key",
-            LLM_BASE_URL=llm_server.base_url,
-            LLM_TIMEOUT_SECONDS="1",
-            LLM_MAX_RETRIES="1",
-        )
-    )
+
+    def make(**overrides) -> TestClient:
+        values = {
+            "EMERGENT_LLM_KEY": "test-key",
+            "LLM_BASE_URL": llm_server.base_url,
+            "LLM_TIMEOUT_SECONDS": "1",
+            "LLM_MAX_RETRIES": "1",
+        }
+        return make_client(make_settings(**(values | overrides)))
+
+    return make
+
+
+@pytest.fixture
+def llm_client(make_llm_client) -> TestClient:
+    return make_llm_client()

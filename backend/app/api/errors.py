@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from app.core.errors import (
     DomainError,
     InvalidInputError,
-    LogNotFoundError,
+    NotFoundError,
     ServiceUnavailableError,
 )
 
@@ -22,7 +22,7 @@ DATABASE_DOWN_MESSAGE = "База данных временно недоступ
 
 _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInputError: 422,
-    LogNotFoundError: 404,
+    NotFoundError: 404,
     ServiceUnavailableError: 503,
 }
 
@@ -54,6 +54,8 @@ _RUSSIAN_MESSAGES: dict[str, str] = {
 
 
 def _russian_message(error: dict) -> str:
+    if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])  # our own validators speak Russian already
     template = _RUSSIAN_MESSAGES.get(str(error.get("type")))
     if template is None:
         return str(error.get("msg", "неверное значение"))

@@ -54,9 +54,6 @@ class Settings(BaseSettings):
     context_examples: int = Field(default=3, ge=0, alias="CONTEXT_EXAMPLES")
     context_knowledge_entries: int = Field(default=4, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
     example_min_similarity: float = Field(default=0.87, ge=0, le=1, alias="EXAMPLE_MIN_SIMILARITY")
-    offline_answer_similarity: float = Field(
-        default=0.93, ge=0, le=1, alias="OFFLINE_ANSWER_SIMILARITY"
-    )
     knowledge_min_similarity: float = Field(
         default=0.80, ge=0, le=1, alias="KNOWLEDGE_MIN_SIMILARITY"
     )
@@ -65,6 +62,16 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
+
+    cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")
+    cache_same_question_similarity: float = Field(
+        default=0.99, ge=0, le=1, alias="CACHE_SAME_QUESTION_SIMILARITY"
+    )
+    cache_min_margin: float = Field(default=0.5, ge=0, alias="CACHE_MIN_MARGIN")
+    cache_min_similarity: float = Field(default=0.85, ge=0, le=1, alias="CACHE_MIN_SIMILARITY")
+    cache_max_age_days: int = Field(default=180, ge=1, alias="CACHE_MAX_AGE_DAYS")
+
     @field_validator("data_dir", "knowledge_base_file")
     @classmethod
     def _relative_to_backend(cls, path: Path) -> Path:
@@ -72,7 +79,12 @@ class Settings(BaseSettings):
         return path if path.is_absolute() else BACKEND_DIR / path
 
     @field_validator(
-        "database_url", "emergent_llm_key", "openai_api_key", "llm_base_url", "local_model_path"
+        "database_url",
+        "emergent_llm_key",
+        "openai_api_key",
+        "llm_base_url",
+        "local_model_path",
+        "admin_api_key",
     )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

@@ -16,9 +16,18 @@ class InvalidInputError(DomainError):
     """The request is well-formed JSON but its content cannot be accepted."""
 
 
-class LogNotFoundError(DomainError):
+class NotFoundError(DomainError):
+    """The request names something that does not exist."""
+
+
+class LogNotFoundError(NotFoundError):
     def __init__(self, log_id: object) -> None:
         super().__init__(f"Запись диалога {log_id} не найдена")
+
+
+class VerifiedAnswerNotFoundError(NotFoundError):
+    def __init__(self, answer_id: object) -> None:
+        super().__init__(f"Проверенный ответ {answer_id} не найден")
 
 
 class ServiceUnavailableError(DomainError):

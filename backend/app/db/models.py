@@ -10,6 +10,7 @@ from datetime import datetime
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +70,20 @@ class VoiceLog(Base):
     corrected_response: Mapped[str | None] = mapped_column(Text)
     corrected_by: Mapped[str | None] = mapped_column(String(200))
     corrected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The verified answer this log was served from (answer_source = cache).
+    verified_answer_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(
+            "verified_answers.id",
+            ondelete="SET NULL",
+            name="fk_voice_logs_verified_answer",
+            use_alter=True,
+        ),
+    )
+    #: Set by an operator correction: the corrected dialog is training data.
+    training_example: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
@@ -173,3 +189,64 @@ class TrainingDataset(Base):
     stats: Mapped[dict | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(32), default="created")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class VerifiedAnswer(Base):
+    """An answer people approved: rated 5 or written by an operator. It is served again,
+    with no model call, to questions the matcher is sure mean the same thing."""
+
+    __tablename__ = "verified_answers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('rated', 'corrected')", name="ck_verified_answers_kind"),
+        Index("ix_verified_answers_active", "withdrawn_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    answer_text: Mapped[str] = mapped_column(Text)
+    #: Whitespace- and case-normalised text: one verified answer per distinct text.
+    text_key: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The dialog whose answer (or correction) this is; cached replies point to it.
+    source_log_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: Latest approval; an answer approved before the knowledge base changed is stale.
+    confirmed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AnswerEvidence(Base):
+    """What one judged dialog says about one verified answer: this question is answered by
+    it (``agrees``) or is not (a low rating or a correction of it)."""
+
+    __tablename__ = "answer_evidence"
+    __table_args__ = (
+        UniqueConstraint("log_id", "verified_answer_id", name="uq_answer_evidence_log_answer"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    verified_answer_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("verified_answers.id", ondelete="CASCADE"), index=True
+    )
+    log_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
+    )
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AppState(Base):
+    """Small shared counters and timestamps that every process of the service reads."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,8 +1,10 @@
 """The answer pipeline: gather context, pick the cheapest good-enough source, log, reply.
 
-Steps, each a method below: read the session's recent turns and embed the question;
-retrieve approved answers and company facts like it; ask the providers in order (local
-model, paid LLM) and fall back to the offline answerer, which cannot fail; commit the log
+Steps, each a method below: read the session's recent turns and embed the question; serve
+a verified answer when the matcher is sure the question means the same (no model call);
+otherwise retrieve approved answers and company facts like it and ask the providers in
+order (local model, paid LLM; the paid one first when only low-rated answers exist for
+such questions), falling back to the offline answerer, which cannot fail; commit the log
 row; only then return. The database connection is released while a model is thinking, so
 slow models never starve the pool.
 """
@@ -14,18 +16,31 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import InvalidInputError
 from app.db.database import Database
 from app.db.models import VoiceLog
+from app.services.answer_matcher import Candidate, FittedMatcher
 from app.services.embedding_service import EmbeddingService
+from app.services.follow_up import is_follow_up
 from app.services.knowledge_base import KnowledgeBase
 from app.services.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
 from app.services.providers.base import Answer, AnswerProvider, ProviderError
 from app.services.providers.offline import OfflineAnswerer
+from app.services.verified_answers import (
+    LOW_RATING,
+    VerifiedAnswerIndex,
+    text_key,
+    withdrawn_texts,
+)
 
 logger = logging.getLogger(__name__)
+
+CACHE_MODEL_NAME = "cache"
+#: Rated neighbours looked at to decide whether only bad answers exist for a question.
+RATED_NEIGHBOURS = 5
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,15 @@ class ProcessedAnswer:
     log: VoiceLog
     #: The question's vector when it could be computed; stored after the response is sent.
     question_vector: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with one question, decided while holding a database session."""
+
+    cached: Answer | None
+    context: PromptContext
+    strongest_first: bool = False
 
 
 class AnswerPipeline:
@@ -44,21 +68,25 @@ class AnswerPipeline:
         knowledge: KnowledgeBase,
         providers: list[AnswerProvider],
         offline: OfflineAnswerer,
+        verified: VerifiedAnswerIndex,
     ) -> None:
         self.settings = settings
         self.database = database
         self.embeddings = embeddings
         self.knowledge = knowledge
+        #: Cheapest first; the last one is the strongest.
         self.providers = providers
         self.offline = offline
+        self.verified = verified
 
     def process(self, message: str, session_id: str | None) -> ProcessedAnswer:
         started = time.perf_counter()
         question = self.validate_message(message)
         session_id = session_id or str(uuid.uuid4())
         vector = self._embed_or_none(question)
-        context = self.gather_context(question, session_id, vector)
-        answer = self.answer(context)
+        with self.database.session() as session:
+            plan = self.plan(session, question, session_id, vector)
+        answer = plan.cached or self.answer(plan.context, strongest_first=plan.strongest_first)
         log = self.log_answer(question, session_id, answer, time.perf_counter() - started)
         return ProcessedAnswer(log=log, question_vector=vector)
 
@@ -73,46 +101,128 @@ class AnswerPipeline:
             )
         return question
 
-    def _embed_or_none(self, question: str) -> np.ndarray | None:
+    def _embed_or_none(self, text: str) -> np.ndarray | None:
         """An embedder failure must not cost the resident an answer: go on without retrieval."""
         try:
-            return self.embeddings.question_vector(question)
+            return self.embeddings.question_vector(text)
         except Exception:
             logger.exception("question embedding failed; answering without retrieval")
             return None
 
+    def plan(
+        self, session: Session, question: str, session_id: str, vector: np.ndarray | None
+    ) -> Plan:
+        history = self.recent_turns(session, session_id)
+        follow_up = is_follow_up(question, has_history=bool(history))
+        matcher = None
+        if vector is not None and self.settings.cache_enabled:
+            matcher = self.verified.current(session)
+            if not follow_up:
+                decision = matcher.decide(vector)
+                if decision.serve:
+                    logger.info(
+                        "verified answer %s served (%s, margin %s)",
+                        decision.candidate.key,
+                        decision.reason,
+                        decision.margin,
+                    )
+                    return Plan(self.cached_answer(decision.candidate), PromptContext(question))
+        # A follow-up is looked up together with the question it follows.
+        retrieval = vector
+        if follow_up and vector is not None:
+            retrieval = self._embed_or_none(f"{history[-1].question}\n{question}")
+        context = self.gather_context(session, question, history, retrieval, matcher)
+        strongest_first = retrieval is not None and self.only_low_rated_answers_exist(
+            session, retrieval
+        )
+        return Plan(None, context, strongest_first)
+
+    @staticmethod
+    def cached_answer(candidate: Candidate) -> Answer:
+        return Answer(
+            candidate.text,
+            CACHE_MODEL_NAME,
+            "cache",
+            source_log_id=candidate.source_log_id,
+            verified_answer_id=candidate.key,
+        )
+
     def gather_context(
-        self, question: str, session_id: str, vector: np.ndarray | None
+        self,
+        session: Session,
+        question: str,
+        history: list[Turn],
+        vector: np.ndarray | None,
+        matcher: FittedMatcher | None = None,
     ) -> PromptContext:
-        settings = self.settings
-        with self.database.session() as session:
-            history = self.recent_turns(session, session_id)
-            examples: list[ApprovedExample] = []
-            knowledge: list[KnowledgeSnippet] = []
-            if vector is not None:
-                similar = self.embeddings.similar_logs(
-                    session,
-                    vector,
-                    limit=settings.context_examples,
-                    min_rating=settings.min_rating_threshold,
-                )
-                examples = [
-                    ApprovedExample(
-                        log_id=str(s.log.id),
-                        question=s.log.user_message,
-                        answer=s.log.corrected_response or s.log.ai_response,
-                        similarity=s.similarity,
-                    )
-                    for s in similar
-                    if s.similarity >= settings.example_min_similarity
-                ]
-                knowledge = [
-                    KnowledgeSnippet(f.entry.title, f.entry.content, f.similarity)
-                    for f in self.knowledge.search(
-                        session, vector, settings.context_knowledge_entries
-                    )
-                ]
+        if vector is None:
+            return PromptContext(question, history)
+        examples = self.approved_examples(session, vector, matcher)
+        knowledge = [
+            KnowledgeSnippet(f.entry.title, f.entry.content, f.similarity)
+            for f in self.knowledge.search(session, vector, self.settings.context_knowledge_entries)
+        ]
         return PromptContext(question, history, examples, knowledge)
+
+    def approved_examples(
+        self, session: Session, vector: np.ndarray, matcher: FittedMatcher | None
+    ) -> list[ApprovedExample]:
+        """The answers most likely to fit: the matcher's best verified answers, then the
+        nearest approved dialogs; one example per distinct answer, corrections first."""
+        settings = self.settings
+        limit = settings.context_examples
+        if limit == 0:
+            return []
+        found: list[ApprovedExample] = []
+        if matcher is not None:
+            for ranked in matcher.ranked(vector, limit):
+                if ranked.candidate.verified and ranked.score > 0:
+                    found.append(
+                        ApprovedExample(
+                            log_id=ranked.candidate.source_log_id or "",
+                            question=ranked.candidate.question or "",
+                            answer=ranked.candidate.text,
+                            similarity=ranked.score,
+                            corrected=ranked.candidate.corrected,
+                        )
+                    )
+        for similar in self.embeddings.similar_logs(
+            session, vector, limit=limit * 3, min_rating=settings.min_rating_threshold
+        ):
+            if similar.similarity < settings.example_min_similarity:
+                break
+            log = similar.log
+            found.append(
+                ApprovedExample(
+                    log_id=str(log.id),
+                    question=log.user_message,
+                    answer=log.corrected_response or log.ai_response,
+                    similarity=similar.similarity,
+                    corrected=log.corrected_response is not None,
+                )
+            )
+        refused = withdrawn_texts(session, [e.answer for e in found])
+        distinct: dict[str, ApprovedExample] = {}
+        for example in found:
+            if example.answer not in refused:
+                distinct.setdefault(text_key(example.answer), example)
+        chosen = list(distinct.values())[:limit]
+        return sorted(chosen, key=lambda e: not e.corrected)
+
+    def only_low_rated_answers_exist(self, session: Session, vector: np.ndarray) -> bool:
+        """Similar questions were asked, and every answer to them was rated low: the
+        cheap sources have failed here before, so ask the strongest one first."""
+        neighbours = [
+            s
+            for s in self.embeddings.similar_logs(
+                session, vector, limit=RATED_NEIGHBOURS, min_rating=1
+            )
+            if s.similarity >= self.settings.example_min_similarity
+        ]
+        return bool(neighbours) and all(
+            s.log.corrected_response is None and (s.log.rating or 0) <= LOW_RATING
+            for s in neighbours
+        )
 
     def recent_turns(self, session, session_id: str) -> list[Turn]:
         if self.settings.history_turns == 0:
@@ -125,9 +235,10 @@ class AnswerPipeline:
         ).all()
         return [Turn(q, corrected or answer) for q, corrected, answer in reversed(rows)]
 
-    def answer(self, context: PromptContext) -> Answer:
+    def answer(self, context: PromptContext, *, strongest_first: bool = False) -> Answer:
         """The first provider that gives a usable answer; the offline answerer otherwise."""
-        for provider in self.providers:
+        providers = list(reversed(self.providers)) if strongest_first else self.providers
+        for provider in providers:
             try:
                 return provider.answer(context)
             except ProviderError as error:
@@ -147,6 +258,9 @@ class AnswerPipeline:
             model_used=answer.model_used,
             answer_source=answer.source,
             source_log_id=uuid.UUID(answer.source_log_id) if answer.source_log_id else None,
+            verified_answer_id=(
+                uuid.UUID(answer.verified_answer_id) if answer.verified_answer_id else None
+            ),
             response_time=response_time,
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,

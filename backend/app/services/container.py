@@ -7,12 +7,14 @@ from app.core.config import Settings
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.services.ai_service import AnswerPipeline
+from app.services.answer_matcher import MatchThresholds
 from app.services.embedding_service import Embedder, EmbeddingService, create_embedder
 from app.services.health import HealthChecker
 from app.services.knowledge_base import KnowledgeBase
 from app.services.providers.base import AnswerProvider
 from app.services.providers.offline import OfflineAnswerer
 from app.services.providers.openai_compatible import OpenAICompatibleProvider
+from app.services.verified_answers import VerifiedAnswerIndex, VerifiedAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ class Services:
     knowledge: KnowledgeBase
     pipeline: AnswerPipeline
     health: HealthChecker
+    verified: VerifiedAnswers
 
     def close(self) -> None:
         self.database.dispose()
@@ -47,6 +50,14 @@ def load_local_provider(settings: Settings) -> tuple[AnswerProvider | None, str]
     except Exception:
         logger.exception("local model at %s could not be loaded", settings.local_model_path)
         return None, "failed"
+
+
+def match_thresholds(settings: Settings) -> MatchThresholds:
+    return MatchThresholds(
+        same_question_similarity=settings.cache_same_question_similarity,
+        min_margin=settings.cache_min_margin,
+        min_similarity=settings.cache_min_similarity,
+    )
 
 
 def seed_knowledge_base(services: "Services") -> None:
@@ -77,12 +88,12 @@ def build_services(
     local, local_status = load_local_provider(settings)
     paid = OpenAICompatibleProvider(settings) if settings.paid_llm_configured else None
     providers = [p for p in (local, paid) if p is not None]
-    offline = OfflineAnswerer(
-        example_similarity=settings.offline_answer_similarity,
-        knowledge_similarity=settings.knowledge_min_similarity,
-    )
-    pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline)
+    offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
+    thresholds = match_thresholds(settings)
+    index = VerifiedAnswerIndex(embeddings, thresholds, settings.cache_max_age_days)
+    pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local_status)
-    services = Services(settings, database, embeddings, knowledge, pipeline, health)
+    verified = VerifiedAnswers(embeddings, thresholds)
+    services = Services(settings, database, embeddings, knowledge, pipeline, health, verified)
     seed_knowledge_base(services)
     return services

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import InvalidInputError
 from app.db.models import KnowledgeEntry
 from app.services.embedding_service import Embedder
+from app.services.learning_state import mark_knowledge_changed
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
@@ -126,6 +127,8 @@ class KnowledgeBase:
                 )
                 for fact, vector in zip(new, vectors, strict=True)
             )
+        if new or stale:
+            mark_knowledge_changed(session)
         session.commit()
         return ImportResult(added=len(new), unchanged=len(wanted) - len(new), removed=len(stale))
 

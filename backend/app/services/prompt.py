@@ -28,6 +28,8 @@ class ApprovedExample:
     question: str
     answer: str
     similarity: float
+    #: Written by an operator: shown before answers that were only rated well.
+    corrected: bool = False
 
 
 @dataclass(frozen=True)

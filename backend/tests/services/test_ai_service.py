@@ -79,7 +79,9 @@ def test_other_sessions_do_not_leak_into_the_prompt(llm_client, llm_server):
     assert "Секретный вопрос соседа" not in contents
 
 
-def test_prompt_carries_well_rated_similar_answers_and_knowledge(llm_client, llm_server):
+def test_prompt_carries_well_rated_similar_answers_and_knowledge(make_llm_client, llm_server):
+    # Without the cache every question reaches the model, so the prompt can be inspected.
+    llm_client = make_llm_client(CACHE_ENABLED="false")
     llm_server.behaviour.reply = "Влажная уборка по вторникам и пятницам, 2 раза в неделю."
     rated = ask(llm_client, "Как часто моют подъезд?")
     llm_client.post("/api/voice/feedback", json={"log_id": rated["log_id"], "rating": 5})

@@ -86,8 +86,10 @@ def process_message(
     responses=ERRORS,
     summary="Оценить ответ (1–5 звёзд)",
 )
-def give_feedback(body: FeedbackRequest, database: DatabaseDep) -> FeedbackResponse:
-    feedback = record_feedback(database, body.log_id, body.rating, body.feedback_text)
+def give_feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackResponse:
+    feedback = record_feedback(
+        services.database, services.verified, body.log_id, body.rating, body.feedback_text
+    )
     return FeedbackResponse(
         success=True,
         message="Спасибо за оценку!",

@@ -15,6 +15,8 @@ class Answer:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     source_log_id: str | None = None
+    #: The verified answer served (cache answers only).
+    verified_answer_id: str | None = None
 
 
 class ProviderError(RuntimeError):

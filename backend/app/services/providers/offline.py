@@ -1,7 +1,8 @@
-"""Answers with no model at all: from approved past answers and the knowledge base.
+"""Answers with no model at all: the company facts closest to the question.
 
 This keeps the service useful on a fresh machine with no key, and is the last resort
-when every model provider fails.
+when every model provider fails. (Approved past answers are served before any provider
+is asked, by the verified-answer matcher.)
 """
 
 from app.services.prompt import PromptContext
@@ -15,24 +16,16 @@ NO_ANSWER_TEXT = (
 
 
 class OfflineAnswerer:
-    """Never fails: the best approved answer if one is close, else the closest facts."""
+    """Never fails: the closest facts, or an honest "I don't know" with where to ask."""
 
     name = "offline"
     model_used = OFFLINE_MODEL_NAME
 
-    def __init__(
-        self, *, example_similarity: float, knowledge_similarity: float, max_facts: int = 2
-    ) -> None:
-        self._example_similarity = example_similarity
+    def __init__(self, *, knowledge_similarity: float, max_facts: int = 2) -> None:
         self._knowledge_similarity = knowledge_similarity
         self._max_facts = max_facts
 
     def answer(self, context: PromptContext) -> Answer:
-        best = max(context.examples, key=lambda e: e.similarity, default=None)
-        if best is not None and best.similarity >= self._example_similarity:
-            return Answer(
-                best.answer, OFFLINE_MODEL_NAME, "knowledge_base", source_log_id=best.log_id
-            )
         facts = [s for s in context.knowledge if s.similarity >= self._knowledge_similarity]
         if facts:
             lines = [s.content for s in facts[: self._max_facts]]

@@ -1,0 +1,77 @@
+"""Bodies of the operator endpoints: corrections, the review queue, verified answers."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CORRECTION_MAX_LENGTH = 4000
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "corrected_response": "Окна в подъездах моем 2 раза в год — в апреле и "
+                    "в сентябре. Дату вывешиваем на стенде у входа.",
+                    "operator": "Ирина (диспетчер)",
+                }
+            ]
+        }
+    )
+
+    corrected_response: str = Field(max_length=CORRECTION_MAX_LENGTH)
+    operator: str = Field(max_length=200)
+
+    @field_validator("corrected_response", "operator")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("не может быть пустым")
+        return value
+
+
+class CorrectionResponse(BaseModel):
+    success: bool
+    message: str = Field(examples=["Исправление сохранено и будет использоваться в ответах"])
+    log_id: str
+    verified_answer_id: str | None
+
+
+class LogEntry(BaseModel):
+    log_id: str
+    session_id: str
+    user_message: str
+    ai_response: str
+    model_used: str
+    answer_source: str
+    source_log_id: str | None
+    rating: int | None
+    feedback_text: str | None
+    corrected_response: str | None
+    corrected_by: str | None
+    created_at: datetime
+
+
+class LogPage(BaseModel):
+    total: int = Field(description="Сколько записей подходит под фильтр")
+    items: list[LogEntry]
+
+
+class VerifiedAnswerEntry(BaseModel):
+    id: str
+    answer_text: str
+    kind: str = Field(description="rated (оценка 5) | corrected (исправление оператора)")
+    source_log_id: str | None
+    created_by: str | None
+    created_at: datetime
+    confirmed_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    approved_questions: int
+    refused_questions: int
+
+
+class WithdrawRequest(BaseModel):
+    operator: str = Field(min_length=1, max_length=200)

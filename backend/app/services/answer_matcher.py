@@ -1,0 +1,213 @@
+"""Decides whether a new question means the same as one a verified answer already answers.
+
+One cosine threshold cannot decide this: e5 scores are compressed, and near-identical
+wording with another meaning ("когда моют окна?" / "когда моют полы?") scores above true
+paraphrases. So the matcher learns from the verified data itself:
+
+* every verified answer is a class whose samples are the questions people approved it
+  for, plus the answer text; every knowledge-base fact is a class too, so a question about
+  a topic nobody has verified yet has somewhere else to go;
+* a ridge classifier (closed form, a few milliseconds to refit) is trained on those vectors
+  whenever the verified data changes;
+* an answer is served only when the classifier puts it first by a clear margin over the
+  best *different* answer, the question is close to one of its approved phrasings, and no
+  question that was refused this answer is closer.
+
+Anything less certain abstains, and the question goes to a model with the candidates as
+examples. All of it is numpy: no model download, nothing to keep warm.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MatchThresholds:
+    #: A question this close to an approved phrasing is the same question.
+    same_question_similarity: float = 0.99
+    #: Classifier margin over the best different answer needed to serve an answer.
+    min_margin: float = 0.5
+    #: The question must be at least this close to one approved phrasing of the answer.
+    min_similarity: float = 0.85
+    #: Two answers this close (e5 cosine of their texts) count as the same answer.
+    same_answer_similarity: float = 0.95
+    #: Ridge regularisation; small because e5 vectors are unit length and few.
+    ridge_alpha: float = 0.03
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One class of the matcher: a verified answer or a knowledge-base fact."""
+
+    key: str
+    text: str
+    verified: bool
+    #: Query vectors of the questions this answer was approved for (verified answers).
+    approved: np.ndarray
+    #: Query vectors of questions this answer was refused for.
+    refused: np.ndarray
+    #: Query-mode vector of the answer text itself.
+    answer_vector: np.ndarray
+    #: The dialog the answer came from; cached replies point to it.
+    source_log_id: str | None = None
+    #: That dialog's question, shown with the answer when it is a prompt example.
+    question: str | None = None
+    #: Written by an operator rather than rated by a resident.
+    corrected: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The matcher's verdict, with the figures behind it for logs and tests."""
+
+    candidate: Candidate | None
+    reason: str
+    margin: float | None = None
+    nearest_similarity: float | None = None
+
+    @property
+    def serve(self) -> bool:
+        return self.candidate is not None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    candidate: Candidate
+    score: float
+
+
+def _rows(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    return array.reshape(-1, array.shape[-1]) if array.size else np.zeros((0, 0), np.float32)
+
+
+@dataclass
+class FittedMatcher:
+    candidates: list[Candidate]
+    thresholds: MatchThresholds
+    _weights: np.ndarray | None = field(default=None, repr=False)
+    _x_mean: np.ndarray | None = field(default=None, repr=False)
+    _y_mean: np.ndarray | None = field(default=None, repr=False)
+    _same_answer: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def fit(cls, candidates: list[Candidate], thresholds: MatchThresholds) -> "FittedMatcher":
+        matcher = cls(candidates, thresholds)
+        if len(candidates) >= 2:
+            matcher._fit_ridge()
+        return matcher
+
+    @property
+    def verified_count(self) -> int:
+        return sum(1 for c in self.candidates if c.verified)
+
+    def _fit_ridge(self) -> None:
+        samples, labels = [], []
+        for index, candidate in enumerate(self.candidates):
+            rows = [candidate.answer_vector, *list(candidate.approved)]
+            samples.extend(rows)
+            labels.extend([index] * len(rows))
+        x = np.asarray(samples, dtype=np.float64)
+        y = -np.ones((len(labels), len(self.candidates)))
+        y[np.arange(len(labels)), labels] = 1.0
+        self._x_mean, self._y_mean = x.mean(0), y.mean(0)
+        xc = x - self._x_mean
+        gram = xc.T @ xc + self.thresholds.ridge_alpha * np.eye(x.shape[1])
+        self._weights = np.linalg.solve(gram, xc.T @ (y - self._y_mean))
+        answers = np.asarray([c.answer_vector for c in self.candidates])
+        self._same_answer = answers @ answers.T >= self.thresholds.same_answer_similarity
+
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        assert self._weights is not None
+        return (np.asarray(vector, np.float64) - self._x_mean) @ self._weights + self._y_mean
+
+    def ranked(self, vector: np.ndarray, limit: int) -> list[Ranked]:
+        """Candidates by classifier score, best first (the nearest phrasing without one)."""
+        if self._weights is not None:
+            scores = self.scores(vector)
+        else:
+            scores = np.array([_nearest(c.approved, vector) for c in self.candidates])
+        order = np.argsort(-scores)[:limit]
+        return [Ranked(self.candidates[i], float(scores[i])) for i in order]
+
+    def decide(self, vector: np.ndarray) -> Decision:
+        if self.verified_count == 0:
+            return Decision(None, "no verified answers yet")
+        vector = np.asarray(vector, dtype=np.float32)
+        same = self._same_question(vector)
+        if same is not None:
+            return same
+        if self._weights is None:
+            return Decision(None, "too little verified data to compare answers")
+        scores = self.scores(vector)
+        best = int(np.argmax(scores))
+        assert self._same_answer is not None
+        if not self.candidates[best].verified:
+            # A fact that a verified answer restates counts as that answer.
+            restating = [
+                i
+                for i in np.flatnonzero(self._same_answer[best])
+                if self.candidates[i].verified
+            ]
+            if not restating:
+                return Decision(None, "closest to a knowledge-base fact, not a verified answer")
+            best = max(restating, key=lambda i: scores[i])
+        candidate = self.candidates[best]
+        others = scores[~self._same_answer[best]]
+        margin = float(scores[best] - others.max()) if others.size else float("inf")
+        nearest = _nearest(candidate.approved, vector)
+        if margin < self.thresholds.min_margin:
+            return Decision(None, "no clear winner between answers", margin, nearest)
+        if nearest < self.thresholds.min_similarity:
+            return Decision(None, "too far from every approved phrasing", margin, nearest)
+        if _nearest(candidate.refused, vector) >= nearest:
+            return Decision(None, "closer to a question this answer was refused for", margin)
+        return Decision(candidate, "classifier", margin, nearest)
+
+    def _same_question(self, vector: np.ndarray) -> Decision | None:
+        best: tuple[float, Candidate] | None = None
+        for candidate in self.candidates:
+            if candidate.verified:
+                similarity = _nearest(candidate.approved, vector)
+                if best is None or similarity > best[0]:
+                    best = (similarity, candidate)
+        if best is None or best[0] < self.thresholds.same_question_similarity:
+            return None
+        similarity, candidate = best
+        if _nearest(candidate.refused, vector) >= similarity:
+            return None
+        return Decision(candidate, "same question", nearest_similarity=similarity)
+
+
+def _nearest(vectors: np.ndarray, vector: np.ndarray) -> float:
+    if vectors.size == 0:
+        return -1.0
+    return float(np.max(vectors @ vector))
+
+
+def candidate(
+    key: str,
+    text: str,
+    *,
+    verified: bool,
+    answer_vector: np.ndarray,
+    approved: Sequence[np.ndarray] = (),
+    refused: Sequence[np.ndarray] = (),
+    source_log_id: str | None = None,
+    question: str | None = None,
+    corrected: bool = False,
+) -> Candidate:
+    """Build a candidate from plain vectors (lists or arrays)."""
+    return Candidate(
+        key=key,
+        text=text,
+        verified=verified,
+        approved=_rows(approved),
+        refused=_rows(refused),
+        answer_vector=np.asarray(answer_vector, dtype=np.float32),
+        source_log_id=source_log_id,
+        question=question,
+        corrected=corrected,
+    )

@@ -1,0 +1,332 @@
+"""Verified answers: what residents rated 5 and what operators wrote, kept as evidence.
+
+Every judged dialog is *evidence* about one verified answer: this question is answered by
+it, or it is not. :meth:`VerifiedAnswers.learn_from_log` turns a log's current rating and
+correction into that evidence, replacing whatever the log said before, so rating again or
+correcting later always leaves the evidence consistent. The rules:
+
+* an operator's correction becomes (or joins) a verified answer for the question, and
+  counts against the answer the log was served from cache, if any;
+* a 5 on a model's answer makes that text a verified answer; a 5 on a cached answer adds
+  the question to the approved phrasings of the answer it was served from;
+* a 1–2 on a cached answer records that the answer does not fit this question, and
+  withdraws the answer altogether when the question is one it was approved for;
+* a 1–2 (or a correction) on the dialog an answer came from withdraws a rated answer: an
+  answer rated low is never served again.
+
+Every change bumps a revision in ``app_state``, which tells each process's
+:class:`VerifiedAnswerIndex` to refit its matcher.
+"""
+
+import hashlib
+import logging
+import re
+import threading
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    AnswerEvidence,
+    KnowledgeEntry,
+    VerifiedAnswer,
+    VoiceEmbedding,
+    VoiceLog,
+)
+from app.services.answer_matcher import Candidate, FittedMatcher, MatchThresholds, candidate
+from app.services.embedding_service import EmbeddingService
+from app.services.learning_state import bump_revision, read_state
+
+logger = logging.getLogger(__name__)
+
+LOW_RATING = 2
+TOP_RATING = 5
+
+
+def text_key(answer: str) -> str:
+    """Answers that differ only in case or spacing are the same answer."""
+    normalised = re.sub(r"\s+", " ", answer).strip().lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def withdrawn_texts(session: Session, answers: list[str]) -> set[str]:
+    """Those of ``answers`` that were withdrawn and not verified again since."""
+    keys = {text_key(a): a for a in answers}
+    if not keys:
+        return set()
+    rows = session.execute(
+        select(VerifiedAnswer.text_key, VerifiedAnswer.withdrawn_at).where(
+            VerifiedAnswer.text_key.in_(keys)
+        )
+    ).all()
+    active = {key for key, withdrawn in rows if withdrawn is None}
+    return {keys[key] for key, withdrawn in rows if withdrawn is not None and key not in active}
+
+
+class VerifiedAnswers:
+    """Turns ratings and corrections into verified answers and evidence."""
+
+    def __init__(self, embeddings: EmbeddingService, thresholds: MatchThresholds) -> None:
+        self.embeddings = embeddings
+        self.thresholds = thresholds
+
+    def learn_from_log(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
+        """Make the evidence of ``log`` match its current rating and correction.
+
+        The caller holds the log's row lock (it has just updated it) and commits.
+        Returns the verified answer the log now supports, if any.
+        """
+        # First: every learning transaction queues on this one row, so they never deadlock
+        # on the verified answers they touch.
+        bump_revision(session)
+        session.execute(delete(AnswerEvidence).where(AnswerEvidence.log_id == log.id))
+        supported: VerifiedAnswer | None = None
+        served_from = (
+            session.get(VerifiedAnswer, log.verified_answer_id) if log.verified_answer_id else None
+        )
+        if log.corrected_response:
+            supported = self._verified_for(
+                session, log.corrected_response, "corrected", log, log.corrected_by
+            )
+            if served_from is not None and served_from.id != supported.id:
+                self._add_evidence(session, served_from, log, agrees=False)
+            self._withdraw_rated_from(session, log, "the operator corrected this answer")
+        elif log.rating == TOP_RATING:
+            if served_from is not None:
+                if served_from.withdrawn_at is None:
+                    supported = served_from
+            else:
+                supported = self._verified_for(session, log.ai_response, "rated", log, None)
+        elif log.rating is not None and log.rating <= LOW_RATING:
+            if served_from is not None:
+                self._add_evidence(session, served_from, log, agrees=False)
+                if self._is_approved_question(session, served_from, log):
+                    self._withdraw(
+                        session, served_from, f"rated {log.rating} for a question it answered"
+                    )
+            self._withdraw_rated_from(session, log, f"its dialog was rated {log.rating}")
+        if supported is not None:
+            self._add_evidence(session, supported, log, agrees=True)
+            supported.confirmed_at = func.now()
+        self._withdraw_unsupported(session)
+        return supported
+
+    def _verified_for(
+        self, session: Session, answer: str, kind: str, log: VoiceLog, operator: str | None
+    ) -> VerifiedAnswer | None:
+        """The active verified answer with this text, created when there is none.
+
+        A rated text that was withdrawn stays withdrawn; an operator's text is trusted."""
+        key = text_key(answer)
+        # Two ratings of the same text at once must not create two verified answers.
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+        existing = session.scalars(
+            select(VerifiedAnswer)
+            .where(VerifiedAnswer.text_key == key)
+            .order_by(VerifiedAnswer.withdrawn_at.is_not(None), VerifiedAnswer.created_at)
+        ).first()
+        if existing is not None:
+            if existing.withdrawn_at is None:
+                return existing
+            if kind == "rated":
+                return None
+            existing.withdrawn_at = None
+            existing.withdrawn_reason = None
+            existing.kind = "corrected"
+            return existing
+        verified = VerifiedAnswer(
+            id=uuid.uuid4(),
+            answer_text=answer,
+            text_key=key,
+            kind=kind,
+            source_log_id=log.id,
+            created_by=operator,
+        )
+        session.add(verified)
+        session.flush()
+        return verified
+
+    def _add_evidence(
+        self, session: Session, verified: VerifiedAnswer, log: VoiceLog, *, agrees: bool
+    ) -> None:
+        self._ensure_vector(session, log)
+        session.execute(
+            insert(AnswerEvidence)
+            .values(verified_answer_id=verified.id, log_id=log.id, agrees=agrees)
+            .on_conflict_do_update(
+                constraint="uq_answer_evidence_log_answer", set_={"agrees": agrees}
+            )
+        )
+
+    def _ensure_vector(self, session: Session, log: VoiceLog) -> None:
+        """Evidence is only useful with the question's vector; it is usually stored already."""
+        if self.embeddings.stored_vector(session, log.id) is None:
+            vector = self.embeddings.question_vector(log.user_message)
+            self.embeddings.store_log_vectors(session, [(log.id, vector)])
+
+    def _is_approved_question(
+        self, session: Session, verified: VerifiedAnswer, log: VoiceLog
+    ) -> bool:
+        """Was this very question (to the same-question threshold) approved for the answer?"""
+        vector = self.embeddings.stored_vector(session, log.id)
+        approved = _evidence_vectors(
+            session, self.embeddings.model_name, [verified.id], agrees=True
+        )
+        rows = approved.get(verified.id)
+        if not rows:
+            return False
+        return float(np.max(np.asarray(rows) @ vector)) >= self.thresholds.same_question_similarity
+
+    def _withdraw_rated_from(self, session: Session, log: VoiceLog, reason: str) -> None:
+        for verified in session.scalars(
+            select(VerifiedAnswer).where(
+                VerifiedAnswer.source_log_id == log.id,
+                VerifiedAnswer.kind == "rated",
+                VerifiedAnswer.withdrawn_at.is_(None),
+            )
+        ):
+            self._withdraw(session, verified, reason)
+
+    def _withdraw_unsupported(self, session: Session) -> None:
+        """A rated answer whose last approval was taken back is no longer verified."""
+        agreeing = (
+            select(AnswerEvidence.id)
+            .where(
+                AnswerEvidence.verified_answer_id == VerifiedAnswer.id,
+                AnswerEvidence.agrees.is_(True),
+            )
+            .exists()
+        )
+        session.execute(
+            update(VerifiedAnswer)
+            .where(VerifiedAnswer.withdrawn_at.is_(None), ~agreeing)
+            .values(withdrawn_at=func.now(), withdrawn_reason="no approval left")
+            .execution_options(synchronize_session=False)
+        )
+
+    def _withdraw(self, session: Session, verified: VerifiedAnswer, reason: str) -> None:
+        logger.info("verified answer %s withdrawn: %s", verified.id, reason)
+        verified.withdrawn_at = func.now()
+        verified.withdrawn_reason = reason
+
+    def withdraw(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
+        verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
+        if verified is None:
+            return False
+        if verified.withdrawn_at is None:
+            self._withdraw(session, verified, f"withdrawn by operator {operator}")
+            bump_revision(session)
+        return True
+
+
+def _evidence_vectors(
+    session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
+) -> dict[uuid.UUID, list[np.ndarray]]:
+    """Question vectors of the dialogs that approved (or refused) each verified answer."""
+    query = (
+        select(AnswerEvidence.verified_answer_id, VoiceEmbedding.embedding)
+        .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
+        .where(
+            VoiceEmbedding.embedding_model == model,
+            AnswerEvidence.agrees.is_(agrees),
+            AnswerEvidence.verified_answer_id.in_(verified_ids),
+        )
+    )
+    vectors: dict[uuid.UUID, list[np.ndarray]] = defaultdict(list)
+    for verified_id, vector in session.execute(query):
+        vectors[verified_id].append(np.asarray(vector, dtype=np.float32))
+    return vectors
+
+
+class VerifiedAnswerIndex:
+    """This process's fitted matcher, refitted when the shared revision moves on.
+
+    Answer texts and knowledge facts are embedded once per process and remembered; the
+    classifier itself refits in milliseconds, so it is simply rebuilt on every change.
+    """
+
+    def __init__(
+        self, embeddings: EmbeddingService, thresholds: MatchThresholds, max_age_days: int
+    ) -> None:
+        self.embeddings = embeddings
+        self.thresholds = thresholds
+        self.max_age = timedelta(days=max_age_days)
+        self._lock = threading.Lock()
+        self._revision: int | None = None
+        self._matcher = FittedMatcher.fit([], thresholds)
+        self._text_vectors: dict[str, np.ndarray] = {}
+
+    def current(self, session: Session) -> FittedMatcher:
+        revision, knowledge_changed = read_state(session)
+        if revision == self._revision:
+            return self._matcher
+        with self._lock:
+            if revision != self._revision:
+                self._matcher = FittedMatcher.fit(
+                    self._load(session, knowledge_changed), self.thresholds
+                )
+                self._revision = revision
+        return self._matcher
+
+    def _load(self, session: Session, knowledge_changed: datetime | None) -> list[Candidate]:
+        fresh_since = datetime.now(UTC) - self.max_age
+        if knowledge_changed is not None:
+            fresh_since = max(fresh_since, knowledge_changed)
+        answers = session.execute(
+            select(
+                VerifiedAnswer.id,
+                VerifiedAnswer.answer_text,
+                VerifiedAnswer.source_log_id,
+                VerifiedAnswer.kind,
+                VoiceLog.user_message,
+            )
+            .outerjoin(VoiceLog, VoiceLog.id == VerifiedAnswer.source_log_id)
+            .where(
+                VerifiedAnswer.withdrawn_at.is_(None),
+                VerifiedAnswer.confirmed_at >= fresh_since,
+            )
+            .order_by(VerifiedAnswer.created_at)
+        ).all()
+        model = self.embeddings.model_name
+        ids = [a.id for a in answers]
+        approved = _evidence_vectors(session, model, ids, agrees=True)
+        refused = _evidence_vectors(session, model, ids, agrees=False)
+        facts = session.execute(
+            select(KnowledgeEntry.id, KnowledgeEntry.content).order_by(KnowledgeEntry.id)
+        ).all()
+        texts = [a.answer_text for a in answers] + [f.content for f in facts]
+        vectors = self._vectors_of(texts)
+        candidates = [
+            candidate(
+                str(a.id),
+                a.answer_text,
+                verified=True,
+                answer_vector=vectors[a.answer_text],
+                approved=approved.get(a.id, []),
+                refused=refused.get(a.id, []),
+                source_log_id=str(a.source_log_id) if a.source_log_id else None,
+                question=a.user_message,
+                corrected=a.kind == "corrected",
+            )
+            for a in answers
+            if approved.get(a.id)
+        ]
+        candidates += [
+            candidate(f"kb:{f.id}", f.content, verified=False, answer_vector=vectors[f.content])
+            for f in facts
+        ]
+        return candidates
+
+    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]
+        if missing:
+            for text_, vector in zip(
+                missing, self.embeddings.embedder.embed_queries(missing), strict=True
+            ):
+                self._text_vectors[text_] = np.asarray(vector, dtype=np.float32)
+        return {t: self._text_vectors[t] for t in texts}
