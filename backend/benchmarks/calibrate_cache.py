@@ -33,7 +33,7 @@ from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents, split
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 KNOWLEDGE_FILE = BACKEND_DIR / "knowledge" / "company_facts.md"
 THRESHOLDS = [0.80, 0.83, 0.85, 0.87, 0.89, 0.91, 0.93, 0.95, 0.97]
-MARGINS = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0]
+MARGINS = [0.0, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.0]
 
 
 def pair_statistics(vectors: np.ndarray, intents: np.ndarray) -> dict:
@@ -78,18 +78,31 @@ def nearest_neighbour_curve(vectors, intents, splits) -> list[dict]:
     ]
 
 
-def matcher_curve(vectors, intents, answer_vectors, fact_vectors, facts, splits) -> list[dict]:
+def matcher_curve(
+    vectors,
+    intents,
+    questions,
+    answers,
+    answer_vectors,
+    fact_vectors,
+    facts,
+    splits,
+    contrast=None,
+) -> list[dict]:
     thresholds = MatchThresholds()
+    if contrast is not None:
+        thresholds = replace(thresholds, contrast_similarity=contrast)
     decisions: list[tuple[float, float, bool]] = []  # (margin, nearest, correct)
     total = 0
     for verified, unseen in splits:
         candidates = [
             candidate(
                 f"intent:{i}",
-                "",
+                answers[i],
                 verified=True,
                 answer_vector=answer_vectors[i],
                 approved=vectors[verified][intents[verified] == i],
+                texts=[questions[k] for k in verified if intents[k] == i],
             )
             for i in range(len(answer_vectors))
         ] + [
@@ -98,7 +111,9 @@ def matcher_curve(vectors, intents, answer_vectors, fact_vectors, facts, splits)
         ]
         matcher = FittedMatcher.fit(candidates, replace(thresholds, min_margin=0.0))
         for index in unseen:
-            decision = matcher.decide(vectors[index])
+            decision = matcher.decide(
+                vectors[index], questions[index] if contrast is not None else None
+            )
             total += 1
             if decision.serve:
                 correct = decision.candidate.key == f"intent:{intents[index]}"
@@ -130,7 +145,8 @@ def main() -> None:
     questions = [q for item in intents_data for q in item.questions]
     intents = np.array([i for i, item in enumerate(intents_data) for _ in item.questions])
     vectors = np.asarray(embedder.embed_queries(questions))
-    answer_vectors = np.asarray(embedder.embed_queries([x.reference_answer for x in intents_data]))
+    answers = [x.reference_answer for x in intents_data]
+    answer_vectors = np.asarray(embedder.embed_queries(answers))
     facts = read_facts(KNOWLEDGE_FILE)
     fact_vectors = np.asarray(embedder.embed_queries([f.content for f in facts]))
     splits = [split_phrasings(intents_data, seed) for seed in range(args.splits)]
@@ -150,8 +166,22 @@ def main() -> None:
         "pairs": pair_statistics(vectors, intents),
         "nearest_neighbour": nearest_neighbour_curve(vectors, intents, index_splits),
         "matcher": matcher_curve(
-            vectors, intents, answer_vectors, fact_vectors, facts, index_splits
+            vectors, intents, questions, answers, answer_vectors, fact_vectors, facts, index_splits
         ),
+        **{
+            f"matcher_contrast_{c}": matcher_curve(
+                vectors,
+                intents,
+                questions,
+                answers,
+                answer_vectors,
+                fact_vectors,
+                facts,
+                index_splits,
+                contrast=c,
+            )
+            for c in (0.0, 0.88, 0.9, 0.92)
+        },
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cache_calibration.json").write_text(

@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     min_rated_for_decision: int = Field(default=20, ge=1, alias="MIN_RATED_FOR_DECISION")
 
     max_message_length: int = Field(default=2000, ge=1, alias="MAX_MESSAGE_LENGTH")
-    history_turns: int = Field(default=6, ge=0, alias="HISTORY_TURNS")
-    context_examples: int = Field(default=3, ge=0, alias="CONTEXT_EXAMPLES")
-    context_knowledge_entries: int = Field(default=4, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
+    history_turns: int = Field(default=3, ge=0, alias="HISTORY_TURNS")
+    context_examples: int = Field(default=2, ge=0, alias="CONTEXT_EXAMPLES")
+    context_knowledge_entries: int = Field(default=2, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
     example_min_similarity: float = Field(default=0.87, ge=0, le=1, alias="EXAMPLE_MIN_SIMILARITY")
     knowledge_min_similarity: float = Field(
         default=0.80, ge=0, le=1, alias="KNOWLEDGE_MIN_SIMILARITY"
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     cache_same_question_similarity: float = Field(
         default=0.99, ge=0, le=1, alias="CACHE_SAME_QUESTION_SIMILARITY"
     )
-    cache_min_margin: float = Field(default=0.5, ge=0, alias="CACHE_MIN_MARGIN")
+    cache_min_margin: float = Field(default=0.45, ge=0, alias="CACHE_MIN_MARGIN")
     cache_min_similarity: float = Field(default=0.85, ge=0, le=1, alias="CACHE_MIN_SIMILARITY")
     cache_max_age_days: int = Field(default=180, ge=1, alias="CACHE_MAX_AGE_DAYS")
 

@@ -118,7 +118,7 @@ class AnswerPipeline:
         if vector is not None and self.settings.cache_enabled:
             matcher = self.verified.current(session)
             if not follow_up:
-                decision = matcher.decide(vector)
+                decision = matcher.decide(vector, question)
                 if decision.serve:
                     logger.info(
                         "verified answer %s served (%s, margin %s)",
@@ -161,6 +161,7 @@ class AnswerPipeline:
         knowledge = [
             KnowledgeSnippet(f.entry.title, f.entry.content, f.similarity)
             for f in self.knowledge.search(session, vector, self.settings.context_knowledge_entries)
+            if f.similarity >= self.settings.knowledge_min_similarity
         ]
         return PromptContext(question, history, examples, knowledge)
 

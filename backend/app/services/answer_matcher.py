@@ -22,19 +22,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.services.wording import content_stems
+
+#: Share of content words a question must share with its nearest approved phrasing for a
+#: new word in it to mean "same wording, another subject".
+SWAP_OVERLAP = 0.45
+
 
 @dataclass(frozen=True)
 class MatchThresholds:
     #: A question this close to an approved phrasing is the same question.
     same_question_similarity: float = 0.99
     #: Classifier margin over the best different answer needed to serve an answer.
-    min_margin: float = 0.5
+    min_margin: float = 0.45
     #: The question must be at least this close to one approved phrasing of the answer.
     min_similarity: float = 0.85
     #: Two answers this close (e5 cosine of their texts) count as the same answer.
     same_answer_similarity: float = 0.95
     #: Ridge regularisation; small because e5 vectors are unit length and few.
     ridge_alpha: float = 0.03
+    #: Above this similarity to an approved phrasing, a content word the answer was never
+    #: asked or answered about means another question worded the same way; 0 checks always.
+    contrast_similarity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,10 @@ class Candidate:
     question: str | None = None
     #: Written by an operator rather than rated by a resident.
     corrected: bool = False
+    #: Content stems of the approved phrasings and the answer.
+    vocabulary: frozenset[str] = frozenset()
+    #: Content stems of each approved phrasing, in the order of ``approved``.
+    phrasing_stems: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,7 @@ class FittedMatcher:
         order = np.argsort(-scores)[:limit]
         return [Ranked(self.candidates[i], float(scores[i])) for i in order]
 
-    def decide(self, vector: np.ndarray) -> Decision:
+    def decide(self, vector: np.ndarray, question: str | None = None) -> Decision:
         if self.verified_count == 0:
             return Decision(None, "no verified answers yet")
         vector = np.asarray(vector, dtype=np.float32)
@@ -147,9 +160,7 @@ class FittedMatcher:
         if not self.candidates[best].verified:
             # A fact that a verified answer restates counts as that answer.
             restating = [
-                i
-                for i in np.flatnonzero(self._same_answer[best])
-                if self.candidates[i].verified
+                i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
             ]
             if not restating:
                 return Decision(None, "closest to a knowledge-base fact, not a verified answer")
@@ -164,6 +175,10 @@ class FittedMatcher:
             return Decision(None, "too far from every approved phrasing", margin, nearest)
         if _nearest(candidate.refused, vector) >= nearest:
             return Decision(None, "closer to a question this answer was refused for", margin)
+        if question is not None and nearest >= self.thresholds.contrast_similarity:
+            swapped = _swapped_words(candidate, vector, content_stems(question))
+            if swapped:
+                return Decision(None, f"same wording, another subject: {swapped}", margin)
         return Decision(candidate, "classifier", margin, nearest)
 
     def _same_question(self, vector: np.ndarray) -> Decision | None:
@@ -179,6 +194,19 @@ class FittedMatcher:
         if _nearest(candidate.refused, vector) >= similarity:
             return None
         return Decision(candidate, "same question", nearest_similarity=similarity)
+
+
+def _swapped_words(candidate: Candidate, vector: np.ndarray, stems: frozenset[str]) -> str:
+    """Words of the question the answer never covered, when the question otherwise reads
+    like its nearest approved phrasing (they share most content words)."""
+    novel = stems - candidate.vocabulary
+    if not novel or not candidate.phrasing_stems:
+        return ""
+    nearest = candidate.phrasing_stems[int(np.argmax(candidate.approved @ vector))]
+    shared = len(nearest & stems)
+    if shared and shared / len(nearest | stems) >= SWAP_OVERLAP:
+        return ", ".join(sorted(novel))
+    return ""
 
 
 def _nearest(vectors: np.ndarray, vector: np.ndarray) -> float:
@@ -198,8 +226,10 @@ def candidate(
     source_log_id: str | None = None,
     question: str | None = None,
     corrected: bool = False,
+    texts: Sequence[str] = (),
 ) -> Candidate:
-    """Build a candidate from plain vectors (lists or arrays)."""
+    """Build a candidate from plain vectors (lists or arrays) and its approved texts
+    (questions and the answer itself), whose content words form its vocabulary."""
     return Candidate(
         key=key,
         text=text,
@@ -210,4 +240,8 @@ def candidate(
         source_log_id=source_log_id,
         question=question,
         corrected=corrected,
+        vocabulary=frozenset().union(*(content_stems(t) for t in (text, *texts))),
+        phrasing_stems=tuple(content_stems(t) for t in texts)
+        if len(texts) == len(approved)
+        else (),
     )

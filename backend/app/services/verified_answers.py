@@ -180,7 +180,8 @@ class VerifiedAnswers:
         rows = approved.get(verified.id)
         if not rows:
             return False
-        return float(np.max(np.asarray(rows) @ vector)) >= self.thresholds.same_question_similarity
+        similarity = np.max(np.asarray([v for v, _ in rows]) @ vector)
+        return float(similarity) >= self.thresholds.same_question_similarity
 
     def _withdraw_rated_from(self, session: Session, log: VoiceLog, reason: str) -> None:
         for verified in session.scalars(
@@ -226,21 +227,23 @@ class VerifiedAnswers:
 
 def _evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
-) -> dict[uuid.UUID, list[np.ndarray]]:
-    """Question vectors of the dialogs that approved (or refused) each verified answer."""
+) -> dict[uuid.UUID, list[tuple[np.ndarray, str]]]:
+    """Question vectors and texts of the dialogs that approved (or refused) each answer."""
     query = (
-        select(AnswerEvidence.verified_answer_id, VoiceEmbedding.embedding)
+        select(AnswerEvidence.verified_answer_id, VoiceEmbedding.embedding, VoiceLog.user_message)
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
+        .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
         .where(
             VoiceEmbedding.embedding_model == model,
             AnswerEvidence.agrees.is_(agrees),
             AnswerEvidence.verified_answer_id.in_(verified_ids),
         )
+        .order_by(AnswerEvidence.id)
     )
-    vectors: dict[uuid.UUID, list[np.ndarray]] = defaultdict(list)
-    for verified_id, vector in session.execute(query):
-        vectors[verified_id].append(np.asarray(vector, dtype=np.float32))
-    return vectors
+    found: dict[uuid.UUID, list[tuple[np.ndarray, str]]] = defaultdict(list)
+    for verified_id, vector, question in session.execute(query):
+        found[verified_id].append((np.asarray(vector, dtype=np.float32), question))
+    return found
 
 
 class VerifiedAnswerIndex:
@@ -307,8 +310,9 @@ class VerifiedAnswerIndex:
                 a.answer_text,
                 verified=True,
                 answer_vector=vectors[a.answer_text],
-                approved=approved.get(a.id, []),
-                refused=refused.get(a.id, []),
+                approved=[v for v, _ in approved[a.id]],
+                refused=[v for v, _ in refused.get(a.id, [])],
+                texts=[q for _, q in approved[a.id]],
                 source_log_id=str(a.source_log_id) if a.source_log_id else None,
                 question=a.user_message,
                 corrected=a.kind == "corrected",

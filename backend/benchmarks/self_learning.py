@@ -1,0 +1,469 @@
+"""The self-learning benchmark: does the module get better and cheaper as people rate it?
+
+    python -m benchmarks.self_learning --dataset PATH [--n 2000] [--seed 7] [--out DIR]
+
+Follows the protocol of ``datasets/README.md`` (the shared data README): a fresh embedded
+database, the real service started with ``python -m app.cli serve`` and spoken to over
+HTTP, and a simulated paid LLM (``benchmarks.simulated_llm``) on 127.0.0.1.
+
+1. Two phrasings of every intent are kept aside as probes; the stream draws from the rest.
+2. Stream: N questions, each in a new session or (30 %) continuing the previous one.
+3. A simulated resident rates an answer with probability 0.6: coverage = share of the
+   intent's key facts found in it; rating = 1 + round(4 × coverage).
+4. A simulated operator corrects an answer rated ≤ 2 with probability 0.3, sending the
+   intent's reference answer.
+5. Probe: every probe phrasing once, in a fresh session, scored without feedback.
+6. Baseline: the same stream and probe answered by the paid LLM alone (no learning).
+
+Nothing is read from the dataset except through the simulated resident, operator and LLM.
+Writes ``DIR/report.json``, ``DIR/report.md`` and ``DIR/curves.png``.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+from openai import OpenAI
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from app.services.prompt import SYSTEM_PROMPT
+from benchmarks.dataset import (
+    BACKEND_DIR,
+    DEFAULT_DATASET,
+    RESULTS_DIR,
+    Intent,
+    load_intents,
+    split_phrasings,
+)
+from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
+
+RATING_PROBABILITY = 0.6
+CORRECTION_PROBABILITY = 0.3
+CONTINUE_SESSION_PROBABILITY = 0.3
+WINDOW_SHARE = 0.2
+ADMIN_KEY = "benchmark-operator-key"
+
+
+def coverage(answer: str, intent: Intent) -> float:
+    text = normalise(answer)
+    return sum(normalise(f) in text for f in intent.key_facts) / len(intent.key_facts)
+
+
+def rating_for(answer: str, intent: Intent) -> int:
+    return 1 + round(4 * coverage(answer, intent))
+
+
+@dataclass(frozen=True)
+class Question:
+    intent: int
+    text: str
+    new_session: bool
+
+
+@dataclass
+class Outcome:
+    """What happened to one question, in either arm."""
+
+    intent: int
+    rating: int  # what the answer deserves, whether or not the resident said it
+    paid: bool
+    cached: bool = False
+    false_hit: bool = False
+    response_time: float = 0.0
+    question: str = ""
+    source_question: str | None = None
+
+
+def draw_stream(intents: list[Intent], split, n: int, rng: random.Random) -> list[Question]:
+    stream = []
+    for index in range(n):
+        intent = rng.randrange(len(intents))
+        phrasing = rng.choice(split[intent][0])
+        new_session = index == 0 or rng.random() >= CONTINUE_SESSION_PROBABILITY
+        stream.append(Question(intent, intents[intent].questions[phrasing], new_session))
+    return stream
+
+
+def probe_questions(intents: list[Intent], split) -> list[Question]:
+    return [
+        Question(i, intents[i].questions[p], True)
+        for i, (_, probe) in enumerate(split)
+        for p in probe
+    ]
+
+
+class LearningArm:
+    """The real service over HTTP, with a simulated resident and operator."""
+
+    def __init__(self, base_url: str, intents: list[Intent], rng: random.Random) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=120)
+        self.intents = intents
+        self.rng = rng
+        self.intent_of_log: dict[str, int] = {}
+        self.question_of_log: dict[str, str] = {}
+        self.session_id = ""
+        self.sessions = 0
+
+    def ask(self, question: Question, *, feedback: bool) -> Outcome:
+        if question.new_session:
+            self.sessions += 1
+            self.session_id = f"bench-{self.sessions}"
+        started = time.perf_counter()
+        response = self.client.post(
+            "/api/voice/process", json={"message": question.text, "session_id": self.session_id}
+        )
+        elapsed = time.perf_counter() - started
+        response.raise_for_status()
+        body = response.json()
+        intent = self.intents[question.intent]
+        self.intent_of_log[body["log_id"]] = question.intent
+        self.question_of_log[body["log_id"]] = question.text
+        cached = body.get("answer_source") == "cache"
+        source = body.get("source_log_id")
+        outcome = Outcome(
+            intent=question.intent,
+            rating=rating_for(body["response"], intent),
+            paid=body.get("answer_source") == "llm",
+            cached=cached,
+            false_hit=cached and self.intent_of_log.get(source) != question.intent,
+            response_time=elapsed,
+            question=question.text,
+            source_question=self.question_of_log.get(source) if cached else None,
+        )
+        if feedback:
+            self.judge(body["log_id"], outcome.rating, intent)
+        return outcome
+
+    def judge(self, log_id: str, rating: int, intent: Intent) -> None:
+        if self.rng.random() >= RATING_PROBABILITY:
+            return
+        self.client.post(
+            "/api/voice/feedback", json={"log_id": log_id, "rating": rating}
+        ).raise_for_status()
+        if rating <= 2 and self.rng.random() < CORRECTION_PROBABILITY:
+            self.client.post(
+                f"/api/voice/logs/{log_id}/correction",
+                json={"corrected_response": intent.reference_answer, "operator": "benchmark"},
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            ).raise_for_status()
+
+
+class BaselineArm:
+    """The paid LLM alone: the service's instructions and the question, nothing learned."""
+
+    def __init__(self, llm_url: str, intents: list[Intent]) -> None:
+        self.client = OpenAI(api_key="baseline", base_url=llm_url, max_retries=0)
+        self.intents = intents
+
+    def ask(self, question: Question) -> Outcome:
+        started = time.perf_counter()
+        completion = self.client.chat.completions.create(
+            model="any",
+            messages=[
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": question.text},
+            ],
+        )
+        text = completion.choices[0].message.content or ""
+        return Outcome(
+            intent=question.intent,
+            rating=rating_for(text, self.intents[question.intent]),
+            paid=True,
+            response_time=time.perf_counter() - started,
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """``python -m app.cli serve`` on a fresh embedded database in a temporary folder."""
+
+    def __init__(self, llm_url: str) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="vdbench"))
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "OPENAI_API_KEY"}
+        }
+        env |= {
+            "DATA_DIR": str(self.data_dir),
+            "EMERGENT_LLM_KEY": "learning",
+            "LLM_BASE_URL": llm_url,
+            "LLM_MAX_RETRIES": "0",
+            "LLM_PRICE_INPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
+            "LLM_PRICE_OUTPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
+            "ADMIN_API_KEY": ADMIN_KEY,
+            "LOG_LEVEL": "WARNING",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the service exited:\n{self.process.stderr.read()}")
+            try:
+                if httpx.get(f"{self.base_url}/api/voice/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("the service did not start")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        # The embedded server stops with the last process attached to it: the service.
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def mean(values) -> float | None:
+    values = list(values)
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def share(flags) -> float | None:
+    flags = list(flags)
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 4) if a is not None and b else None
+
+
+def build_report(args, stream, passes, probe, baseline_stream, baseline_probe, bills) -> dict:
+    n = len(stream)
+    window = max(1, int(n * WINDOW_SHARE))
+    learning = passes[-1]
+    last = learning[-window:]
+    cached = [o for o in learning if o.cached]
+    probe_cached = [o for o in probe if o.cached]
+    baseline_avg = mean(o.rating for o in baseline_stream)
+    baseline_probe_avg = mean(o.rating for o in baseline_probe)
+    times = [o.response_time for p in passes for o in p] + [o.response_time for o in probe]
+    report = {
+        "dataset": str(args.dataset),
+        "n": n,
+        "seed": args.seed,
+        "passes": len(passes),
+        "intents": len({q.intent for q in stream}),
+        "baseline_avg_rating": baseline_avg,
+        "first_window_avg_rating": mean(o.rating for o in passes[0][:window]),
+        "last_window_avg_rating": mean(o.rating for o in last),
+        "rating_lift": ratio(mean(o.rating for o in last), baseline_avg),
+        "no_paid_call_share": share(not o.paid for o in last),
+        "stream_no_paid_call_share": share(not o.paid for o in learning),
+        "cost_ratio": ratio(bills["learning_stream"], bills["baseline_stream"]),
+        "stream_cost_usd": round(bills["learning_stream"], 6),
+        "baseline_stream_cost_usd": round(bills["baseline_stream"], 6),
+        "cache_answers": len(cached),
+        "cache_false_hit_rate": share(o.false_hit for o in cached),
+        "baseline_probe_avg_rating": baseline_probe_avg,
+        "probe_avg_rating": mean(o.rating for o in probe),
+        "probe_rating_lift": ratio(mean(o.rating for o in probe), baseline_probe_avg),
+        "probe_no_paid_call_share": share(not o.paid for o in probe),
+        "probe_cache_answers": len(probe_cached),
+        "probe_false_hit_rate": share(o.false_hit for o in probe_cached) if probe_cached else 0.0,
+        "p50_response_time": round(float(np.percentile(times, 50)), 4),
+        "p95_response_time": round(float(np.percentile(times, 95)), 4),
+    }
+    if len(passes) > 1:
+        report["last_window_avg_rating_by_pass"] = [
+            mean(o.rating for o in p[-window:]) for p in passes
+        ]
+    return report
+
+
+def plot_curves(path: Path, passes, baseline_stream, costs) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    learning = [o for p in passes for o in p]
+    baseline = baseline_stream * len(passes)
+    window = 100
+
+    def rolling(values):
+        values = np.asarray(values, dtype=float)
+        kernel = np.ones(window) / window
+        return np.convolve(values, kernel, mode="valid")
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    x = np.arange(window, len(learning) + 1)
+    top.plot(x, rolling([o.rating for o in learning]), label="self-learning service")
+    top.plot(x, rolling([o.rating for o in baseline]), label="paid LLM only")
+    top.set_ylabel(f"rating, rolling mean of {window}")
+    top.set_ylim(1, 5.1)
+    top.legend(loc="lower right")
+    top.grid(alpha=0.3)
+    bottom.plot(np.arange(1, len(costs["learning"]) + 1), costs["learning"], label="self-learning")
+    bottom.plot(np.arange(1, len(costs["baseline"]) + 1), costs["baseline"], label="paid only")
+    bottom.set_ylabel("cumulative paid LLM cost, USD")
+    bottom.set_xlabel("question in the stream")
+    bottom.legend(loc="upper left")
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def render_markdown(report: dict) -> str:
+    rows = [
+        ("Questions in the stream", report["n"]),
+        ("Baseline (paid LLM only) average rating", report["baseline_avg_rating"]),
+        ("First 20 % of the stream, average rating", report["first_window_avg_rating"]),
+        ("Last 20 % of the stream, average rating", report["last_window_avg_rating"]),
+        ("Rating lift (last window / baseline)", report["rating_lift"]),
+        ("No paid call (last window)", report["no_paid_call_share"]),
+        ("Cost ratio (stream / baseline)", report["cost_ratio"]),
+        ("Cache answers / false-hit rate", f"{report['cache_answers']} / "
+         f"{report['cache_false_hit_rate']}"),
+        ("Probe average rating (baseline)", f"{report['probe_avg_rating']} "
+         f"({report['baseline_probe_avg_rating']})"),
+        ("Probe rating lift", report["probe_rating_lift"]),
+        ("Probe no paid call", report["probe_no_paid_call_share"]),
+        ("Probe cache answers / false-hit rate", f"{report['probe_cache_answers']} / "
+         f"{report['probe_false_hit_rate']}"),
+        ("Response time p50 / p95, s", f"{report['p50_response_time']} / "
+         f"{report['p95_response_time']}"),
+    ]  # fmt: skip
+    if "last_window_avg_rating_by_pass" in report:
+        rows.append(("Last-window rating by pass", report["last_window_avg_rating_by_pass"]))
+    lines = [
+        "# Self-learning benchmark",
+        "",
+        f"Dataset `{Path(report['dataset']).name}`, seed {report['seed']}, "
+        f"{report['intents']} intents.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines) + "\n\n![rating and cost over the stream](curves.png)\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--passes", type=int, default=1, help="run the stream this many times")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "self_learning")
+    args = parser.parse_args(argv)
+
+    console = Console()
+    intents = load_intents(args.dataset)
+    split = split_phrasings(intents, args.seed)
+    stream = draw_stream(intents, split, args.n, random.Random(args.seed))
+    probe = probe_questions(intents, split)
+
+    llm = SimulatedLLM(intents, seed=args.seed).start()
+    service = Service(llm.base_url)
+    try:
+        baseline = BaselineArm(llm.base_url, intents)
+        with Progress(console=console) as progress:
+            task = progress.add_task("baseline (paid LLM only)", total=len(stream) + len(probe))
+            baseline_stream, baseline_costs = [], []
+            for question in stream:
+                baseline_stream.append(baseline.ask(question))
+                baseline_costs.append(llm.bills["baseline"].cost_usd)
+                progress.advance(task)
+            baseline_stream_cost = llm.bills["baseline"].cost_usd
+            baseline_probe = []
+            for question in probe:
+                baseline_probe.append(baseline.ask(question))
+                progress.advance(task)
+
+            service.wait_ready()
+            arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
+            passes, learning_costs = [], []
+            for number in range(1, args.passes + 1):
+                task = progress.add_task(f"self-learning stream, pass {number}", total=len(stream))
+                outcomes = []
+                for question in stream:
+                    outcomes.append(arm.ask(question, feedback=True))
+                    learning_costs.append(llm.bills["learning"].cost_usd)
+                    progress.advance(task)
+                passes.append(outcomes)
+            learning_stream_cost = llm.bills["learning"].cost_usd
+            task = progress.add_task("probe (no feedback)", total=len(probe))
+            probe_outcomes = []
+            for question in probe:
+                probe_outcomes.append(arm.ask(question, feedback=False))
+                progress.advance(task)
+    finally:
+        service.stop()
+        llm.stop()
+
+    bills = {
+        "learning_stream": learning_stream_cost / args.passes,
+        "baseline_stream": baseline_stream_cost,
+    }
+    report = build_report(
+        args, stream, passes, probe_outcomes, baseline_stream, baseline_probe, bills
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (args.out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    with (args.out / "trace.jsonl").open("w", encoding="utf-8") as trace:
+        for phase, outcomes in [*((f"pass{i + 1}", p) for i, p in enumerate(passes)),
+                                ("probe", probe_outcomes)]:  # fmt: skip
+            for outcome in outcomes:
+                trace.write(json.dumps({"phase": phase} | asdict(outcome), ensure_ascii=False))
+                trace.write("\n")
+    plot_curves(
+        args.out / "curves.png",
+        passes,
+        baseline_stream,
+        {
+            "learning": learning_costs,
+            "baseline": [
+                cost + number * baseline_stream_cost
+                for number in range(args.passes)
+                for cost in baseline_costs
+            ],
+        },
+    )
+    table = Table(title="self-learning benchmark")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in report.items():
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"report written to {args.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
