@@ -148,6 +148,20 @@ class LearningArm:
             self.judge(body["log_id"], outcome.rating, intent)
         return outcome
 
+    def verified_answers_by_intent(self) -> dict[str, int]:
+        """How many active verified answers each intent ended with (fragmentation)."""
+        answers = self.client.get(
+            "/api/voice/verified-answers",
+            params={"limit": 1000},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        ).json()
+        counts: dict[str, int] = {}
+        for answer in answers:
+            intent = self.intent_of_log.get(answer["source_log_id"])
+            name = self.intents[intent].intent if intent is not None else "unknown"
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
     def judge(self, log_id: str, rating: int, intent: Intent) -> None:
         if self.rng.random() >= RATING_PROBABILITY:
             return
@@ -312,7 +326,7 @@ def plot_curves(path: Path, passes, baseline_stream, costs) -> None:
 
     learning = [o for p in passes for o in p]
     baseline = baseline_stream * len(passes)
-    window = 100
+    window = max(1, min(100, len(learning) // 5))
 
     def rolling(values):
         values = np.asarray(values, dtype=float)
@@ -422,6 +436,7 @@ def main(argv: list[str] | None = None) -> dict:
             for question in probe:
                 probe_outcomes.append(arm.ask(question, feedback=False))
                 progress.advance(task)
+            verified = arm.verified_answers_by_intent()
     finally:
         service.stop()
         llm.stop()
@@ -433,6 +448,8 @@ def main(argv: list[str] | None = None) -> dict:
     report = build_report(
         args, stream, passes, probe_outcomes, baseline_stream, baseline_probe, bills
     )
+    report["verified_answers"] = sum(verified.values())
+    report["intents_with_verified_answers"] = len(verified)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (args.out / "report.md").write_text(render_markdown(report), encoding="utf-8")

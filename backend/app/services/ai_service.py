@@ -131,7 +131,10 @@ class AnswerPipeline:
         retrieval = vector
         if follow_up and vector is not None:
             retrieval = self._embed_or_none(f"{history[-1].question}\n{question}")
-        context = self.gather_context(session, question, history, retrieval, matcher)
+        # Every prompt token is paid for: a question that stands on its own gets only the
+        # turn just before it, a follow-up the whole recent session.
+        shown = history if follow_up else history[-1:]
+        context = self.gather_context(session, question, shown, retrieval, matcher)
         strongest_first = retrieval is not None and self.only_low_rated_answers_exist(
             session, retrieval
         )

@@ -15,7 +15,7 @@ _POINTING = {
     "ее", "их", "ему", "ей", "им", "него", "неё", "нее", "них", "такой", "такая",
     "такое", "такие", "тоже", "также",
 }  # fmt: skip
-MAX_LEADING_WORDS = 5
+MAX_LEADING_WORDS = 6
 MAX_POINTING_WORDS = 6
 
 

@@ -41,11 +41,18 @@ from app.db.models import (
 from app.services.answer_matcher import Candidate, FittedMatcher, MatchThresholds, candidate
 from app.services.embedding_service import EmbeddingService
 from app.services.learning_state import bump_revision, read_state
+from app.services.wording import content_stems
 
 logger = logging.getLogger(__name__)
 
 LOW_RATING = 2
 TOP_RATING = 5
+#: A word used by at most this share of verified answers and facts is distinctive.
+DISTINCTIVE_SHARE = 0.1
+#: Share of an answer's distinctive words another answer must contain to restate it.
+RESTATED_SHARE = 0.6
+#: Verified answers with the nearest approved questions checked for a restatement.
+RESTATE_CANDIDATES = 5
 
 
 def text_key(answer: str) -> str:
@@ -101,7 +108,9 @@ class VerifiedAnswers:
                 if served_from.withdrawn_at is None:
                     supported = served_from
             else:
-                supported = self._verified_for(session, log.ai_response, "rated", log, None)
+                supported = self._answer_restated_by(session, log) or self._verified_for(
+                    session, log.ai_response, "rated", log, None
+                )
         elif log.rating is not None and log.rating <= LOW_RATING:
             if served_from is not None:
                 self._add_evidence(session, served_from, log, agrees=False)
@@ -150,6 +159,56 @@ class VerifiedAnswers:
         session.add(verified)
         session.flush()
         return verified
+
+    def _answer_restated_by(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
+        """An active verified answer that ``log``'s five-star answer says again.
+
+        Models word the same facts differently every time; without this, each phrasing
+        of a question would grow its own verified answer, and answers that say the same
+        thing would compete with each other in the matcher. Two answers say the same when
+        the new one contains most of the distinctive words of the old one (words few
+        answers use: facts, figures, names), and the questions are alike."""
+        self._ensure_vector(session, log)
+        vector = self.embeddings.stored_vector(session, log.id)
+        distance = VoiceEmbedding.embedding.cosine_distance(vector)
+        nearby = session.execute(
+            select(AnswerEvidence.verified_answer_id, func.max(1 - distance))
+            .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
+            .join(VerifiedAnswer, VerifiedAnswer.id == AnswerEvidence.verified_answer_id)
+            .where(
+                VoiceEmbedding.embedding_model == self.embeddings.model_name,
+                AnswerEvidence.agrees.is_(True),
+                VerifiedAnswer.withdrawn_at.is_(None),
+                AnswerEvidence.log_id != log.id,
+            )
+            .group_by(AnswerEvidence.verified_answer_id)
+            .having(func.max(1 - distance) >= self.thresholds.min_similarity)
+            .order_by(func.max(1 - distance).desc())
+            .limit(RESTATE_CANDIDATES)
+        ).all()
+        if not nearby:
+            return None
+        corpus = (
+            session.scalars(
+                select(VerifiedAnswer.answer_text).where(VerifiedAnswer.withdrawn_at.is_(None))
+            ).all()
+            + session.scalars(select(KnowledgeEntry.content)).all()
+        )
+        frequency: dict[str, int] = defaultdict(int)
+        for text_ in corpus:
+            for stem in content_stems(text_):
+                frequency[stem] += 1
+        new_words = content_stems(log.ai_response)
+        for verified_id, _ in nearby:
+            verified = session.get(VerifiedAnswer, verified_id)
+            distinctive = {
+                stem
+                for stem in content_stems(verified.answer_text)
+                if frequency[stem] <= max(1, DISTINCTIVE_SHARE * len(corpus))
+            }
+            if distinctive and len(distinctive & new_words) >= RESTATED_SHARE * len(distinctive):
+                return verified
+        return None
 
     def _add_evidence(
         self, session: Session, verified: VerifiedAnswer, log: VoiceLog, *, agrees: bool

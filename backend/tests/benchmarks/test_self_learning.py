@@ -1,0 +1,73 @@
+"""The self-learning benchmark stays runnable, and its simulated parts follow the protocol."""
+
+import json
+import random
+
+from benchmarks import self_learning
+from benchmarks.dataset import DEFAULT_DATASET, load_intents, split_phrasings
+from benchmarks.simulated_llm import SimulatedLLM
+
+REPORT_KEYS = {
+    "n",
+    "baseline_avg_rating",
+    "first_window_avg_rating",
+    "last_window_avg_rating",
+    "rating_lift",
+    "no_paid_call_share",
+    "cost_ratio",
+    "cache_false_hit_rate",
+    "probe_avg_rating",
+    "probe_rating_lift",
+    "probe_no_paid_call_share",
+    "probe_false_hit_rate",
+    "p50_response_time",
+    "p95_response_time",
+}
+
+
+def test_the_simulated_resident_rates_by_key_fact_coverage():
+    intent = load_intents(DEFAULT_DATASET)[0]
+    both = " и ".join(intent.key_facts)
+    assert self_learning.rating_for(both.upper(), intent) == 5
+    assert self_learning.rating_for(intent.key_facts[0], intent) == 3
+    assert self_learning.rating_for("Не знаю.", intent) == 1
+
+
+def test_the_simulated_llm_copies_facts_it_was_shown_far_more_often():
+    intents = load_intents(DEFAULT_DATASET)
+    llm = SimulatedLLM(intents, seed=1)
+    intent = intents[0]
+    question = {"role": "user", "content": intent.questions[0]}
+    shown = {"role": "system", "content": " ".join(intent.key_facts)}
+
+    def facts_found(messages) -> int:
+        text = llm.complete(messages, "test")["choices"][0]["message"]["content"]
+        return sum(fact in text for fact in intent.key_facts)
+
+    blind = sum(facts_found([question]) for _ in range(300)) / 600
+    informed = sum(facts_found([shown, question]) for _ in range(300)) / 600
+    assert 0.2 < blind < 0.4
+    assert 0.8 < informed < 0.97
+    assert llm.bills["test"].calls == 600 and llm.bills["test"].cost_usd > 0
+
+
+def test_probe_phrasings_never_enter_the_stream():
+    intents = load_intents(DEFAULT_DATASET)
+    split = split_phrasings(intents, seed=7)
+    stream = self_learning.draw_stream(intents, split, 500, random.Random(7))
+    probe = {q.text for q in self_learning.probe_questions(intents, split)}
+    assert len(probe) == 2 * len(intents)
+    assert not probe & {q.text for q in stream}
+
+
+def test_a_short_run_writes_the_full_report(tmp_path):
+    report = self_learning.main(["--n", "60", "--seed", "3", "--out", str(tmp_path)])
+
+    assert report.keys() >= REPORT_KEYS
+    assert report["n"] == 60
+    assert 1 <= report["baseline_avg_rating"] <= 5
+    assert 1 <= report["probe_avg_rating"] <= 5
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert "Rating lift" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    assert (tmp_path / "trace.jsonl").read_text().count("\n") == 60 + 84

@@ -1,0 +1,141 @@
+"""The verified-answer matcher on real e5 vectors: when it serves, and when it abstains."""
+
+import numpy as np
+import pytest
+
+from app.services.answer_matcher import FittedMatcher, MatchThresholds, candidate
+from app.services.follow_up import is_follow_up
+from app.services.wording import content_stems
+
+WINDOWS = "Окна в подъездах моем 2 раза в год — в апреле и в сентябре."
+FLOORS = "Влажную уборку лестниц проводим 2 раза в неделю — по вторникам и пятницам."
+PHONE = "Телефон диспетчерской: 8-800-555-01-23, ежедневно с 8:00 до 20:00."
+
+
+@pytest.fixture(scope="module")
+def embed(embedder):
+    def vectors(*texts: str) -> np.ndarray:
+        return np.asarray(embedder.embed_queries(list(texts)))
+
+    return vectors
+
+
+def verified(embed, key, answer, questions):
+    return candidate(
+        key,
+        answer,
+        verified=True,
+        answer_vector=embed(answer)[0],
+        approved=embed(*questions),
+        texts=questions,
+    )
+
+
+@pytest.fixture(scope="module")
+def matcher(embed):
+    candidates = [
+        verified(
+            embed,
+            "windows",
+            WINDOWS,
+            ["Когда будут мыть окна в подъезде?", "как часто моют окна в подъезде"],
+        ),
+        verified(
+            embed,
+            "floors",
+            FLOORS,
+            ["Сколько раз в неделю у вас влажная уборка лестниц?", "в какие дни моют полы"],
+        ),
+        verified(
+            embed, "phone", PHONE, ["Какой у вас номер телефона?", "Как позвонить диспетчеру?"]
+        ),
+    ]
+    return FittedMatcher.fit(candidates, MatchThresholds())
+
+
+def test_an_approved_question_asked_again_is_the_same_question(matcher, embed):
+    decision = matcher.decide(embed("Как позвонить диспетчеру?")[0], "Как позвонить диспетчеру?")
+    assert decision.serve and decision.candidate.key == "phone"
+    assert decision.reason == "same question"
+
+
+def test_a_paraphrase_is_served_the_answer_it_means(matcher, embed):
+    question = "Подскажите график мытья окон в подъездах"
+    decision = matcher.decide(embed(question)[0], question)
+    assert decision.serve and decision.candidate.key == "windows"
+    assert decision.margin >= MatchThresholds().min_margin
+
+
+def test_an_unrelated_question_is_not_served(matcher, embed):
+    question = "Сколько платите уборщицам?"
+    assert not matcher.decide(embed(question)[0], question).serve
+
+
+def test_swapping_the_subject_of_an_approved_question_is_not_served(embed):
+    only_windows = FittedMatcher.fit(
+        [
+            verified(embed, "windows", WINDOWS, ["Когда моют окна в подъезде?"]),
+            candidate("kb:1", PHONE, verified=False, answer_vector=embed(PHONE)[0]),
+        ],
+        MatchThresholds(),
+    )
+    question = "Когда моют полы в подъезде?"
+    decision = only_windows.decide(embed(question)[0], question)
+    assert not decision.serve
+    assert "пол" in decision.reason
+
+
+def test_a_question_the_answer_was_refused_for_is_not_served_it_again(embed):
+    refused_question = "Подскажите график мытья окон в подъездах"
+    windows = candidate(
+        "windows",
+        WINDOWS,
+        verified=True,
+        answer_vector=embed(WINDOWS)[0],
+        approved=embed("Когда будут мыть окна в подъезде?"),
+        refused=embed(refused_question),
+        texts=["Когда будут мыть окна в подъезде?"],
+    )
+    phone = verified(embed, "phone", PHONE, ["Как позвонить диспетчеру?"])
+    matcher = FittedMatcher.fit([windows, phone], MatchThresholds())
+    assert not matcher.decide(embed(refused_question)[0], refused_question).serve
+
+
+def test_with_nothing_verified_nothing_is_served(embed):
+    facts_only = FittedMatcher.fit(
+        [candidate("kb:1", PHONE, verified=False, answer_vector=embed(PHONE)[0])],
+        MatchThresholds(),
+    )
+    assert facts_only.decide(embed("Как позвонить диспетчеру?")[0]).reason == (
+        "no verified answers yet"
+    )
+
+
+def test_ranked_puts_the_fitting_answer_first(matcher, embed):
+    ranked = matcher.ranked(embed("номер горячей линии вашей компании")[0], 2)
+    assert ranked[0].candidate.key == "phone"
+    assert ranked[0].score > ranked[1].score
+
+
+@pytest.mark.parametrize(
+    ("question", "has_history", "expected"),
+    [
+        ("а сколько это стоит?", True, True),
+        ("А если у нас 12 домов?", True, True),
+        ("и когда это будет?", True, True),
+        ("а сколько это стоит?", False, False),
+        ("Сколько стоит уборка одного подъезда?", True, False),
+        ("а подъезд вообще часто убирают или раз в месяц", True, False),
+    ],
+)
+def test_follow_ups_are_short_questions_leaning_on_the_previous_turn(
+    question, has_history, expected
+):
+    assert is_follow_up(question, has_history=has_history) is expected
+
+
+def test_content_words_are_stemmed_and_function_words_dropped():
+    assert content_stems("Когда моют окна в подъезде?") == content_stems(
+        "когда моют окно в подъездах"
+    )
+    assert "когд" not in content_stems("Когда моют окна?")
