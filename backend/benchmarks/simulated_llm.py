@@ -12,9 +12,10 @@ import json
 import random
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from benchmarks.chat_server import ChatServer, completion
 from benchmarks.dataset import Intent
 
 FACT_PROBABILITY = 0.3
@@ -66,7 +67,7 @@ class SimulatedLLM:
     intents: list[Intent]
     seed: int
     bills: dict[str, Bill] = field(default_factory=lambda: defaultdict(Bill))
-    _server: ThreadingHTTPServer | None = None
+    _server: ChatServer | None = None
 
     def __post_init__(self) -> None:
         self._by_question = {normalise(q): item for item in self.intents for q in item.questions}
@@ -75,8 +76,7 @@ class SimulatedLLM:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self._server.base_url
 
     def complete(self, messages: list[dict], api_key: str) -> dict:
         """One chat completion: the answer text and its usage, billed to ``api_key``."""
@@ -91,24 +91,7 @@ class SimulatedLLM:
             bill.calls += 1
             bill.prompt_tokens += prompt_tokens
             bill.completion_tokens += completion_tokens
-        return {
-            "id": "chatcmpl-sim",
-            "object": "chat.completion",
-            "created": 0,
-            "model": MODEL_NAME,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
+        return completion(text, MODEL_NAME, prompt_tokens, completion_tokens)
 
     def _answer(self, intent: Intent | None, context: str) -> str:
         rng = self._rng
@@ -121,36 +104,14 @@ class SimulatedLLM:
         return f"{rng.choice(_OPENINGS)} {body} {rng.choice(_CLOSINGS)}"
 
     def start(self) -> "SimulatedLLM":
-        llm = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "sim"}
-                self._send(200, {"object": "list", "data": [model]})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                request = json.loads(self.rfile.read(length) or b"{}")
-                api_key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                self._send(200, llm.complete(request.get("messages", []), api_key))
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = ChatServer(self._respond, MODEL_NAME).start()
         return self
+
+    def _respond(self, request: dict, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        api_key = headers.get("Authorization", "").removeprefix("Bearer ")
+        body = self.complete(request.get("messages", []), api_key)
+        return 200, json.dumps(body, ensure_ascii=False).encode()
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
