@@ -18,7 +18,7 @@ Writes ``DIR/cache_calibration.json`` and ``DIR/cache_calibration.md``.
 
 import argparse
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,13 @@ from rich.table import Table
 from app.services.answer_matcher import FittedMatcher, MatchThresholds, candidate
 from app.services.embedding_service import BundledE5Embedder
 from app.services.knowledge_base import read_facts
-from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents, split_phrasings
+from benchmarks.dataset import (
+    DEFAULT_DATASET,
+    RESULTS_DIR,
+    display_path,
+    load_intents,
+    split_phrasings,
+)
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 KNOWLEDGE_FILE = BACKEND_DIR / "knowledge" / "company_facts.md"
@@ -78,17 +84,23 @@ def nearest_neighbour_curve(vectors, intents, splits) -> list[dict]:
     ]
 
 
-def matcher_curve(
-    vectors,
-    intents,
-    questions,
-    answers,
-    answer_vectors,
-    fact_vectors,
-    facts,
-    splits,
-    wording_check: bool = True,
-) -> list[dict]:
+@dataclass(frozen=True)
+class Embedded:
+    """The dataset and the knowledge base, embedded once for every measurement."""
+
+    questions: list[str]
+    intents: np.ndarray
+    vectors: np.ndarray
+    answers: list[str]
+    answer_vectors: np.ndarray
+    facts: list
+    fact_vectors: np.ndarray
+
+
+def matcher_curve(data: Embedded, splits, *, wording_check: bool = True) -> list[dict]:
+    vectors, intents, questions = data.vectors, data.intents, data.questions
+    answers, answer_vectors = data.answers, data.answer_vectors
+    facts, fact_vectors = data.facts, data.fact_vectors
     thresholds = MatchThresholds()
     decisions: list[tuple[float, float, bool]] = []  # (margin, nearest, correct)
     total = 0
@@ -145,6 +157,7 @@ def main() -> None:
     answer_vectors = np.asarray(embedder.embed_queries(answers))
     facts = read_facts(KNOWLEDGE_FILE)
     fact_vectors = np.asarray(embedder.embed_queries([f.content for f in facts]))
+    data = Embedded(questions, intents, vectors, answers, answer_vectors, facts, fact_vectors)
     splits = [split_phrasings(intents_data, seed) for seed in range(args.splits)]
     index_splits = []
     offsets = np.cumsum([0] + [len(x.questions) for x in intents_data])
@@ -154,27 +167,15 @@ def main() -> None:
         index_splits.append((np.array(verified), np.array(unseen)))
 
     report = {
-        "dataset": str(args.dataset),
+        "dataset": display_path(args.dataset),
         "intents": len(intents_data),
         "questions": len(questions),
         "splits": args.splits,
         "defaults": MatchThresholds().__dict__,
         "pairs": pair_statistics(vectors, intents),
         "nearest_neighbour": nearest_neighbour_curve(vectors, intents, index_splits),
-        "matcher": matcher_curve(
-            vectors, intents, questions, answers, answer_vectors, fact_vectors, facts, index_splits
-        ),
-        "matcher_without_wording_check": matcher_curve(
-            vectors,
-            intents,
-            questions,
-            answers,
-            answer_vectors,
-            fact_vectors,
-            facts,
-            index_splits,
-            wording_check=False,
-        ),
+        "matcher": matcher_curve(data, index_splits),
+        "matcher_without_wording_check": matcher_curve(data, index_splits, wording_check=False),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cache_calibration.json").write_text(

@@ -54,3 +54,14 @@ def split_phrasings(intents: list[Intent], seed: int) -> list[tuple[list[int], l
         probe = sorted(rng.sample(indexes, PROBE_PHRASINGS_PER_INTENT))
         split.append(([i for i in indexes if i not in probe], probe))
     return split
+
+
+def display_path(path: Path) -> str:
+    """Paths inside ``backend/`` are reported relative to it, so reports read the same
+    on every machine."""
+    resolved = path.resolve()
+    return (
+        str(resolved.relative_to(BACKEND_DIR))
+        if resolved.is_relative_to(BACKEND_DIR)
+        else str(path)
+    )

@@ -46,6 +46,7 @@ from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,
     Intent,
+    display_path,
     load_intents,
     split_phrasings,
 )
@@ -286,7 +287,7 @@ def build_report(args, stream, passes, probe, baseline_stream, baseline_probe, b
     baseline_probe_avg = mean(o.rating for o in baseline_probe)
     times = [o.response_time for p in passes for o in p] + [o.response_time for o in probe]
     report = {
-        "dataset": str(args.dataset),
+        "dataset": display_path(args.dataset),
         "n": n,
         "seed": args.seed,
         "passes": len(passes),
