@@ -51,6 +51,8 @@ TOP_RATING = 5
 DISTINCTIVE_SHARE = 0.1
 #: Share of an answer's distinctive words another answer must contain to restate it.
 RESTATED_SHARE = 0.6
+#: An answer needs this many distinctive words before anything can be said to restate it.
+MIN_DISTINCTIVE_WORDS = 2
 #: Verified answers with the nearest approved questions checked for a restatement.
 RESTATE_CANDIDATES = 5
 
@@ -198,15 +200,15 @@ class VerifiedAnswers:
         for text_ in corpus:
             for stem in content_stems(text_):
                 frequency[stem] += 1
-        new_words = content_stems(log.ai_response)
+        rare = max(1, DISTINCTIVE_SHARE * len(corpus))
+
+        def distinctive(text_: str) -> set[str]:
+            return {stem for stem in content_stems(text_) if frequency[stem] <= rare}
+
+        new_words = distinctive(log.ai_response)
         for verified_id, _ in nearby:
             verified = session.get(VerifiedAnswer, verified_id)
-            distinctive = {
-                stem
-                for stem in content_stems(verified.answer_text)
-                if frequency[stem] <= max(1, DISTINCTIVE_SHARE * len(corpus))
-            }
-            if distinctive and len(distinctive & new_words) >= RESTATED_SHARE * len(distinctive):
+            if _restates(distinctive(verified.answer_text), new_words):
                 return verified
         return None
 
@@ -303,6 +305,16 @@ def _evidence_vectors(
     for verified_id, vector, question in session.execute(query):
         found[verified_id].append((np.asarray(vector, dtype=np.float32), question))
     return found
+
+
+def _restates(old: set[str], new: set[str]) -> bool:
+    """Either answer carries most of the other's distinctive words: a short answer that
+    restates the facts of a long correction says the same, and so does a long one."""
+    shared = len(old & new)
+    return any(
+        len(side) >= MIN_DISTINCTIVE_WORDS and shared >= RESTATED_SHARE * len(side)
+        for side in (old, new)
+    )
 
 
 class VerifiedAnswerIndex:

@@ -310,3 +310,55 @@ def test_concurrent_feedback_keeps_exact_counts(bot, database):
     status = bot.get("/api/voice/self-learning/status").json()
     assert status["total_interactions"] == len(log_ids)
     assert status["positive_ratings_count"] + status["negative_ratings_count"] <= len(log_ids)
+
+
+def _log(session, question, answer, **values):
+    import uuid
+
+    log = VoiceLog(
+        id=uuid.uuid4(),
+        session_id="s",
+        user_message=question,
+        ai_response=answer,
+        model_used="gpt-4o-mini",
+        answer_source="llm",
+        response_time=0.1,
+        **values,
+    )
+    session.add(log)
+    session.flush()
+    return log
+
+
+def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder):
+    from app.services.answer_matcher import MatchThresholds
+    from app.services.embedding_service import EmbeddingService
+    from app.services.verified_answers import VerifiedAnswers
+
+    learning = VerifiedAnswers(EmbeddingService(embedder), MatchThresholds())
+    with database.session() as session:
+        corrected = _log(
+            session,
+            "Когда будут мыть окна в подъезде?",
+            "Не знаю.",
+            corrected_response=WINDOWS_ANSWER,
+        )
+        original = learning.learn_from_log(session, corrected)
+        restating = _log(
+            session,
+            "как часто моют окна в подъезде",
+            "Спасибо за вопрос! Окна моем 2 раза в год, в апреле и в сентябре.",
+            rating=5,
+        )
+        joined = learning.learn_from_log(session, restating)
+        other = _log(
+            session,
+            "как часто моют окна в подъезде и лестницы",
+            "Телефон диспетчерской: 8-800-555-01-23, звонок бесплатный.",
+            rating=5,
+        )
+        separate = learning.learn_from_log(session, other)
+        session.commit()
+
+    assert joined.id == original.id
+    assert separate.id != original.id
