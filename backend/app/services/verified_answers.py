@@ -308,13 +308,9 @@ def _evidence_vectors(
 
 
 def _restates(old: set[str], new: set[str]) -> bool:
-    """Either answer carries most of the other's distinctive words: a short answer that
-    restates the facts of a long correction says the same, and so does a long one."""
-    shared = len(old & new)
-    return any(
-        len(side) >= MIN_DISTINCTIVE_WORDS and shared >= RESTATED_SHARE * len(side)
-        for side in (old, new)
-    )
+    """The new answer carries most of the old one's distinctive words. (Only this way
+    round: a short answer whose few facts a long one happens to mention says less.)"""
+    return len(old) >= MIN_DISTINCTIVE_WORDS and len(old & new) >= RESTATED_SHARE * len(old)
 
 
 class VerifiedAnswerIndex:

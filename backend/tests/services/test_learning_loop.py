@@ -337,19 +337,14 @@ def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder
 
     learning = VerifiedAnswers(EmbeddingService(embedder), MatchThresholds())
     with database.session() as session:
-        corrected = _log(
+        rated = _log(
             session,
             "Когда будут мыть окна в подъезде?",
-            "Не знаю.",
-            corrected_response=WINDOWS_ANSWER,
-        )
-        original = learning.learn_from_log(session, corrected)
-        restating = _log(
-            session,
-            "как часто моют окна в подъезде",
-            "Спасибо за вопрос! Окна моем 2 раза в год, в апреле и в сентябре.",
+            "Окна моем 2 раза в год, в апреле и в сентябре.",
             rating=5,
         )
+        original = learning.learn_from_log(session, rated)
+        restating = _log(session, "как часто моют окна в подъезде", WINDOWS_ANSWER, rating=5)
         joined = learning.learn_from_log(session, restating)
         other = _log(
             session,
