@@ -127,6 +127,7 @@ class AnswerPipeline:
                         decision.margin,
                     )
                     return Plan(self.cached_answer(decision.candidate), PromptContext(question))
+                logger.debug("no verified answer served: %s", decision.reason)
         # A follow-up is looked up together with the question it follows.
         retrieval = vector
         if follow_up and vector is not None:
