@@ -63,7 +63,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
         conn.execute(
             text(
                 "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
-                "model_metrics, training_datasets, verified_answers, answer_evidence, app_state "
+                "model_metrics, training_datasets, verified_answers, answer_evidence, app_state, "
+                "model_versions "
                 "RESTART IDENTITY CASCADE"
             )
         )

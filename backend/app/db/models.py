@@ -250,3 +250,31 @@ class AppState(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class ModelVersion(Base):
+    """A fine-tuned local model: what it was trained from, where it lives, how it scored,
+    and whether it is the one answering (active), a candidate, rejected or retired."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('candidate', 'active', 'retired', 'rejected')",
+            name="ck_model_versions_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    base_model: Mapped[str] = mapped_column(Text)
+    dataset_path: Mapped[str | None] = mapped_column(Text)
+    training_dataset_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("training_datasets.id", ondelete="SET NULL")
+    )
+    path: Mapped[str] = mapped_column(Text)
+    #: LoRA adapter directory (the base model is needed to load it) or a full model.
+    adapter: Mapped[bool] = mapped_column(Boolean, default=False)
+    metrics: Mapped[dict | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

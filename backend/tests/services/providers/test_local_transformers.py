@@ -6,12 +6,12 @@ pytest.importorskip("transformers", reason="ML extras (requirements_ml.txt) not 
 
 from app.services.prompt import PromptContext
 from app.services.providers.local_transformers import LocalTransformersProvider
-from tests.support.tiny_model import build_tiny_gpt2
+from training.tiny_model import build_tiny_model
 
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
-    return build_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gpt2"))
 
 
 def test_local_model_generates_an_answer_and_counts_tokens(tiny_model_dir):
