@@ -75,3 +75,16 @@ class VerifiedAnswerEntry(BaseModel):
 
 class WithdrawRequest(BaseModel):
     operator: str = Field(min_length=1, max_length=200)
+
+
+class ModelVersionEntry(BaseModel):
+    id: int
+    name: str
+    base_model: str
+    dataset_path: str | None
+    path: str
+    adapter: bool
+    metrics: dict
+    status: str = Field(description="candidate | active | retired | rejected")
+    created_at: datetime
+    activated_at: datetime | None

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     use_local_model: bool = Field(default=False, alias="USE_LOCAL_MODEL")
     local_model_path: str | None = Field(default=None, alias="LOCAL_MODEL_PATH")
     local_max_new_tokens: int = Field(default=160, ge=1, alias="LOCAL_MAX_NEW_TOKENS")
+    local_min_confidence: float = Field(default=0.3, ge=0, le=1, alias="LOCAL_MIN_CONFIDENCE")
 
     embedding_model: str = Field(default=BUNDLED_EMBEDDER, alias="EMBEDDING_MODEL")
 

@@ -12,6 +12,7 @@ slow models never starve the pool.
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,7 @@ class AnswerPipeline:
         database: Database,
         embeddings: EmbeddingService,
         knowledge: KnowledgeBase,
-        providers: list[AnswerProvider],
+        providers: Callable[[], list[AnswerProvider]],
         offline: OfflineAnswerer,
         verified: VerifiedAnswerIndex,
     ) -> None:
@@ -74,7 +75,8 @@ class AnswerPipeline:
         self.database = database
         self.embeddings = embeddings
         self.knowledge = knowledge
-        #: Cheapest first; the last one is the strongest.
+        #: The model providers of this moment, cheapest first, the strongest last. A
+        #: function, because the local model can be switched while the service runs.
         self.providers = providers
         self.offline = offline
         self.verified = verified
@@ -242,7 +244,9 @@ class AnswerPipeline:
 
     def answer(self, context: PromptContext, *, strongest_first: bool = False) -> Answer:
         """The first provider that gives a usable answer; the offline answerer otherwise."""
-        providers = list(reversed(self.providers)) if strongest_first else self.providers
+        providers = self.providers()  # one snapshot for the whole request
+        if strongest_first:
+            providers.reverse()
         for provider in providers:
             try:
                 return provider.answer(context)
@@ -278,4 +282,5 @@ class AnswerPipeline:
 
     def current_model(self) -> str:
         """The model that answers when it can: the first configured provider."""
-        return self.providers[0].model_used if self.providers else self.offline.model_used
+        providers = self.providers()
+        return providers[0].model_used if providers else self.offline.model_used

@@ -11,6 +11,7 @@ from app.services.answer_matcher import MatchThresholds
 from app.services.embedding_service import Embedder, EmbeddingService, create_embedder
 from app.services.health import HealthChecker
 from app.services.knowledge_base import KnowledgeBase
+from app.services.local_models import LocalModelManager
 from app.services.providers.base import AnswerProvider
 from app.services.providers.offline import OfflineAnswerer
 from app.services.providers.openai_compatible import OpenAICompatibleProvider
@@ -28,28 +29,10 @@ class Services:
     pipeline: AnswerPipeline
     health: HealthChecker
     verified: VerifiedAnswers
+    local_models: LocalModelManager
 
     def close(self) -> None:
         self.database.dispose()
-
-
-def load_local_provider(settings: Settings) -> tuple[AnswerProvider | None, str]:
-    """The local model when enabled; a model that fails to load is reported, not fatal."""
-    if not settings.use_local_model:
-        return None, "disabled"
-    if not settings.local_model_path:
-        logger.error("USE_LOCAL_MODEL=true but LOCAL_MODEL_PATH is not set")
-        return None, "failed"
-    try:
-        from app.services.providers.local_transformers import LocalTransformersProvider
-
-        provider = LocalTransformersProvider(
-            settings.local_model_path, max_new_tokens=settings.local_max_new_tokens
-        )
-        return provider, "healthy"
-    except Exception:
-        logger.exception("local model at %s could not be loaded", settings.local_model_path)
-        return None, "failed"
 
 
 def match_thresholds(settings: Settings) -> MatchThresholds:
@@ -85,15 +68,21 @@ def build_services(
         upgrade_to_head(database.url)
     embeddings = EmbeddingService(embedder or create_embedder(settings))
     knowledge = KnowledgeBase(embeddings.embedder)
-    local, local_status = load_local_provider(settings)
+    local = LocalModelManager(settings, database)
+    local.load_configured()
     paid = OpenAICompatibleProvider(settings) if settings.paid_llm_configured else None
-    providers = [p for p in (local, paid) if p is not None]
+
+    def providers() -> list[AnswerProvider]:
+        return [p for p in (local.provider, paid) if p is not None]
+
     offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
     thresholds = match_thresholds(settings)
     index = VerifiedAnswerIndex(embeddings, thresholds, settings.cache_max_age_days)
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
-    health = HealthChecker(database, embeddings, paid, local_status)
+    health = HealthChecker(database, embeddings, paid, local)
     verified = VerifiedAnswers(embeddings, thresholds)
-    services = Services(settings, database, embeddings, knowledge, pipeline, health, verified)
+    services = Services(
+        settings, database, embeddings, knowledge, pipeline, health, verified, local
+    )
     seed_knowledge_base(services)
     return services

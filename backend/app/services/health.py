@@ -2,10 +2,14 @@
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.db.database import Database
 from app.services.embedding_service import EmbeddingService
 from app.services.providers.base import AnswerProvider
+
+if TYPE_CHECKING:
+    from app.services.local_models import LocalModelManager
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +30,18 @@ class HealthChecker:
         database: Database,
         embeddings: EmbeddingService,
         paid: AnswerProvider | None,
-        local_model_status: str,
+        local_models: "LocalModelManager",
     ) -> None:
         self.database = database
         self.embeddings = embeddings
         self.paid = paid
-        #: ``disabled``, ``healthy`` or ``failed``: decided once, when the model was loaded.
-        self.local_model_status = local_model_status
+        self.local_models = local_models
 
     def check(self) -> HealthReport:
         components = {
             "ai_service": self._ai_service(),
             "embedding_service": self._embedding_service(),
-            "local_model": self.local_model_status,
+            "local_model": self.local_models.status,
             "database": self._database(),
         }
         if components["database"] != "healthy":

@@ -198,7 +198,8 @@ def test_questions_whose_similar_answers_were_all_rated_low_go_to_the_strongest_
     client = make_client(make_settings())
     calls: list[str] = []
     pipeline = client.app.state.services.pipeline
-    pipeline.providers = [RecordingProvider("local", calls), RecordingProvider("paid", calls)]
+    recording = [RecordingProvider("local", calls), RecordingProvider("paid", calls)]
+    pipeline.providers = lambda: list(recording)
 
     first = ask(client, "Кто отвечает за уборку снега у подъезда?")
     assert calls == ["local"]

@@ -12,12 +12,13 @@ from app.api.operator_schemas import (
     CorrectionResponse,
     LogEntry,
     LogPage,
+    ModelVersionEntry,
     VerifiedAnswerEntry,
     WithdrawRequest,
 )
 from app.api.schemas import ErrorResponse
 from app.core.errors import InvalidInputError, LogNotFoundError, VerifiedAnswerNotFoundError
-from app.db.models import ANSWER_SOURCES, AnswerEvidence, VerifiedAnswer, VoiceLog
+from app.db.models import ANSWER_SOURCES, AnswerEvidence, ModelVersion, VerifiedAnswer, VoiceLog
 from app.services.feedback_service import parse_log_id, record_correction
 
 router = APIRouter(prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep])
@@ -174,3 +175,50 @@ def _parse_id(value: str) -> uuid.UUID:
         return parse_log_id(value)
     except LogNotFoundError as error:
         raise VerifiedAnswerNotFoundError(value) from error
+
+
+@router.get(
+    "/models",
+    response_model=list[ModelVersionEntry],
+    responses=ERRORS,
+    summary="Версии локальной модели",
+)
+def list_model_versions(services: ServicesDep) -> list[ModelVersionEntry]:
+    with services.database.session() as session:
+        rows = session.scalars(select(ModelVersion).order_by(ModelVersion.created_at.desc()))
+        return [_model_entry(row) for row in rows]
+
+
+@router.post(
+    "/models/{version_id}/activate",
+    response_model=ModelVersionEntry,
+    responses=ERRORS,
+    summary="Включить версию локальной модели (без перезапуска)",
+)
+def activate_model_version(version_id: int, services: ServicesDep) -> ModelVersionEntry:
+    return _model_entry(services.local_models.activate(version_id))
+
+
+@router.post(
+    "/models/rollback",
+    response_model=ModelVersionEntry,
+    responses=ERRORS,
+    summary="Вернуть предыдущую версию локальной модели",
+)
+def rollback_model_version(services: ServicesDep) -> ModelVersionEntry:
+    return _model_entry(services.local_models.rollback())
+
+
+def _model_entry(row: ModelVersion) -> ModelVersionEntry:
+    return ModelVersionEntry(
+        id=row.id,
+        name=row.name,
+        base_model=row.base_model,
+        dataset_path=row.dataset_path,
+        path=row.path,
+        adapter=row.adapter,
+        metrics=row.metrics or {},
+        status=row.status,
+        created_at=row.created_at,
+        activated_at=row.activated_at,
+    )

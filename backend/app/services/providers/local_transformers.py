@@ -22,7 +22,9 @@ def is_adapter_dir(path: Path) -> bool:
 class LocalTransformersProvider:
     name = "local"
 
-    def __init__(self, model_path: str, *, max_new_tokens: int = 160) -> None:
+    def __init__(
+        self, model_path: str, *, max_new_tokens: int = 160, min_confidence: float = 0.0
+    ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -37,7 +39,10 @@ class LocalTransformersProvider:
         self._device = "cuda" if torch.cuda.is_available() else "cpu"
         self._model = model.to(self._device).eval()
         self._tokenizer = AutoTokenizer.from_pretrained(model_path)
+        # A long prompt loses its oldest context, never the question at its end.
+        self._tokenizer.truncation_side = "left"
         self._max_new_tokens = max_new_tokens
+        self.min_confidence = min_confidence
         self._lock = threading.Lock()
         self._torch = torch
 
@@ -64,8 +69,19 @@ class LocalTransformersProvider:
                 max_new_tokens=self._max_new_tokens,
                 do_sample=False,
                 pad_token_id=pad_id,
+                output_scores=True,
+                return_dict_in_generate=True,
             )
-        new_tokens = output[0, inputs["input_ids"].shape[1] :]
+            scores = self._model.compute_transition_scores(
+                output.sequences, output.scores, normalize_logits=True
+            )
+        new_tokens = output.sequences[0, inputs["input_ids"].shape[1] :]
+        # Mean probability of the chosen tokens: how sure the model was of its own answer.
+        confidence = float(self._torch.exp(scores[0].float().mean()))
+        if confidence < self.min_confidence:
+            raise ProviderError(
+                f"local answer refused: confidence {confidence:.2f} < {self.min_confidence}"
+            )
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)
         # A plain-template model may run on into the next turn; keep only its own reply.
         text = text.split(f"\n{PLAIN_ROLE_LABELS['user']}:")[0].strip()

@@ -28,7 +28,10 @@ def test_service_answers_with_the_local_model_when_enabled(
 ):
     client = make_client(
         make_settings(
-            USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tiny_model_dir), LOCAL_MAX_NEW_TOKENS="8"
+            USE_LOCAL_MODEL="true",
+            LOCAL_MODEL_PATH=str(tiny_model_dir),
+            LOCAL_MAX_NEW_TOKENS="8",
+            LOCAL_MIN_CONFIDENCE="0",  # an untrained model is never sure of itself
         )
     )
     reply = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"}).json()
@@ -53,3 +56,14 @@ def test_a_model_that_cannot_load_is_reported_and_answers_still_come(
     reply = client.post("/api/voice/process", json={"message": "Какой телефон диспетчерской?"})
     assert reply.status_code == 200
     assert reply.json()["model_used"] == "offline"
+
+
+def test_a_low_confidence_local_answer_is_refused_and_the_paid_model_answers(
+    make_llm_client, llm_server, tiny_model_dir
+):
+    client = make_llm_client(
+        USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tiny_model_dir), LOCAL_MAX_NEW_TOKENS="8"
+    )
+    reply = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"}).json()
+    assert reply["answer_source"] == "llm"
+    assert reply["response"] == llm_server.behaviour.reply

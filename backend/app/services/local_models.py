@@ -1,0 +1,142 @@
+"""The local model the service answers with, and switching it without a restart.
+
+A new version is loaded and asked a probe question *before* it replaces the current one;
+the switch is one reference assignment, so a request in flight finishes with the model it
+started with and the next one gets the new model. A version that fails to load or to answer
+leaves the current model in place and says why.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from app.core.config import Settings
+from app.core.errors import InvalidInputError, NotFoundError
+from app.db.database import Database
+from app.db.models import ModelVersion
+from app.services.prompt import PromptContext
+from app.services.providers.base import AnswerProvider
+
+logger = logging.getLogger(__name__)
+
+PROBE_QUESTION = "Как часто моют подъезд?"
+
+
+class ModelVersionNotFoundError(NotFoundError):
+    def __init__(self, version: object) -> None:
+        super().__init__(f"Версия модели {version} не найдена")
+
+
+class ModelLoadError(InvalidInputError):
+    """The version could not be loaded or did not answer; the current model stays."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    provider: AnswerProvider
+    version: str
+    path: str
+
+
+class LocalModelManager:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self._loaded: LoadedModel | None = None
+        self._switch = threading.Lock()  # one load at a time; answering never waits on it
+        #: ``disabled``, ``healthy`` (loaded and answered the probe) or ``failed``.
+        self.status = "disabled"
+
+    @property
+    def provider(self) -> AnswerProvider | None:
+        loaded = self._loaded
+        return loaded.provider if loaded else None
+
+    @property
+    def version(self) -> str | None:
+        loaded = self._loaded
+        return loaded.version if loaded else None
+
+    def load_configured(self) -> None:
+        """At start-up: ``LOCAL_MODEL_PATH``, else the active registered version."""
+        if not self.settings.use_local_model:
+            return
+        path = self.settings.local_model_path
+        version = None
+        if path is None:
+            with self.database.session() as session:
+                active = session.scalars(
+                    select(ModelVersion).where(ModelVersion.status == "active")
+                ).first()
+            if active is None:
+                logger.error("USE_LOCAL_MODEL=true but no LOCAL_MODEL_PATH and no active version")
+                self.status = "failed"
+                return
+            path, version = active.path, active.name
+        try:
+            self._loaded = self._load(path, version)
+            self.status = "healthy"
+        except ModelLoadError:
+            logger.exception("local model at %s could not be used", path)
+            self.status = "failed"
+
+    def _load(self, path: str, version: str | None) -> LoadedModel:
+        try:
+            from app.services.providers.local_transformers import LocalTransformersProvider
+
+            provider = LocalTransformersProvider(
+                path,
+                max_new_tokens=self.settings.local_max_new_tokens,
+                min_confidence=0.0,  # the probe checks that it answers at all
+            )
+            provider.answer(PromptContext(PROBE_QUESTION))
+            provider.min_confidence = self.settings.local_min_confidence
+        except Exception as error:
+            raise ModelLoadError(
+                f"Модель из {path} не загружена ({type(error).__name__}: {error}); "
+                "продолжает работать прежняя"
+            ) from error
+        return LoadedModel(provider, version or provider.model_used, path)
+
+    def activate(self, version_id: int) -> ModelVersion:
+        """Load the version, then make it the one answering and the active row."""
+        with self._switch:
+            with self.database.session() as session:
+                target = session.get(ModelVersion, version_id)
+                if target is None:
+                    raise ModelVersionNotFoundError(version_id)
+                path, name = target.path, target.name
+            loaded = self._load(path, name)
+            with self.database.session() as session:
+                session.execute(
+                    update(ModelVersion)
+                    .where(ModelVersion.status == "active", ModelVersion.id != version_id)
+                    .values(status="retired")
+                )
+                session.execute(
+                    update(ModelVersion)
+                    .where(ModelVersion.id == version_id)
+                    .values(status="active", activated_at=datetime.now(UTC))
+                )
+                session.commit()
+                activated = session.get(ModelVersion, version_id)
+            self._loaded = loaded  # the switch: one assignment
+            self.status = "healthy"
+            logger.info("local model %s activated", name)
+            return activated
+
+    def rollback(self) -> ModelVersion:
+        """Back to the version that was active before the current one."""
+        with self.database.session() as session:
+            previous = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.status == "retired", ModelVersion.activated_at.is_not(None))
+                .order_by(ModelVersion.activated_at.desc())
+            ).first()
+            if previous is None:
+                raise ModelVersionNotFoundError("для отката (нет предыдущей активной версии)")
+            previous_id = previous.id
+        return self.activate(previous_id)
