@@ -150,11 +150,12 @@ def export(database: Database, settings: Settings, options: ExportOptions) -> Ex
         Progress(console=console, transient=True) as progress,
     ):
         task = progress.add_task("exporting dialogs", total=candidates)
+        seen = 0
         for example, vector in _stream(database, settings, where, options.include_corrections):
-            progress.advance(task)
             if written + validation >= options.max_samples:
-                cleaner.removed["over_max_samples"] += 1
-                continue
+                break  # newest first: everything older is over the limit
+            seen += 1
+            progress.advance(task)
             if not cleaner.keep(example, vector):
                 continue
             question = scrubber.scrub(example.question)
@@ -171,6 +172,8 @@ def export(database: Database, settings: Settings, options: ExportOptions) -> Ex
             ratings["corrected" if example.corrected else str(example.rating)] += 1
             question_lengths.append(len(question))
             answer_lengths.append(len(answer))
+    if candidates > seen:
+        cleaner.removed["over_max_samples"] = candidates - seen
     if validation == 0:
         validation_path.unlink()
 

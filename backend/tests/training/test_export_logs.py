@@ -164,3 +164,10 @@ def test_the_seed_command_line_works_verbatim(history, database_url, tmp_path):
     exported = list(tmp_path.glob("training_data_*.jsonl"))
     assert len(exported) == 1 and len(lines(exported[0])) == 4
     assert "training samples" in completed.stdout
+
+
+def test_max_samples_keeps_the_newest_and_counts_the_rest(history, database, settings, tmp_path):
+    result = run(database, settings, tmp_path, max_samples=2)
+    questions = [s["messages"][1]["content"] for s in lines(result.path)]
+    assert questions[0] == "Как позвонить диспетчеру?" and len(questions) == 2
+    assert result.stats["removed"]["over_max_samples"] == 7 - 2 - 2  # 2 duplicates seen first
