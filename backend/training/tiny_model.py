@@ -35,7 +35,13 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def build_tiny_model(directory: Path, arch: str = "gpt2", vocab_size: int = 1000) -> Path:
+def build_tiny_model(
+    directory: Path,
+    arch: str = "gpt2",
+    vocab_size: int = 1000,
+    hidden_size: int = 32,
+    layers: int = 2,
+) -> Path:
     """Save a tokenizer and a randomly initialised model of ``arch`` into ``directory``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -56,14 +62,14 @@ def build_tiny_model(directory: Path, arch: str = "gpt2", vocab_size: int = 1000
     if arch == "llama":
         fast.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
-    model = _model(arch, fast)
+    model = _model(arch, fast, hidden_size, layers)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
     return directory
 
 
-def _model(arch: str, tokenizer):
+def _model(arch: str, tokenizer, hidden_size: int, layers: int):
     common = {
         "vocab_size": len(tokenizer),
         "eos_token_id": tokenizer.eos_token_id,
@@ -74,15 +80,15 @@ def _model(arch: str, tokenizer):
         from transformers import GPT2Config, GPT2LMHeadModel
 
         return GPT2LMHeadModel(
-            GPT2Config(n_positions=512, n_embd=32, n_layer=2, n_head=2, **common)
+            GPT2Config(n_positions=512, n_embd=hidden_size, n_layer=layers, n_head=2, **common)
         )
     from transformers import LlamaConfig, LlamaForCausalLM
 
     return LlamaForCausalLM(
         LlamaConfig(
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
+            hidden_size=hidden_size,
+            intermediate_size=2 * hidden_size,
+            num_hidden_layers=layers,
             num_attention_heads=2,
             num_key_value_heads=2,
             max_position_embeddings=512,
@@ -94,9 +100,12 @@ def _model(arch: str, tokenizer):
 def main(
     out: Path = typer.Option(BACKEND_DIR / "models" / "base" / "tiny-gpt2", help="Folder"),
     arch: str = typer.Option("gpt2", help="gpt2 (no chat template) | llama (chat template)"),
+    vocab_size: int = typer.Option(1000, min=100),
+    hidden_size: int = typer.Option(32, min=8),
+    layers: int = typer.Option(2, min=1),
 ) -> None:
     """Build a tiny model of a real architecture from the project's own texts."""
-    build_tiny_model(out, arch)
+    build_tiny_model(out, arch, vocab_size, hidden_size, layers)
     typer.echo(f"tiny {arch} model written to {out}")
 
 
