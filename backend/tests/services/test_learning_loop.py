@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import VerifiedAnswer, VoiceFeedback, VoiceLog
+from tests.support.logs import add_log
 
 ADMIN_KEY = "operator-secret"
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -313,24 +314,6 @@ def test_concurrent_feedback_keeps_exact_counts(bot, database):
     assert status["positive_ratings_count"] + status["negative_ratings_count"] <= len(log_ids)
 
 
-def _log(session, question, answer, **values):
-    import uuid
-
-    log = VoiceLog(
-        id=uuid.uuid4(),
-        session_id="s",
-        user_message=question,
-        ai_response=answer,
-        model_used="gpt-4o-mini",
-        answer_source="llm",
-        response_time=0.1,
-        **values,
-    )
-    session.add(log)
-    session.flush()
-    return log
-
-
 def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder):
     from app.services.answer_matcher import MatchThresholds
     from app.services.embedding_service import EmbeddingService
@@ -338,16 +321,16 @@ def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder
 
     learning = VerifiedAnswers(EmbeddingService(embedder), MatchThresholds())
     with database.session() as session:
-        rated = _log(
+        rated = add_log(
             session,
             "Когда будут мыть окна в подъезде?",
             "Окна моем 2 раза в год, в апреле и в сентябре.",
             rating=5,
         )
         original = learning.learn_from_log(session, rated)
-        restating = _log(session, "как часто моют окна в подъезде", WINDOWS_ANSWER, rating=5)
+        restating = add_log(session, "как часто моют окна в подъезде", WINDOWS_ANSWER, rating=5)
         joined = learning.learn_from_log(session, restating)
-        other = _log(
+        other = add_log(
             session,
             "как часто моют окна в подъезде и лестницы",
             "Телефон диспетчерской: 8-800-555-01-23, звонок бесплатный.",

@@ -3,16 +3,16 @@
 import json
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.db.models import TrainingDataset, VoiceLog
+from app.db.models import TrainingDataset
 from app.services.embedding_service import EmbeddingService
 from app.services.knowledge_base import KnowledgeBase
 from tests.conftest import BACKEND_DIR
+from tests.support.logs import add_log
 from training.dataset_format import validate_file
 from training.export_logs import ExportOptions, export
 
@@ -47,20 +47,14 @@ def history(database, embedder):
     ]
     with database.session() as session:
         for question, answer, rating, correction, days_ago in rows:
-            log = VoiceLog(
-                id=uuid.uuid4(),
-                session_id="s",
-                user_message=question,
-                ai_response=answer,
-                model_used="gpt-4o-mini",
-                answer_source="llm",
-                response_time=0.1,
+            log = add_log(
+                session,
+                question,
+                answer,
                 rating=rating,
                 corrected_response=correction,
                 created_at=now - timedelta(days=days_ago, minutes=days_ago),
             )
-            session.add(log)
-            session.flush()
             embeddings.store_log_vectors(session, [(log.id, embeddings.question_vector(question))])
         session.commit()
 
