@@ -50,6 +50,7 @@ from benchmarks.dataset import (
     load_intents,
     split_phrasings,
 )
+from benchmarks.local_model_step import train_and_activate
 from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
 
 RATING_PROBABILITY = 0.6
@@ -87,6 +88,7 @@ class Outcome:
     response_time: float = 0.0
     question: str = ""
     source_question: str | None = None
+    source: str = "llm"
 
 
 def draw_stream(intents: list[Intent], split, n: int, rng: random.Random) -> list[Question]:
@@ -144,6 +146,7 @@ class LearningArm:
             response_time=elapsed,
             question=question.text,
             source_question=self.question_of_log.get(source) if cached else None,
+            source=body.get("answer_source", ""),
         )
         if feedback:
             self.judge(body["log_id"], outcome.rating, intent)
@@ -230,12 +233,16 @@ class Service:
             "ADMIN_API_KEY": ADMIN_KEY,
             "LOG_LEVEL": "WARNING",
         }
+        # A file, not a pipe: nobody reads a pipe while the stream runs, and a full one
+        # would stall the service on its next log line.
+        self.log_path = self.data_dir / "service.log"
+        self._log = self.log_path.open("w", encoding="utf-8")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
             cwd=BACKEND_DIR,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             text=True,
         )
 
@@ -243,7 +250,7 @@ class Service:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited:\n{self.process.stderr.read()}")
+                raise RuntimeError(f"the service exited:\n{self.log_path.read_text()[-5000:]}")
             try:
                 if httpx.get(f"{self.base_url}/api/voice/health", timeout=5).status_code == 200:
                     return
@@ -258,6 +265,7 @@ class Service:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self._log.close()
         # The embedded server stops with the last process attached to it: the service.
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -395,6 +403,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--passes", type=int, default=1, help="run the stream this many times")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "self_learning")
+    parser.add_argument(
+        "--local-model-at",
+        type=int,
+        default=0,
+        help="after this many stream questions, fine-tune and activate a local model (0: off)",
+    )
+    parser.add_argument("--local-base", default=None, help="base model for that (default: tiny)")
+    parser.add_argument("--local-steps", type=int, default=300)
     args = parser.parse_args(argv)
 
     console = Console()
@@ -423,10 +439,20 @@ def main(argv: list[str] | None = None) -> dict:
             service.wait_ready()
             arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
             passes, learning_costs = [], []
+            local_step = None
             for number in range(1, args.passes + 1):
                 task = progress.add_task(f"self-learning stream, pass {number}", total=len(stream))
                 outcomes = []
-                for question in stream:
+                for index, question in enumerate(stream):
+                    if number == 1 and index == args.local_model_at and args.local_model_at:
+                        progress.console.print("training and activating a local model …")
+                        local_step = train_and_activate(
+                            service.data_dir,
+                            arm.client,
+                            ADMIN_KEY,
+                            args.local_base,
+                            args.local_steps,
+                        )
                     outcomes.append(arm.ask(question, feedback=True))
                     learning_costs.append(llm.bills["learning"].cost_usd)
                     progress.advance(task)
@@ -449,6 +475,16 @@ def main(argv: list[str] | None = None) -> dict:
     report = build_report(
         args, stream, passes, probe_outcomes, baseline_stream, baseline_probe, bills
     )
+    if local_step is not None:
+        after = passes[0][args.local_model_at :]
+        local = [o for o in after if o.source == "local"]
+        report["local_model"] = asdict(local_step) | {
+            "activated_at_question": args.local_model_at,
+            "questions_after": len(after),
+            "local_answers": len(local),
+            "local_answers_avg_rating": mean(o.rating for o in local),
+            "paid_calls_after": sum(o.paid for o in after),
+        }
     report["verified_answers"] = sum(verified.values())
     report["intents_with_verified_answers"] = len(verified)
     args.out.mkdir(parents=True, exist_ok=True)
