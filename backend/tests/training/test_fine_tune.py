@@ -97,3 +97,20 @@ def test_the_seed_command_line_works_verbatim_with_lora(
     with database.session() as session:
         row = session.scalars(select(ModelVersion)).one()
     assert row.adapter is True and row.path == str(latest.resolve())
+
+
+def test_a_chat_template_model_trains_a_lora_adapter_that_the_service_can_load(dialogs, tmp_path):
+    from app.services.prompt import PromptContext
+    from app.services.providers.local_transformers import LocalTransformersProvider
+
+    llama = build_tiny_model(tmp_path / "tiny-llama", "llama")
+    options = FineTuneOptions(
+        data=dialogs, model=str(llama), output=tmp_path / "out", max_steps=5, merge=True
+    )
+    result = fine_tune(options)
+
+    assert (result.path / "adapter_config.json").exists()
+    assert (result.path / "merged" / "model.safetensors").exists()
+    provider = LocalTransformersProvider(str(result.path), max_new_tokens=4)
+    answer = provider.answer(PromptContext("Как часто моют подъезд?"))
+    assert answer.source == "local" and answer.model_used == f"local:{result.version}"
