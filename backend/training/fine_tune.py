@@ -50,6 +50,8 @@ class FineTuneOptions:
     eval_data: Path | None = None
     seed: int = 42
     merge: bool = False
+    #: Preference pairs (export_logs --pairs): a DPO stage after SFT.
+    pairs: Path | None = None
     lora_rank: int = 8
     max_length: int = 512
 
@@ -173,6 +175,9 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
             "perplexity": round(math.exp(min(eval_loss, 50)), 3),
             "eval_samples": len(evaluation),
         }
+    if options.pairs is not None:
+        metrics |= _prefer(trainer.model, tokenizer, options, has_template, directory, bf16, cuda)
+        metrics["duration_seconds"] = round(time.monotonic() - started, 2)
     trainer.save_model(str(directory))
     tokenizer.save_pretrained(str(directory))
     if options.lora and options.merge:
@@ -183,6 +188,61 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
     _point_latest(options.output, version)
     console.print(f"[green]{version}[/green] written to {directory}: {metrics}")
     return FineTuneResult(version, directory, options.lora, metrics)
+
+
+def load_pairs(path: Path, chat_template: bool) -> list[dict]:
+    """Preference pairs as TRL's DPO examples, in the same prompt format as SFT."""
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if chat_template:
+            pairs.append({k: row[k] for k in ("prompt", "chosen", "rejected")})
+        else:
+            pairs.append(
+                {
+                    "prompt": render_plain(row["prompt"]),
+                    "chosen": f" {row['chosen'][-1]['content']}",
+                    "rejected": f" {row['rejected'][-1]['content']}",
+                }
+            )
+    if not pairs:
+        raise typer.BadParameter(f"{path}: no preference pairs")
+    return pairs
+
+
+def _prefer(model, tokenizer, options, has_template, directory, bf16, cuda) -> dict:
+    """DPO on the preference pairs, starting from the SFT model (the reference is the SFT
+    model itself: a frozen copy, or the adapter switched off under LoRA)."""
+    from trl import DPOConfig, DPOTrainer
+
+    from datasets import Dataset
+
+    pairs = Dataset.from_list(load_pairs(options.pairs, has_template))
+    config = DPOConfig(
+        output_dir=str(directory / "dpo"),
+        num_train_epochs=options.epochs,
+        max_steps=options.max_steps,
+        per_device_train_batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        seed=options.seed,
+        bf16=bf16,
+        use_cpu=not cuda,
+        max_length=options.max_length,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+    )
+    trainer = DPOTrainer(model=model, args=config, train_dataset=pairs, processing_class=tokenizer)
+    output = trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return {
+        "dpo_pairs": len(pairs),
+        "dpo_loss": round(float(output.training_loss), 4),
+        "dpo_first_loss": round(float(losses[0]), 4) if losses else None,
+        "dpo_last_loss": round(float(losses[-1]), 4) if losses else None,
+    }
 
 
 def _write_run_files(directory, options, metrics, version, has_template) -> None:
@@ -263,6 +323,9 @@ def main(
     eval_data: Path | None = typer.Option(None, exists=True, dir_okay=False),
     seed: int = typer.Option(42),
     merge: bool = typer.Option(False, help="Also save the adapter merged into the model"),
+    pairs: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Preference pairs: DPO after SFT"
+    ),
     register_version: bool = typer.Option(
         True, "--register/--no-register", help="Record the version in the database"
     ),
@@ -280,6 +343,7 @@ def main(
         eval_data=eval_data,
         seed=seed,
         merge=merge,
+        pairs=pairs,
     )
     options.output.mkdir(parents=True, exist_ok=True)
     result = fine_tune(options)

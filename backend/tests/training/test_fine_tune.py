@@ -114,3 +114,28 @@ def test_a_chat_template_model_trains_a_lora_adapter_that_the_service_can_load(d
     provider = LocalTransformersProvider(str(result.path), max_new_tokens=4)
     answer = provider.answer(PromptContext("Как часто моют подъезд?"))
     assert answer.source == "local" and answer.model_used == f"local:{result.version}"
+
+
+def test_preference_pairs_add_a_dpo_stage_that_prefers_the_approved_answer(
+    tiny_gpt2, dialogs, tmp_path
+):
+    pair = {
+        "prompt": [{"role": "user", "content": "Сколько стоит уборка подъезда?"}],
+        "chosen": [{"role": "assistant", "content": "4800 рублей в месяц за подъезд."}],
+        "rejected": [{"role": "assistant", "content": "Не знаю."}],
+    }
+    pairs = tmp_path / "training_data_test.pairs.jsonl"
+    pairs.write_text((json.dumps(pair, ensure_ascii=False) + "\n") * 8, encoding="utf-8")
+    options = FineTuneOptions(
+        data=dialogs,
+        model=str(tiny_gpt2),
+        output=tmp_path / "out",
+        lora=False,
+        max_steps=10,
+        batch_size=4,
+        learning_rate=1e-3,
+        pairs=pairs,
+    )
+    metrics = fine_tune(options).metrics
+    assert metrics["dpo_pairs"] == 8
+    assert metrics["dpo_last_loss"] < metrics["dpo_first_loss"]
