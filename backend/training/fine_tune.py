@@ -119,20 +119,9 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
     )
     config = SFTConfig(
         output_dir=str(directory),
-        num_train_epochs=options.epochs,
-        max_steps=options.max_steps,
-        per_device_train_batch_size=options.batch_size,
         per_device_eval_batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        seed=options.seed,
-        bf16=bf16,
-        use_cpu=not cuda,
-        max_length=options.max_length,
-        logging_steps=1,
-        save_strategy="no",
         eval_strategy="epoch" if evaluation is not None else "no",
-        report_to=[],
-        disable_tqdm=False,
+        **_trainer_arguments(options, cuda, bf16),
     )
     peft_config = None
     if options.lora:
@@ -158,11 +147,11 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
         f"({'LoRA' if options.lora else 'full'}, {'GPU' if cuda else 'CPU'})"
     )
     output = trainer.train()
-    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    first_loss, last_loss = _loss_ends(trainer)
     metrics = {
         "train_loss": round(float(output.training_loss), 4),
-        "first_loss": round(float(losses[0]), 4) if losses else None,
-        "last_loss": round(float(losses[-1]), 4) if losses else None,
+        "first_loss": first_loss,
+        "last_loss": last_loss,
         "steps": trainer.state.global_step,
         "samples": len(train),
         "duration_seconds": round(time.monotonic() - started, 2),
@@ -220,29 +209,41 @@ def _prefer(model, tokenizer, options, has_template, directory, bf16, cuda) -> d
     from datasets import Dataset
 
     pairs = Dataset.from_list(load_pairs(options.pairs, has_template))
-    config = DPOConfig(
-        output_dir=str(directory / "dpo"),
-        num_train_epochs=options.epochs,
-        max_steps=options.max_steps,
-        per_device_train_batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        seed=options.seed,
-        bf16=bf16,
-        use_cpu=not cuda,
-        max_length=options.max_length,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-    )
+    config = DPOConfig(output_dir=str(directory / "dpo"), **_trainer_arguments(options, cuda, bf16))
     trainer = DPOTrainer(model=model, args=config, train_dataset=pairs, processing_class=tokenizer)
     output = trainer.train()
-    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    first_loss, last_loss = _loss_ends(trainer)
     return {
         "dpo_pairs": len(pairs),
         "dpo_loss": round(float(output.training_loss), 4),
-        "dpo_first_loss": round(float(losses[0]), 4) if losses else None,
-        "dpo_last_loss": round(float(losses[-1]), 4) if losses else None,
+        "dpo_first_loss": first_loss,
+        "dpo_last_loss": last_loss,
     }
+
+
+def _trainer_arguments(options: FineTuneOptions, cuda: bool, bf16: bool) -> dict:
+    """What the SFT and DPO stages share: schedule, device, logging, no checkpoints."""
+    return {
+        "num_train_epochs": options.epochs,
+        "max_steps": options.max_steps,
+        "per_device_train_batch_size": options.batch_size,
+        "learning_rate": options.learning_rate,
+        "seed": options.seed,
+        "bf16": bf16,
+        "use_cpu": not cuda,  # TRL refuses to start on a CPU without it
+        "max_length": options.max_length,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "report_to": [],
+    }
+
+
+def _loss_ends(trainer) -> tuple[float | None, float | None]:
+    """The first and last logged training loss: did it go down?"""
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    if not losses:
+        return None, None
+    return round(float(losses[0]), 4), round(float(losses[-1]), 4)
 
 
 def _write_run_files(directory, options, metrics, version, has_template) -> None:
