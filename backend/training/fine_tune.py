@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 
 from app.services.prompt import render_plain
+from training.base_models import BaseModelError, resolve_base_model
 
 if TYPE_CHECKING:
     from app.db.database import Database
@@ -102,7 +103,8 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
     started = time.monotonic()
     version = datetime.now().strftime("v%Y%m%d_%H%M%S")
     directory = options.output / version
-    tokenizer = AutoTokenizer.from_pretrained(options.model)
+    base = resolve_base_model(options.model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     has_template = bool(getattr(tokenizer, "chat_template", None))
@@ -115,7 +117,7 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
     cuda = torch.cuda.is_available()
     bf16 = cuda and torch.cuda.is_bf16_supported()
     model = AutoModelForCausalLM.from_pretrained(
-        options.model, torch_dtype=torch.bfloat16 if bf16 else torch.float32
+        base, torch_dtype=torch.bfloat16 if bf16 else torch.float32
     )
     config = SFTConfig(
         output_dir=str(directory),
@@ -314,7 +316,11 @@ def register(database: "Database", result: FineTuneResult, options: FineTuneOpti
 
 def main(
     data: Path = typer.Option(..., exists=True, dir_okay=False, help="Exported JSONL"),
-    model: str = typer.Option(..., help="Hugging Face name or local path of the base model"),
+    model: str = typer.Option(
+        ...,
+        help="Hugging Face name, local directory, .gguf file, or a bundled name "
+        "(python -m training.base_models --list)",
+    ),
     epochs: float = typer.Option(3, min=0),
     batch_size: int = typer.Option(4, min=1),
     learning_rate: float = typer.Option(5e-5, min=0),
@@ -347,7 +353,10 @@ def main(
         pairs=pairs,
     )
     options.output.mkdir(parents=True, exist_ok=True)
-    result = fine_tune(options)
+    try:
+        result = fine_tune(options)
+    except BaseModelError as error:
+        raise typer.BadParameter(str(error), param_hint="--model") from error
     if register_version:
         from app.core.config import get_settings
         from app.db.database import Database
