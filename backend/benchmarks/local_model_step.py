@@ -3,8 +3,9 @@ service has learned, fine-tune a local model on it, and activate it in the runni
 exactly as an operator would. Afterwards the benchmark counts how many questions the local
 model answered instead of the paid one, and how well.
 
-The base model is ``--local-base`` (a Hugging Face name or local path, LoRA), or, where no
-model can be downloaded, a small GPT-2 built from the project's own texts and trained fully.
+The base model is ``--local-base`` (a Hugging Face name, local path, ``.gguf`` file or a
+bundled name such as ``smollm2-135m-instruct``; LoRA unless ``--local-full``), or by default
+a small GPT-2 built from the project's own texts and trained fully.
 """
 
 import tempfile
@@ -31,7 +32,13 @@ class LocalModelStep:
 
 
 def train_and_activate(
-    service_data_dir: Path, client: httpx.Client, admin_key: str, base: str | None, steps: int
+    service_data_dir: Path,
+    client: httpx.Client,
+    admin_key: str,
+    base: str | None,
+    steps: int,
+    full: bool = False,
+    learning_rate: float | None = None,
 ) -> LocalModelStep:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="vdlocal"))
@@ -48,10 +55,10 @@ def train_and_activate(
             data=exported.path,
             model=model,
             output=work / "models",
-            lora=not tiny,  # a model trained from scratch needs all its weights trained
+            lora=not (tiny or full),  # a model trained from scratch needs all its weights
             max_steps=steps,
             batch_size=16 if tiny else 4,
-            learning_rate=2e-3 if tiny else 2e-4,
+            learning_rate=learning_rate or (2e-3 if tiny else 2e-4),
         )
         result = fine_tune(options)
         version_id = register(database, result, options)

@@ -411,6 +411,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--local-base", default=None, help="base model for that (default: tiny)")
     parser.add_argument("--local-steps", type=int, default=300)
+    parser.add_argument(
+        "--local-full", action="store_true", help="train all weights of --local-base, not LoRA"
+    )
+    parser.add_argument("--local-learning-rate", type=float, default=None)
     args = parser.parse_args(argv)
 
     console = Console()
@@ -452,6 +456,8 @@ def main(argv: list[str] | None = None) -> dict:
                             ADMIN_KEY,
                             args.local_base,
                             args.local_steps,
+                            full=args.local_full,
+                            learning_rate=args.local_learning_rate,
                         )
                     outcomes.append(arm.ask(question, feedback=True))
                     learning_costs.append(llm.bills["learning"].cost_usd)
@@ -479,6 +485,8 @@ def main(argv: list[str] | None = None) -> dict:
         after = passes[0][args.local_model_at :]
         local = [o for o in after if o.source == "local"]
         report["local_model"] = asdict(local_step) | {
+            "base": args.local_base or "tiny-gpt2 (built from scratch)",
+            "full_fine_tuning": args.local_full or args.local_base is None,
             "activated_at_question": args.local_model_at,
             "questions_after": len(after),
             "local_answers": len(local),

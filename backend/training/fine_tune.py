@@ -233,6 +233,9 @@ def _trainer_arguments(options: FineTuneOptions, cuda: bool, bf16: bool) -> dict
         "seed": options.seed,
         "bf16": bf16,
         "use_cpu": not cuda,  # TRL refuses to start on a CPU without it
+        # Recomputing activations saves GPU memory; on a CPU memory is plentiful and the
+        # recomputation only costs a third more time per step.
+        "gradient_checkpointing": cuda,
         "max_length": options.max_length,
         "logging_steps": 1,
         "save_strategy": "no",
