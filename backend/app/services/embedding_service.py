@@ -126,9 +126,20 @@ class EmbeddingService:
         return self.embedder.embed_queries([text])[0]
 
     def store_log_vectors(self, session: Session, rows: Sequence[tuple[uuid.UUID, np.ndarray]]):
-        """Insert vectors; a log that already has one for this model keeps it."""
+        """Insert vectors; a log that already has one for this model keeps it.
+
+        The logs are key-share locked first, in id order: the insert's foreign-key check
+        takes that lock anyway, and taking it *before* the insert means a writer holding a
+        log ``FOR UPDATE`` (rating it, and storing the same vector) makes this wait instead
+        of deadlocking with it."""
         if not rows:
             return
+        session.execute(
+            select(VoiceLog.id)
+            .where(VoiceLog.id.in_(sorted({log_id for log_id, _ in rows})))
+            .order_by(VoiceLog.id)
+            .with_for_update(key_share=True)
+        )
         statement = insert(VoiceEmbedding).values(
             [
                 {"log_id": log_id, "embedding": vector, "embedding_model": self.model_name}

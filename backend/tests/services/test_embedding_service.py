@@ -1,13 +1,15 @@
 """Embeddings with the real bundled model, and the similar search pgvector runs."""
 
+import threading
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from app.core.config import Settings
-from app.db.models import VoiceLog
+from app.db.models import VoiceEmbedding, VoiceLog
 from app.services.embedding_service import (
     EmbeddingDimensionError,
     EmbeddingService,
@@ -150,3 +152,39 @@ def test_sentence_transformers_model_from_a_local_path_is_used_when_named():
         ]
     )
     assert float(question @ paraphrase) > float(question @ unrelated)
+
+
+def test_storing_a_vector_waits_for_a_writer_holding_the_log_instead_of_deadlocking(
+    database, embedder
+):
+    """The background vector store and a rating (which locks the log and stores the same
+    vector) used to deadlock: Postgres aborted one of them after a second."""
+    service = EmbeddingService(embedder)
+    with database.session() as session:
+        log_id = add_log(session, "Когда моют окна в подъезде?").id
+        session.commit()
+    vector = service.question_vector("Когда моют окна в подъезде?")
+    errors: list[BaseException] = []
+
+    def background_store() -> None:
+        try:
+            with database.session() as session:
+                service.store_log_vectors(session, [(log_id, vector)])
+                session.commit()
+        except BaseException as error:  # the thread must report, not swallow
+            errors.append(error)
+
+    with database.session() as rating:
+        rating.execute(select(VoiceLog).where(VoiceLog.id == log_id).with_for_update())
+        thread = threading.Thread(target=background_store)
+        thread.start()
+        thread.join(timeout=1.5)  # past Postgres' 1 s deadlock check
+        assert thread.is_alive(), "the store must wait for the rating's lock"
+        service.store_log_vectors(rating, [(log_id, vector)])
+        rating.commit()
+    thread.join(timeout=10)
+
+    assert not thread.is_alive() and errors == []
+    with database.session() as session:
+        stored = session.scalars(select(VoiceEmbedding).where(VoiceEmbedding.log_id == log_id))
+        assert len(stored.all()) == 1
