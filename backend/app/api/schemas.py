@@ -68,6 +68,11 @@ class LearningStatus(BaseModel):
     requires_retraining: bool
     rated_interactions: int
     retraining_reasons: list[str]
+    #: The decision looks at the last RETRAINING_WINDOW_DAYS, like check_retraining.
+    decision_window_days: int
+    window_metrics: dict
+    #: The most recent evaluate_model run (a model_metrics row), if any.
+    latest_metrics: dict | None
 
 
 class SimilarDialog(BaseModel):

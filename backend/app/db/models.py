@@ -278,3 +278,71 @@ class ModelVersion(Base):
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GoldenSetItem(Base):
+    """One held-out question with its approved answer (app/services/golden_set.py)."""
+
+    __tablename__ = "golden_set_items"
+    __table_args__ = (
+        CheckConstraint("origin IN ('correction', 'rating')", name="ck_golden_set_items_origin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    #: The question lower-cased without punctuation: export skips logs asking it.
+    question_key: Mapped[str] = mapped_column(Text, index=True)
+    approved_answer: Mapped[str] = mapped_column(Text)
+    source_log_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="SET NULL"), unique=True
+    )
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Alert(Base):
+    """Something an operator should know about, kept whether or not a channel delivered it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_kind_created", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSONB)
+    #: Channel name -> "delivered" | "failed: …" after the last attempt.
+    deliveries: Mapped[dict | None] = mapped_column(JSONB)
+    #: Repeats of the same kind and title folded into this alert within the dedup window.
+    repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RetrainingRun(Base):
+    """One automatic retraining: export → fine-tune → golden-set gate → promote or reject."""
+
+    __tablename__ = "retraining_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'promoted', 'rejected', 'failed')",
+            name="ck_retraining_runs_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    reasons: Mapped[list | None] = mapped_column(JSONB)
+    #: The step it is at or ended in: export, fine_tune, evaluate, gate, done.
+    step: Mapped[str | None] = mapped_column(String(32))
+    log: Mapped[list | None] = mapped_column(JSONB)
+    candidate_version_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -44,6 +44,21 @@ CACHE_MODEL_NAME = "cache"
 RATED_NEIGHBOURS = 5
 
 
+def first_answer(
+    providers: list[AnswerProvider], offline: OfflineAnswerer, context: PromptContext
+) -> Answer:
+    """Ask ``providers`` in order; a refusal or a crash moves on, the offline answerer
+    (which cannot fail) ends the chain."""
+    for provider in providers:
+        try:
+            return provider.answer(context)
+        except ProviderError as error:
+            logger.warning("provider %s failed, trying the next: %s", provider.name, error)
+        except Exception:
+            logger.exception("provider %s crashed, trying the next", provider.name)
+    return offline.answer(context)
+
+
 @dataclass(frozen=True)
 class ProcessedAnswer:
     log: VoiceLog
@@ -164,12 +179,14 @@ class AnswerPipeline:
         if vector is None:
             return PromptContext(question, history)
         examples = self.approved_examples(session, vector, matcher)
-        knowledge = [
+        return PromptContext(question, history, examples, self.knowledge_snippets(session, vector))
+
+    def knowledge_snippets(self, session: Session, vector: np.ndarray) -> list[KnowledgeSnippet]:
+        return [
             KnowledgeSnippet(f.entry.title, f.entry.content, f.similarity)
             for f in self.knowledge.search(session, vector, self.settings.context_knowledge_entries)
             if f.similarity >= self.settings.knowledge_min_similarity
         ]
-        return PromptContext(question, history, examples, knowledge)
 
     def approved_examples(
         self, session: Session, vector: np.ndarray, matcher: FittedMatcher | None
@@ -247,14 +264,7 @@ class AnswerPipeline:
         providers = self.providers()  # one snapshot for the whole request
         if strongest_first:
             providers.reverse()
-        for provider in providers:
-            try:
-                return provider.answer(context)
-            except ProviderError as error:
-                logger.warning("provider %s failed, trying the next: %s", provider.name, error)
-            except Exception:
-                logger.exception("provider %s crashed, trying the next", provider.name)
-        return self.offline.answer(context)
+        return first_answer(providers, self.offline, context)
 
     def log_answer(
         self, question: str, session_id: str, answer: Answer, response_time: float

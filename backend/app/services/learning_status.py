@@ -1,17 +1,19 @@
 """Quality figures over all logged interactions and the seed's retraining rule.
 
-Retraining is advised when, with enough rated answers to judge, the average rating is
-below ``RETRAINING_THRESHOLD``, satisfaction (4–5★) below ``MIN_SATISFACTION_SHARE`` or the
-negative share (1–2★) above ``MAX_NEGATIVE_SHARE``.
+Retraining is advised when, with enough rated answers of the last ``RETRAINING_WINDOW_DAYS``
+to judge, the average rating is below ``RETRAINING_THRESHOLD``, satisfaction (4–5★) below
+``MIN_SATISFACTION_SHARE`` or the negative share (1–2★) above ``MAX_NEGATIVE_SHARE``.
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
+from app.services.quality_metrics import PeriodMetrics, period_metrics
 
 
 @dataclass(frozen=True)
@@ -57,22 +59,31 @@ def summarize_ratings(session: Session) -> RatingSummary:
     )
 
 
-def retraining_decision(summary: RatingSummary, settings: Settings) -> RetrainingDecision:
-    if summary.rated < settings.min_rated_for_decision:
+def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> RetrainingDecision:
+    """The seed's rule over a period's metrics; every threshold crossed is a reason."""
+    if metrics.rated < settings.min_rated_for_decision:
         return RetrainingDecision(
             False,
             [
-                f"not enough rated answers to judge: {summary.rated} < "
+                f"not enough rated answers to judge: {metrics.rated} < "
                 f"{settings.min_rated_for_decision}"
             ],
         )
     reasons = []
-    if summary.avg_rating is not None and summary.avg_rating < settings.retraining_threshold:
-        reasons.append(f"average rating {summary.avg_rating:.2f} < {settings.retraining_threshold}")
-    satisfaction = summary.satisfaction_share or 0.0
+    if metrics.avg_rating is not None and metrics.avg_rating < settings.retraining_threshold:
+        reasons.append(f"average rating {metrics.avg_rating:.2f} < {settings.retraining_threshold}")
+    satisfaction = metrics.satisfaction or 0.0
     if satisfaction < settings.min_satisfaction_share:
         reasons.append(f"satisfaction {satisfaction:.0%} < {settings.min_satisfaction_share:.0%}")
-    negative = summary.negative_share or 0.0
+    negative = metrics.negative_share or 0.0
     if negative > settings.max_negative_share:
         reasons.append(f"negative share {negative:.0%} > {settings.max_negative_share:.0%}")
     return RetrainingDecision(bool(reasons), reasons)
+
+
+def decide_now(session: Session, settings: Settings) -> tuple[PeriodMetrics, RetrainingDecision]:
+    """The decision ``check_retraining`` and the status endpoint both report: over the last
+    ``RETRAINING_WINDOW_DAYS``, so an old bad stretch does not demand retraining forever."""
+    end = datetime.now(UTC)
+    metrics = period_metrics(session, end - timedelta(days=settings.retraining_window_days), end)
+    return metrics, retraining_decision(metrics, settings)

@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from app.api.deps import DatabaseDep, EmbeddingsDep, PipelineDep, ServicesDep, SettingsDep
 from app.api.schemas import (
@@ -20,10 +21,10 @@ from app.api.schemas import (
 )
 from app.core.errors import LogNotFoundError, ServiceUnavailableError
 from app.db.database import Database
-from app.db.models import VoiceLog
+from app.db.models import ModelMetrics, VoiceLog
 from app.services.embedding_service import EmbeddingService
 from app.services.feedback_service import parse_log_id, record_feedback
-from app.services.learning_status import retraining_decision, summarize_ratings
+from app.services.learning_status import decide_now, summarize_ratings
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ def give_feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackRespo
 def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningStatus:
     with services.database.session() as session:
         summary = summarize_ratings(session)
-    decision = retraining_decision(summary, settings)
+        window, decision = decide_now(session, settings)
+        latest = session.scalar(select(ModelMetrics).order_by(ModelMetrics.id.desc()).limit(1))
     return LearningStatus(
         total_interactions=summary.total_interactions,
         avg_rating=summary.avg_rating,
@@ -117,6 +119,9 @@ def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningSta
         requires_retraining=decision.required,
         rated_interactions=summary.rated,
         retraining_reasons=decision.reasons,
+        decision_window_days=settings.retraining_window_days,
+        window_metrics=window.as_dict(),
+        latest_metrics=(latest.details | {"id": latest.id}) if latest is not None else None,
     )
 
 

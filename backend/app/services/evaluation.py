@@ -1,0 +1,124 @@
+"""Evaluate the model that answers: period metrics from the logs plus golden-set accuracy.
+
+The golden questions are answered the way the service would answer a question it has no
+verified answer for — the provider chain (local model, paid model, offline fallback) with the
+company facts as context — but without the cache and without retrieved past dialogs: those
+would hand the model the very answers it is graded on. A candidate model is graded the same
+way, with itself in the local model's place, so the promotion gate compares like with like.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from app.db.models import ModelMetrics
+from app.services.ai_service import first_answer
+from app.services.golden_set import GoldenReport, GoldenSet
+from app.services.learning_status import RetrainingDecision, retraining_decision
+from app.services.prompt import PromptContext
+from app.services.providers.base import AnswerProvider
+from app.services.quality_metrics import PeriodMetrics, period_metrics
+
+
+@dataclass
+class Evaluation:
+    model_version: str
+    metrics: PeriodMetrics
+    golden: GoldenReport | None
+    decision: RetrainingDecision
+    model_metrics_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.metrics.interactions == 0 and self.golden is None
+
+    def as_dict(self) -> dict:
+        return {
+            "model_version": self.model_version,
+            "model_metrics_id": self.model_metrics_id,
+            **self.metrics.as_dict(),
+            **(self.golden.summary() if self.golden else {"accuracy_score": None}),
+            "requires_retraining": self.decision.required,
+            "reasons": self.decision.reasons,
+            "notes": self.notes,
+        }
+
+
+class ModelEvaluator:
+    def __init__(self, services) -> None:
+        self.services = services
+        settings = services.settings
+        self.golden_set = GoldenSet(
+            services.embeddings.embedder,
+            size=settings.golden_set_size,
+            min_items=settings.golden_set_min_items,
+            min_similarity=settings.golden_min_similarity,
+        )
+
+    def answerer(self, providers: list[AnswerProvider]) -> Callable[[str], str]:
+        pipeline = self.services.pipeline
+        embeddings = self.services.embeddings
+
+        def answer(question: str) -> str:
+            vector = embeddings.question_vector(question)
+            with self.services.database.session() as session:
+                knowledge = pipeline.knowledge_snippets(session, vector)
+            context = PromptContext(question, knowledge=knowledge)
+            return first_answer(providers, pipeline.offline, context).text
+
+        return answer
+
+    def score_golden(self, providers: list[AnswerProvider]) -> GoldenReport | None:
+        with self.services.database.session() as session:
+            return self.golden_set.score(session, self.answerer(providers))
+
+    def evaluate(
+        self, days: int, *, golden: bool = True, now: datetime | None = None, save: bool = True
+    ) -> Evaluation:
+        end = now or datetime.now(UTC)
+        start = end - timedelta(days=days)
+        notes = []
+        with self.services.database.session() as session:
+            metrics = period_metrics(session, start, end)
+            size = self.golden_set.ensure(session) if golden else 0
+            session.commit()
+        if golden and not size:
+            notes.append(
+                "no golden set yet: fewer than "
+                f"{self.services.settings.golden_set_min_items} distinct approved questions"
+            )
+        report = self.score_golden(self.services.pipeline.providers()) if size else None
+        evaluation = Evaluation(
+            model_version=self.services.pipeline.current_model(),
+            metrics=metrics,
+            golden=report,
+            decision=retraining_decision(metrics, self.services.settings),
+            notes=notes,
+        )
+        if save and not evaluation.empty:
+            evaluation.model_metrics_id = self._save(evaluation)
+        return evaluation
+
+    def _save(self, evaluation: Evaluation) -> int:
+        metrics = evaluation.metrics
+        row = ModelMetrics(
+            model_version=evaluation.model_version,
+            period_start=metrics.period_start,
+            period_end=metrics.period_end,
+            avg_rating=metrics.avg_rating,
+            satisfaction=metrics.satisfaction,
+            negative_share=metrics.negative_share,
+            rating_coverage=metrics.rating_coverage,
+            avg_response_time=metrics.avg_response_time,
+            p95_response_time=metrics.p95_response_time,
+            accuracy_score=evaluation.golden.accuracy_score if evaluation.golden else None,
+            search_accuracy=metrics.search_accuracy,
+            n_interactions=metrics.interactions,
+            n_rated=metrics.rated,
+            details=evaluation.as_dict(),
+        )
+        with self.services.database.session() as session:
+            session.add(row)
+            session.commit()
+            return row.id

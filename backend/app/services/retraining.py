@@ -1,0 +1,109 @@
+"""The retraining decision as ``check_retraining`` applies it: thresholds, then enough data.
+
+Retraining is requested only when the quality rule says so (``learning_status``) *and* at
+least ``RETRAINING_MIN_NEW_SAMPLES`` approved dialogs (rated ≥ ``MIN_RATING_THRESHOLD`` or
+corrected, golden-set questions excluded) arrived since the last retraining was requested:
+a new model trained on the same data would not be better. A request is a ``retraining_runs``
+row in ``queued``; while one is queued or running, asking again returns that one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.db.models import GoldenSetItem, RetrainingRun, VoiceLog
+from app.services.learning_status import RetrainingDecision, decide_now
+from app.services.quality_metrics import PeriodMetrics
+
+OPEN_STATUSES = ("queued", "running")
+
+
+@dataclass
+class RetrainingCheck:
+    metrics: PeriodMetrics
+    decision: RetrainingDecision
+    new_samples: int
+    since: datetime | None
+    run_id: int | None = None
+    run_created: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "requires_retraining": self.decision.required,
+            "reasons": self.decision.reasons,
+            "new_training_samples": self.new_samples,
+            "new_samples_since": self.since.isoformat() if self.since else None,
+            "retraining_run_id": self.run_id,
+            "retraining_run_created": self.run_created,
+            "notes": self.notes,
+            "window_metrics": self.metrics.as_dict(),
+        }
+
+
+def new_training_samples(session: Session, settings: Settings, since: datetime | None) -> int:
+    approved = or_(
+        VoiceLog.rating >= settings.min_rating_threshold, VoiceLog.corrected_response.is_not(None)
+    )
+    golden_logs = select(GoldenSetItem.source_log_id).where(
+        GoldenSetItem.source_log_id.is_not(None)
+    )
+    query = (
+        select(func.count())
+        .select_from(VoiceLog)
+        .where(approved, VoiceLog.answer_source != "fallback", VoiceLog.id.not_in(golden_logs))
+    )
+    if since is not None:
+        query = query.where(VoiceLog.created_at > since)
+    return session.scalar(query) or 0
+
+
+def open_run(session: Session) -> RetrainingRun | None:
+    return session.scalar(
+        select(RetrainingRun)
+        .where(RetrainingRun.status.in_(OPEN_STATUSES))
+        .order_by(RetrainingRun.id)
+        .limit(1)
+    )
+
+
+def check_retraining(session: Session, settings: Settings, *, enqueue: bool) -> RetrainingCheck:
+    metrics, decision = decide_now(session, settings)
+    since = session.scalar(select(func.max(RetrainingRun.created_at)))
+    check = RetrainingCheck(
+        metrics, decision, new_training_samples(session, settings, since), since
+    )
+    if not decision.required:
+        return check
+    existing = open_run(session)
+    if existing is not None:
+        check.run_id = existing.id
+        check.notes.append(f"retraining run {existing.id} is already {existing.status}")
+        return check
+    if check.new_samples < settings.retraining_min_new_samples:
+        check.notes.append(
+            f"not enough new training data: {check.new_samples} approved dialogs < "
+            f"{settings.retraining_min_new_samples}"
+        )
+        return check
+    if not enqueue:
+        check.notes.append("retraining needed; not queued (--no-enqueue)")
+        return check
+    # Serialise concurrent checks (cron and the built-in schedule) on one advisory lock.
+    session.execute(select(func.pg_advisory_xact_lock(RETRAINING_REQUEST_LOCK)))
+    existing = open_run(session)
+    if existing is not None:
+        check.run_id = existing.id
+        return check
+    run = RetrainingRun(status="queued", reasons=decision.reasons, step="queued", log=[])
+    session.add(run)
+    session.flush()
+    check.run_id, check.run_created = run.id, True
+    return check
+
+
+#: Arbitrary constant naming the advisory lock that serialises retraining requests.
+RETRAINING_REQUEST_LOCK = 7_204_001
