@@ -26,7 +26,14 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.config import Settings, get_settings
 from app.db.database import Database
-from app.db.models import KnowledgeEntry, TrainingDataset, VoiceEmbedding, VoiceLog
+from app.db.models import (
+    GoldenSetItem,
+    KnowledgeEntry,
+    TrainingDataset,
+    VoiceEmbedding,
+    VoiceLog,
+)
+from app.services.golden_set import normalise_question
 from app.services.pii import PiiScrubber, public_strings
 from app.services.prompt import SYSTEM_PROMPT, render_plain
 from app.services.verified_answers import text_key, withdrawn_texts
@@ -81,9 +88,13 @@ class _Example:
 class _Cleaner:
     """Applies the cleaning rules in order and counts what each one removed."""
 
-    def __init__(self, options: ExportOptions, refused_answers: set[str]) -> None:
+    def __init__(
+        self, options: ExportOptions, refused_answers: set[str], held_out: set[str] = frozenset()
+    ) -> None:
         self.options = options
         self.refused = refused_answers
+        #: Golden-set questions (normalised): graded on, so never trained on.
+        self.held_out = held_out
         self.removed: Counter[str] = Counter()
         self._seen_pairs: set[tuple[str, str]] = set()
         self._kept_vectors: dict[str, list[np.ndarray]] = {}
@@ -97,6 +108,8 @@ class _Cleaner:
 
     def _rejecting_rule(self, example: _Example, vector: np.ndarray | None) -> str | None:
         options = self.options
+        if normalise_question(example.question) in self.held_out:
+            return "golden_set"
         if not example.answer.strip():
             return "empty_answer"
         if min(len(example.question), len(example.answer)) < options.min_chars:
@@ -133,12 +146,13 @@ def export(database: Database, settings: Settings, options: ExportOptions) -> Ex
         scrubber = PiiScrubber(keep=public_strings(list(facts)))
         candidates = session.scalar(select(func.count()).select_from(VoiceLog).where(where)) or 0
         refused = _refused_answers(session)
+        held_out = set(session.scalars(select(GoldenSetItem.question_key)))
 
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     options.out_dir.mkdir(parents=True, exist_ok=True)
     path = options.out_dir / f"training_data_{stamp}.jsonl"
     validation_path = options.out_dir / f"training_data_{stamp}.val.jsonl"
-    cleaner = _Cleaner(options, refused)
+    cleaner = _Cleaner(options, refused, held_out)
     split_rng = random.Random(options.seed)
     ratings: Counter[str] = Counter()
     question_lengths: list[int] = []
@@ -188,7 +202,13 @@ def export(database: Database, settings: Settings, options: ExportOptions) -> Ex
     )
     if options.pairs:
         result.pairs_path, result.pairs = _write_pairs(
-            database, settings, options, scrubber, path.with_suffix(".pairs.jsonl"), cutoff
+            database,
+            settings,
+            options,
+            scrubber,
+            path.with_suffix(".pairs.jsonl"),
+            cutoff,
+            held_out,
         )
         problems += validate_file(result.pairs_path, "pairs")
     result.stats = {
@@ -286,9 +306,11 @@ def _sample(kind: str, example: _Example, question: str, answer: str) -> dict:
     return {"messages": [*messages, {"role": "assistant", "content": answer}], "meta": meta}
 
 
-def _write_pairs(database, settings, options, scrubber, path: Path, cutoff) -> tuple[Path, int]:
+def _write_pairs(
+    database, settings, options, scrubber, path: Path, cutoff, held_out: set[str]
+) -> tuple[Path, int]:
     """A corrected answer against the answer it replaced; and an approved answer against a
-    refused one given to a near-identical question."""
+    refused one given to a near-identical question. Golden-set questions are left out."""
     count = 0
     with database.session() as session, path.open("w", encoding="utf-8") as out:
         corrected = session.execute(
@@ -303,6 +325,8 @@ def _write_pairs(database, settings, options, scrubber, path: Path, cutoff) -> t
             .limit(options.max_samples)
         ).all()
         for log_id, question, original, correction in corrected:
+            if normalise_question(question) in held_out:
+                continue
             if text_key(original) != text_key(correction):
                 out.write(_pair_line(scrubber, question, correction, original, str(log_id)))
                 count += 1
@@ -320,6 +344,8 @@ def _write_pairs(database, settings, options, scrubber, path: Path, cutoff) -> t
             .limit(options.max_samples)
         ).all()
         for log_id, question, refused, vector in low:
+            if normalise_question(question) in held_out:
+                continue
             distance = VoiceEmbedding.embedding.cosine_distance(vector)
             better = session.execute(
                 select(VoiceLog.corrected_response, VoiceLog.ai_response, VoiceLog.rating)
@@ -327,6 +353,11 @@ def _write_pairs(database, settings, options, scrubber, path: Path, cutoff) -> t
                 .where(
                     VoiceEmbedding.embedding_model == settings.embedding_model,
                     VoiceLog.id != log_id,
+                    VoiceLog.id.not_in(
+                        select(GoldenSetItem.source_log_id).where(
+                            GoldenSetItem.source_log_id.is_not(None)
+                        )
+                    ),
                     or_(
                         VoiceLog.corrected_response.is_not(None),
                         VoiceLog.rating >= options.min_rating,

@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.Column("source_log_id", sa.UUID(), nullable=True),
         sa.Column("origin", sa.String(length=16), nullable=False),
         _created_at(),
-        sa.CheckConstraint(
-            "origin IN ('correction', 'rating')", name="ck_golden_set_items_origin"
-        ),
+        sa.CheckConstraint("origin IN ('correction', 'rating')", name="ck_golden_set_items_origin"),
         sa.ForeignKeyConstraint(["source_log_id"], ["voice_logs.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source_log_id"),

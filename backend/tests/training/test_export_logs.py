@@ -165,3 +165,24 @@ def test_max_samples_keeps_the_newest_and_counts_the_rest(history, database, set
     questions = [s["messages"][1]["content"] for s in lines(result.path)]
     assert questions[0] == "Как позвонить диспетчеру?" and len(questions) == 2
     assert result.stats["removed"]["over_max_samples"] == 7 - 2 - 2  # 2 duplicates seen first
+
+
+def test_golden_set_questions_are_never_exported(history, database, settings, tmp_path):
+    from app.db.models import GoldenSetItem
+
+    with database.session() as session:
+        session.add(
+            GoldenSetItem(
+                question="Сколько стоит уборка?",
+                question_key="сколько стоит уборка",
+                approved_answer="Уборка подъезда — 4800 рублей в месяц.",
+                origin="correction",
+            )
+        )
+        session.commit()
+
+    result = run(database, settings, tmp_path, pairs=True)
+
+    text = result.path.read_text(encoding="utf-8") + result.pairs_path.read_text(encoding="utf-8")
+    assert "Сколько стоит уборка" not in text and "4800" not in text
+    assert result.stats["removed"]["golden_set"] == 1
