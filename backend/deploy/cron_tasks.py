@@ -141,8 +141,8 @@ def build_golden_set(
     if size:
         console.print(f"golden set: {size} held-out approved dialogs")
     else:
-        needed = golden.min_items
-        console.print(f"[yellow]no golden set: fewer than {needed} approved questions[/yellow]")
+        needed = 5 * golden.min_items
+        console.print(f"[yellow]no golden set: it needs {needed} approved questions[/yellow]")
 
 
 if __name__ == "__main__":

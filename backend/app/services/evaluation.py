@@ -84,10 +84,8 @@ class ModelEvaluator:
             size = self.golden_set.ensure(session) if golden else 0
             session.commit()
         if golden and not size:
-            notes.append(
-                "no golden set yet: fewer than "
-                f"{self.services.settings.golden_set_min_items} distinct approved questions"
-            )
+            needed = 5 * self.services.settings.golden_set_min_items
+            notes.append(f"no golden set yet: it needs {needed} distinct approved questions")
         report = self.score_golden(self.services.pipeline.providers()) if size else None
         evaluation = Evaluation(
             model_version=self.services.pipeline.current_model(),

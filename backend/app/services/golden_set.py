@@ -134,21 +134,22 @@ class GoldenSet:
         return picked
 
     def ensure(self, session: Session, *, rebuild: bool = False, seed: int = 0) -> int:
-        """Draw the set if there is none (or ``rebuild``); return its size. Too few approved
-        dialogs leave it empty rather than freezing a set too small to mean anything."""
+        """Draw the set if there is none (or ``rebuild``); return its size. It takes a fifth
+        of the distinct approved questions, at most ``size``; while that fifth is below
+        ``min_items`` no set is drawn rather than freezing one too small to mean anything."""
         existing = session.scalar(select(func.count()).select_from(GoldenSetItem)) or 0
         if existing and not rebuild:
             return existing
         candidates = self.candidates(session)
-        if len(candidates) < self.min_items:
+        # Hold out a fifth of the approved questions at most: the rest must stay for training.
+        take = min(self.size, len(candidates) // 5)
+        if take < self.min_items:
             return existing
         corrections = [c for c in candidates if c[2] == "correction"]
         ratings = [c for c in candidates if c[2] == "rating"]
         generator = random.Random(seed)
         generator.shuffle(corrections)
         generator.shuffle(ratings)
-        # Hold out at most a fifth of the approved dialogs: the rest must stay for training.
-        take = min(self.size, max(self.min_items, len(candidates) // 5))
         chosen = (corrections + ratings)[:take]
         session.execute(delete(GoldenSetItem))
         for log, answer, origin in chosen:

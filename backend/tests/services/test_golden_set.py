@@ -92,8 +92,9 @@ def test_answers_are_graded_by_facts_or_by_meaning(database, golden):
             ("Какие средства вы используете?", "Мы используем гипоаллергенные средства."),
         ]:
             add_log(session, question, "—", rating=1, corrected_response=answer)
+        for number in range(12):  # fifteen approved questions: the three corrections held out
+            add_log(session, f"Вопрос {number}?", "Ответ", rating=5)
         session.commit()
-        golden.min_items = 3
         golden.ensure(session)
         replies = {
             "Сколько стоит уборка?": "Стоимость — 4 800 рублей ежемесячно.",

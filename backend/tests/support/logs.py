@@ -9,15 +9,13 @@ from app.db.models import VoiceLog
 
 def add_log(session: Session, question: str, answer: str, **values) -> VoiceLog:
     """A paid-model answer to ``question``; ``values`` set rating, correction, dates …"""
+    defaults = {"model_used": "gpt-4o-mini", "answer_source": "llm", "response_time": 0.1}
     log = VoiceLog(
         id=uuid.uuid4(),
         session_id="s",
         user_message=question,
         ai_response=answer,
-        model_used="gpt-4o-mini",
-        answer_source="llm",
-        response_time=0.1,
-        **values,
+        **(defaults | values),
     )
     session.add(log)
     session.flush()
