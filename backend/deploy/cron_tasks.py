@@ -102,6 +102,10 @@ def check_retraining(
         with services.database.session() as session:
             result = check(session, services.settings, enqueue=enqueue)
             session.commit()
+        if enqueue and result.run_id is not None:
+            from deploy.queue import enqueue_retraining
+
+            enqueue_retraining(services.database.url, result.run_id)
         if result.decision.required:
             _alert_quality_drop(services, result.decision.reasons, result.as_dict())
     finally:
@@ -118,7 +122,7 @@ def check_retraining(
     for line in [*result.decision.reasons, *result.notes]:
         console.print(f"• {line}")
     if result.run_created:
-        console.print(f"queued retraining run {result.run_id}")
+        console.print(f"queued retraining run {result.run_id}; python -m deploy.worker runs it")
 
 
 @app.command("build_golden_set")

@@ -64,7 +64,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
             text(
                 "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
                 "model_metrics, training_datasets, verified_answers, answer_evidence, app_state, "
-                "model_versions, golden_set_items, alerts, retraining_runs "
+                "model_versions, golden_set_items, alerts, retraining_runs, "
+                "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers "
                 "RESTART IDENTITY CASCADE"
             )
         )

@@ -41,6 +41,26 @@ class LoadedModel:
     path: str
 
 
+def mark_active(database: Database, version_id: int) -> ModelVersion:
+    """Make ``version_id`` the active row and retire the one before, in one transaction.
+    Processes that answer follow the registry (``sync_with_registry``)."""
+    with database.session() as session:
+        if session.get(ModelVersion, version_id) is None:
+            raise ModelVersionNotFoundError(version_id)
+        session.execute(
+            update(ModelVersion)
+            .where(ModelVersion.status == "active", ModelVersion.id != version_id)
+            .values(status="retired")
+        )
+        session.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id)
+            .values(status="active", activated_at=datetime.now(UTC))
+        )
+        session.commit()
+        return session.get(ModelVersion, version_id)
+
+
 class LocalModelManager:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
@@ -110,23 +130,37 @@ class LocalModelManager:
                     raise ModelVersionNotFoundError(version_id)
                 path, name = target.path, target.name
             loaded = self._load(path, name)
-            with self.database.session() as session:
-                session.execute(
-                    update(ModelVersion)
-                    .where(ModelVersion.status == "active", ModelVersion.id != version_id)
-                    .values(status="retired")
-                )
-                session.execute(
-                    update(ModelVersion)
-                    .where(ModelVersion.id == version_id)
-                    .values(status="active", activated_at=datetime.now(UTC))
-                )
-                session.commit()
-                activated = session.get(ModelVersion, version_id)
+            activated = mark_active(self.database, version_id)
             self._loaded = loaded  # the switch: one assignment
             self.status = "healthy"
             logger.info("local model %s activated", name)
             return activated
+
+    def sync_with_registry(self) -> bool:
+        """Follow the registry when another process (the retraining worker, another
+        replica) changed the active version; True when the model was switched. A version
+        that fails to load is logged and the current model keeps answering."""
+        if not self.settings.use_local_model or self.settings.local_model_path:
+            return False
+        with self.database.session() as session:
+            active = session.scalars(
+                select(ModelVersion).where(ModelVersion.status == "active")
+            ).first()
+            if active is None or active.name == self.version:
+                return False
+            path, name = active.path, active.name
+        with self._switch:
+            if name == self.version:
+                return False
+            try:
+                self._loaded = self._load(path, name)
+            except ModelLoadError:
+                logger.exception("active version %s could not be loaded; keeping %s", name,
+                                 self.version)  # fmt: skip
+                return False
+            self.status = "healthy"
+            logger.info("local model %s loaded: it became active in the registry", name)
+            return True
 
     def rollback(self) -> ModelVersion:
         """Back to the version that was active before the current one."""

@@ -88,3 +88,20 @@ def test_check_retraining_on_a_good_month_needs_nothing(database, database_url, 
     with database.session() as session:
         assert session.scalars(select(RetrainingRun)).all() == []
         assert session.scalars(select(Alert)).all() == []
+
+
+def test_a_queued_run_is_a_job_in_the_queue_once_however_often_the_check_runs(
+    database, database_url, tmp_path
+):
+    bad_month(database)
+    for _ in range(2):
+        completed = cron(database_url, tmp_path, "check_retraining", RETRAINING_MIN_NEW_SAMPLES="5")
+        assert completed.returncode == 0, completed.stderr
+
+    with database.engine.connect() as connection:
+        jobs = connection.exec_driver_sql(
+            "SELECT task_name, args, status FROM procrastinate_jobs"
+        ).all()
+    with database.session() as session:
+        run_id = session.scalars(select(RetrainingRun.id)).one()
+    assert jobs == [("retrain", {"run_id": run_id}, "todo")]
