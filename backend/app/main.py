@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import operator, voice
+from app.api.routes import automation, operator, voice
 from app.core.config import Settings, get_settings
+from app.services.background import background_work
 from app.services.container import build_services
 from app.services.embedding_service import Embedder
 
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         services = await run_in_threadpool(build_services, settings, embedder=embedder)
         app.state.services = services
         try:
-            yield
+            async with background_work(services):
+                yield
         finally:
             services.close()
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     install_error_handlers(app)
     app.include_router(voice.router)
     app.include_router(operator.router)
+    app.include_router(automation.router)
     return app
 
 

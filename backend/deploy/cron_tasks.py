@@ -103,7 +103,7 @@ def check_retraining(
             result = check(session, services.settings, enqueue=enqueue)
             session.commit()
         if enqueue and result.run_id is not None:
-            from deploy.queue import enqueue_retraining
+            from app.services.job_queue import enqueue_retraining
 
             enqueue_retraining(services.database.url, result.run_id)
         if result.decision.required:

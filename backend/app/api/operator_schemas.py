@@ -88,3 +88,35 @@ class ModelVersionEntry(BaseModel):
     status: str = Field(description="candidate | active | retired | rejected")
     created_at: datetime
     activated_at: datetime | None
+
+
+class RetrainingRunEntry(BaseModel):
+    id: int
+    status: str = Field(description="queued | running | promoted | rejected | failed")
+    step: str | None = Field(description="export | fine_tune | evaluate | gate | done | error")
+    reasons: list[str]
+    attempts: int
+    candidate_version_id: int | None
+    result: dict | None = Field(description="The gate's figures for candidate and active model")
+    log: list[dict] = Field(description="Progress lines: at, step, message")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RetrainingRequest(BaseModel):
+    reason: str = Field(
+        default="запрошено оператором", min_length=1, max_length=500, examples=["новый тариф"]
+    )
+
+
+class AlertEntry(BaseModel):
+    id: int
+    kind: str
+    severity: str
+    title: str
+    details: dict
+    deliveries: dict
+    repeats: int
+    created_at: datetime
+    last_seen_at: datetime

@@ -19,6 +19,7 @@ from app.api.operator_schemas import (
 from app.api.schemas import ErrorResponse
 from app.core.errors import InvalidInputError, LogNotFoundError, VerifiedAnswerNotFoundError
 from app.db.models import ANSWER_SOURCES, AnswerEvidence, ModelVersion, VerifiedAnswer, VoiceLog
+from app.services.alerts import Alerts
 from app.services.feedback_service import parse_log_id, record_correction
 
 router = APIRouter(prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep])
@@ -206,7 +207,11 @@ def activate_model_version(version_id: int, services: ServicesDep) -> ModelVersi
     summary="Вернуть предыдущую версию локальной модели",
 )
 def rollback_model_version(services: ServicesDep) -> ModelVersionEntry:
-    return _model_entry(services.local_models.rollback())
+    restored = services.local_models.rollback()
+    Alerts(services.database, services.settings).raise_alert(
+        "model_rolled_back", f"Откат на модель {restored.name}", {"version_id": restored.id}
+    )
+    return _model_entry(restored)
 
 
 def _model_entry(row: ModelVersion) -> ModelVersionEntry:

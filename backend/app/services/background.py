@@ -1,0 +1,55 @@
+"""What the service runs beside answering: following the model registry, and optionally the
+job worker itself (``RUN_WORKER_IN_SERVICE``) for deployments that are one container."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+
+logger = logging.getLogger(__name__)
+
+
+async def follow_registry(services, every_seconds: float) -> None:
+    """Load the active version when a worker (or another replica) promoted or rolled back."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await run_in_threadpool(services.local_models.sync_with_registry)
+        except Exception:  # a database blip must not end the loop
+            logger.exception("could not check the model registry")
+
+
+async def run_worker(services) -> None:
+    from app.services import job_queue
+
+    job_queue.bind_services(services)
+    stalled = services.settings.worker_stalled_seconds
+    with job_queue.connected(services.database.url):
+        async with job_queue.app.open_async():
+            await job_queue.retry_stalled(job_queue.app, stalled)
+            await job_queue.app.run_worker_async(
+                queues=job_queue.QUEUES,
+                install_signal_handlers=False,  # the server owns the signals
+                update_heartbeat_interval=max(stalled / 4, 0.5),
+                stalled_worker_timeout=stalled,
+            )
+
+
+@contextlib.asynccontextmanager
+async def background_work(services) -> AsyncIterator[list[asyncio.Task]]:
+    settings = services.settings
+    tasks = []
+    if settings.use_local_model and settings.model_sync_seconds > 0:
+        tasks.append(asyncio.create_task(follow_registry(services, settings.model_sync_seconds)))
+    if settings.run_worker_in_service:
+        tasks.append(asyncio.create_task(run_worker(services), name="job-worker"))
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
