@@ -13,13 +13,12 @@ and a log line at each, so an operator can follow it (``GET /api/voice/retrainin
   touched by a run that did not pass the gate.
 """
 
-import json
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import cast, func, text, update
+from sqlalchemy import func, literal, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.db.models import ModelVersion, RetrainingRun
@@ -199,8 +198,8 @@ class RetrainingJob:
                 .where(RetrainingRun.id == run_id)
                 .values(
                     step=step,
-                    log=func.coalesce(RetrainingRun.log, cast("[]", JSONB)).op("||")(
-                        cast(json.dumps(entry, ensure_ascii=False), JSONB)
+                    log=func.coalesce(RetrainingRun.log, literal([], JSONB)).op("||")(
+                        literal(entry, JSONB)
                     ),
                 )
             )
