@@ -43,9 +43,9 @@ def main(
                 stalled_worker_timeout=stalled,
             )
 
+    queue.use_database(services.database.url)
     try:
-        with queue.connected(services.database.url):
-            asyncio.run(work())
+        asyncio.run(work())
     finally:
         services.close()
 

@@ -14,8 +14,7 @@ The worker: ``python -m deploy.worker`` (or ``RUN_WORKER_IN_SERVICE=true`` in th
 """
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
 from datetime import UTC, datetime, timedelta
 
 import procrastinate
@@ -27,12 +26,16 @@ from app.core.config import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 RETRAINING_QUEUE = "retraining"
+RETRAINING_LOCK = "retraining"
+RETRAIN_TASK = "retrain"
 SCHEDULE_QUEUE = "schedule"
 QUEUES = [RETRAINING_QUEUE, SCHEDULE_QUEUE]
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=[__name__])
 
 _services = None
+_configured_url: str | None = None
+_configure_lock = threading.Lock()
 
 
 def bind_services(services) -> None:
@@ -55,28 +58,44 @@ def libpq_url(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
 
 
-@contextmanager
-def connected(database_url: str) -> Iterator[procrastinate.App]:
-    """The queue pointed at the service's database (embedded or ``DATABASE_URL``), which is
-    only known once the settings are read and the embedded server is up."""
-    connector = procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
-    with app.replace_connector(connector):
-        yield app
+def use_database(database_url: str) -> procrastinate.App:
+    """Point this process's queue app at the service's database (embedded or
+    ``DATABASE_URL``, known only once the settings are read and the server is up). A process
+    works with one database; the app is configured once, before it is opened."""
+    global _configured_url
+    with _configure_lock:
+        if _configured_url != database_url:
+            connector = procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
+            app.connector = connector  # what procrastinate's replace_connector swaps
+            app.job_manager.connector = connector
+            _configured_url = database_url
+    return app
 
 
 def enqueue_retraining(database_url: str, run_id: int) -> int | None:
-    """Queue ``retrain(run_id)``; None when it is already queued (``queueing_lock``)."""
-    with connected(database_url), app.open():
+    """Queue ``retrain(run_id)``; None when it is already queued (``queueing_lock``).
+
+    A short-lived app of its own defers the job by task name, so enqueueing from a request
+    thread never touches the connection pool of a worker running in the same process."""
+    deferrer = procrastinate.App(
+        connector=procrastinate.SyncPsycopgConnector(conninfo=libpq_url(database_url))
+    )
+    with deferrer.open():
         try:
-            return retrain.configure(queueing_lock=f"retrain-{run_id}").defer(run_id=run_id)
+            return deferrer.configure_task(
+                RETRAIN_TASK,
+                queue=RETRAINING_QUEUE,
+                lock=RETRAINING_LOCK,
+                queueing_lock=f"retrain-{run_id}",
+            ).defer(run_id=run_id)
         except procrastinate.exceptions.AlreadyEnqueued:
             return None
 
 
 @app.task(
-    name="retrain",
+    name=RETRAIN_TASK,
     queue=RETRAINING_QUEUE,
-    lock="retraining",
+    lock=RETRAINING_LOCK,
     retry=procrastinate.RetryStrategy(max_attempts=2, wait=30),
 )
 def retrain(run_id: int) -> str:

@@ -1,0 +1,69 @@
+"""What the service runs beside answering: it follows the model registry, and with
+RUN_WORKER_IN_SERVICE it works the job queue itself (one-container deployments)."""
+
+import time
+
+import pytest
+
+from app.db.models import ModelVersion, RetrainingRun
+from app.services.job_queue import enqueue_retraining
+from app.services.local_models import mark_active
+from training.tiny_model import build_tiny_model
+
+
+def wait_for(condition, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"), "gpt2")
+
+
+def test_a_version_another_process_activates_starts_answering_without_restart(
+    make_client, make_settings, database, tiny_model
+):
+    client = make_client(make_settings(USE_LOCAL_MODEL="true", MODEL_SYNC_SECONDS="0.2"))
+    assert client.get("/api/voice/health").json()["components"]["local_model"] == "failed"
+    with database.session() as session:
+        version = ModelVersion(name="v-worker", base_model="tiny", path=str(tiny_model),
+                               adapter=False, status="candidate")  # fmt: skip
+        session.add(version)
+        session.commit()
+
+    mark_active(database, version.id)  # what the retraining worker does on promotion
+
+    assert wait_for(
+        lambda: (
+            client.get("/api/voice/self-learning/status").json()["current_model"]
+            == f"local:{tiny_model.name}"
+        )  # a version is named by its directory
+    )
+    assert client.get("/api/voice/health").json()["components"]["local_model"] == "healthy"
+
+
+def test_with_the_worker_in_the_service_queued_jobs_run_in_the_service(
+    make_client, make_settings, database
+):
+    settings = make_settings(RUN_WORKER_IN_SERVICE="true")
+    with database.session() as session:
+        run = RetrainingRun(status="rejected", reasons=["done before"], log=[])
+        session.add(run)
+        session.commit()
+    make_client(settings)
+
+    enqueue_retraining(settings.database_url, run.id)
+
+    def job_status() -> str | None:
+        with database.engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT status FROM procrastinate_jobs WHERE task_name = 'retrain'"
+            ).first()
+        return row[0] if row else None
+
+    assert wait_for(lambda: job_status() == "succeeded")
