@@ -42,13 +42,10 @@ def cycle_env(database_url, tmp_path, llm_server, tiny_base) -> dict[str, str]:
         "USE_LOCAL_MODEL": "true",
         "LOCAL_MIN_CONFIDENCE": "0",
         "LOCAL_MAX_NEW_TOKENS": "48",
-        # The export trains on the question alone; a model this small only answers well
-        # when it is asked the same way (no company facts added to the prompt).
-        "CONTEXT_KNOWLEDGE_ENTRIES": "0",
         "MODEL_SYNC_SECONDS": "0",
         "RETRAINING_BASE_MODEL": str(tiny_base),
         "RETRAINING_LORA": "false",  # a randomly initialised model needs all weights trained
-        "RETRAINING_MAX_STEPS": "100",
+        "RETRAINING_MAX_STEPS": "60",
         "RETRAINING_LEARNING_RATE": "0.003",
         "RETRAINING_BATCH_SIZE": "8",
         "GOLDEN_SET_MIN_ITEMS": "5",
@@ -58,17 +55,24 @@ def cycle_env(database_url, tmp_path, llm_server, tiny_base) -> dict[str, str]:
     }
 
 
+WINDOWS = "Окна в подъездах моем 2 раза в год — в апреле и в сентябре."
+ASKING = ["", "Подскажите, ", "Скажите, пожалуйста, ", "Вопрос: ", "Здравствуйте! "]
+
+
 def history(session) -> None:
-    """Twenty-five approved dialogs (five intents, five phrasings, the company's answer), and a
-    recent week of paid answers residents rated 1 star."""
-    intents = [
+    """Twenty-five approved dialogs — residents asking, in many ways, when the windows are
+    washed, and the company's answer — and a recent week of paid answers rated 1 star.
+    One answer to learn keeps a model this small reliably better than the paid stub."""
+    intent = next(
         json.loads(line)
         for line in (BACKEND_DIR / "datasets" / "dialogs_dev.jsonl").read_text().splitlines()
-    ][:5]
+        if json.loads(line)["reference_answer"].startswith("Окна")
+    )
+    questions = [f"{lead}{q[0].lower() if lead else q[0]}{q[1:]}"
+                 for q in intent["questions"][:5] for lead in ASKING]  # fmt: skip
     month_ago = datetime.now(UTC) - timedelta(days=20)
-    for intent in intents:
-        for question in intent["questions"][:5]:
-            add_log(session, question, intent["reference_answer"], rating=5, created_at=month_ago)
+    for question in questions:
+        add_log(session, question, WINDOWS, rating=5, created_at=month_ago)
     for number in range(40):
         add_log(session, f"Вопрос жильца {number}", UNHELPFUL, rating=1)
     session.commit()
