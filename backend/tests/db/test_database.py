@@ -127,3 +127,13 @@ def test_requests_get_503_while_the_database_is_down_and_work_after(own_embedded
     assert after.status_code == 200
     status = client.get("/api/voice/self-learning/status").json()
     assert status["total_interactions"] == 1
+
+
+def test_the_newest_migrations_downgrade_and_upgrade_again(database_url):
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    alembic = [sys.executable, "-m", "alembic"]
+    for command in (["downgrade", "0003"], ["upgrade", "head"], ["check"]):
+        result = subprocess.run(
+            alembic + command, cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
