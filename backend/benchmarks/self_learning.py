@@ -383,6 +383,21 @@ def render_markdown(report: dict) -> str:
     ]  # fmt: skip
     if "last_window_avg_rating_by_pass" in report:
         rows.append(("Last-window rating by pass", report["last_window_avg_rating_by_pass"]))
+    if "local_model" in report:
+        local = report["local_model"]
+        kind = "full fine-tuning" if local.get("full_fine_tuning") else "LoRA"
+        rows.append(
+            (
+                "Local model",
+                f"{local.get('base', 'tiny-gpt2')} ({kind}) on {local['samples']} exported dialogs, "
+                f"activated at question {local['activated_at_question']} after {local['seconds']} s",
+            )
+        )
+        rows.append((
+            "After activation: local answers (their avg rating) / paid calls",
+            f"{local['local_answers']} ({local['local_answers_avg_rating']}) / "
+            f"{local['paid_calls_after']} of {local['questions_after']} questions",
+        ))  # fmt: skip
     lines = [
         "# Self-learning benchmark",
         "",

@@ -179,3 +179,30 @@ def job_statuses(database) -> list[str]:
             "SELECT status FROM procrastinate_jobs WHERE task_name = 'retrain'"
         )
         return [status for (status,) in rows]
+
+
+def test_a_run_that_keeps_failing_ends_failed_with_an_alert_and_the_model_untouched(
+    database, embedder, cycle_env
+):
+    services = build_services(settings_of(cycle_env), embedder=embedder)
+    try:
+        with database.session() as session:  # nothing approved: the export comes out empty
+            run = RetrainingRun(status="queued", reasons=["test"], log=[])
+            session.add(run)
+            session.commit()
+        for attempt in range(1, 4):
+            with pytest.raises(RuntimeError, match="no training samples"):
+                RetrainingJob(services).run(run.id)
+            with database.session() as session:
+                status = session.get(RetrainingRun, run.id).status
+            assert status == ("failed" if attempt == 3 else "queued")
+        with database.session() as session:
+            run = session.get(RetrainingRun, run.id)
+            kinds = session.scalars(select(Alert.kind).order_by(Alert.id)).all()
+            versions = session.scalars(select(ModelVersion)).all()
+        assert run.attempts == 3 and run.finished_at is not None
+        assert [e["step"] for e in run.log].count("error") == 3
+        assert kinds == ["retraining_started", "retraining_failed"] and versions == []
+        assert RetrainingJob(services).run(run.id) == "failed"  # an ended run stays ended
+    finally:
+        services.close()
