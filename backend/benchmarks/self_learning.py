@@ -386,18 +386,15 @@ def render_markdown(report: dict) -> str:
     if "local_model" in report:
         local = report["local_model"]
         kind = "full fine-tuning" if local.get("full_fine_tuning") else "LoRA"
+        base = local.get("base", "tiny-gpt2")
+        trained = f"{base} ({kind}) on {local['samples']} exported dialogs"
+        when = f"activated at question {local['activated_at_question']} after {local['seconds']} s"
+        answered = f"{local['local_answers']} ({local['local_answers_avg_rating']})"
+        paid = f"{local['paid_calls_after']} of {local['questions_after']} questions"
+        rows.append(("Local model", f"{trained}, {when}"))
         rows.append(
-            (
-                "Local model",
-                f"{local.get('base', 'tiny-gpt2')} ({kind}) on {local['samples']} exported dialogs, "
-                f"activated at question {local['activated_at_question']} after {local['seconds']} s",
-            )
+            ("After activation: local answers (avg rating) / paid calls", f"{answered} / {paid}")
         )
-        rows.append((
-            "After activation: local answers (their avg rating) / paid calls",
-            f"{local['local_answers']} ({local['local_answers_avg_rating']}) / "
-            f"{local['paid_calls_after']} of {local['questions_after']} questions",
-        ))  # fmt: skip
     lines = [
         "# Self-learning benchmark",
         "",

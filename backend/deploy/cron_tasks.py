@@ -33,11 +33,9 @@ def _services():
 
 
 def _alert_quality_drop(services, reasons: list[str], details: dict) -> None:
-    from app.services.alerts import Alerts
+    from app.services.alerts import alert_quality_drop
 
-    Alerts(services.database, services.settings).raise_alert(
-        "quality_drop", "Качество ответов ниже порога: " + "; ".join(reasons), details
-    )
+    alert_quality_drop(services.database, services.settings, reasons, details)
 
 
 def _table(title: str, rows: list[tuple[str, object]]) -> Table:

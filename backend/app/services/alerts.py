@@ -154,3 +154,13 @@ class Alerts:
     def recent(self, limit: int = 50) -> list[Alert]:
         with self.database.session() as session:
             return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+
+
+def alert_quality_drop(
+    database: Database, settings: Settings, reasons: list[str], details: dict
+) -> AlertOutcome:
+    """The alert both ``evaluate_model``/``check_retraining`` and the schedule raise; its
+    title names the crossed thresholds, so the same drop is deduplicated."""
+    return Alerts(database, settings).raise_alert(
+        "quality_drop", "Качество ответов ниже порога: " + "; ".join(reasons), details
+    )

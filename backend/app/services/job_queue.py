@@ -114,7 +114,7 @@ def evaluation_due(services, now: datetime) -> bool:
 
 def run_schedule(services, now: datetime | None = None) -> dict:
     """What one tick does; also callable directly (tests, ``deploy.worker --tick``)."""
-    from app.services.alerts import Alerts
+    from app.services.alerts import alert_quality_drop
     from app.services.evaluation import ModelEvaluator
     from app.services.retraining import check_retraining
 
@@ -127,11 +127,7 @@ def run_schedule(services, now: datetime | None = None) -> dict:
         check = check_retraining(session, settings, enqueue=True)
         session.commit()
     if check.decision.required:
-        Alerts(services.database, settings).raise_alert(
-            "quality_drop",
-            "Качество ответов ниже порога: " + "; ".join(check.decision.reasons),
-            check.as_dict(),
-        )
+        alert_quality_drop(services.database, settings, check.decision.reasons, check.as_dict())
     if check.run_id is not None:  # idempotent: a run already queued is not queued twice
         enqueue_retraining(services.database.url, check.run_id)
     return {
