@@ -159,8 +159,9 @@ class Alerts:
 def alert_quality_drop(
     database: Database, settings: Settings, reasons: list[str], details: dict
 ) -> AlertOutcome:
-    """The alert both ``evaluate_model``/``check_retraining`` and the schedule raise; its
-    title names the crossed thresholds, so the same drop is deduplicated."""
+    """The alert both ``evaluate_model``/``check_retraining`` and the schedule raise. Its
+    title is the same whatever the figures, so a drop that persists (2.91 today, 2.89
+    tomorrow) is one alert per dedup window; the crossed thresholds are in its details."""
     return Alerts(database, settings).raise_alert(
-        "quality_drop", "Качество ответов ниже порога: " + "; ".join(reasons), details
+        "quality_drop", "Качество ответов ниже порога", {"reasons": reasons} | details
     )
