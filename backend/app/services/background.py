@@ -27,14 +27,17 @@ async def run_worker(services) -> None:
     job_queue.bind_services(services)
     stalled = services.settings.worker_stalled_seconds
     queue = job_queue.use_database(services.database.url)
-    async with queue.open_async():
-        await job_queue.retry_stalled(queue, stalled)
-        await queue.run_worker_async(
-            queues=job_queue.QUEUES,
-            install_signal_handlers=False,  # the server owns the signals
-            update_heartbeat_interval=max(stalled / 4, 0.5),
-            stalled_worker_timeout=stalled,
-        )
+    try:
+        async with queue.open_async():
+            await job_queue.retry_stalled(queue, stalled)
+            await queue.run_worker_async(
+                queues=job_queue.QUEUES,
+                install_signal_handlers=False,  # the server owns the signals
+                update_heartbeat_interval=max(stalled / 4, 0.5),
+                stalled_worker_timeout=stalled,
+            )
+    finally:
+        job_queue.bind_services(None)  # the services close with the app
 
 
 @contextlib.asynccontextmanager
