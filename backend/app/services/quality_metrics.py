@@ -13,7 +13,7 @@ Definitions (also in the README):
 """
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ class PeriodMetrics:
     avg_response_time: float | None
     p50_response_time: float | None
     p95_response_time: float | None
+    cache_answers: int
+    local_answers: int
+    paid_answers: int
     cache_share: float | None
     local_share: float | None
     paid_share: float | None
@@ -57,27 +60,29 @@ def _round(value, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMetrics:
+def _aggregates() -> list:
+    """The figures of one period as SQL aggregates; the order is ``_from_row``'s."""
     rated = VoiceLog.rating.is_not(None)
     cache = VoiceLog.answer_source == "cache"
-    row = session.execute(
-        select(
-            func.count(),
-            func.count(VoiceLog.rating),
-            func.avg(cast(VoiceLog.rating, Float)),
-            func.count().filter(VoiceLog.rating >= 4),
-            func.count().filter(VoiceLog.rating <= 2),
-            func.avg(VoiceLog.response_time),
-            func.percentile_cont(0.5).within_group(VoiceLog.response_time),
-            func.percentile_cont(0.95).within_group(VoiceLog.response_time),
-            func.count().filter(cache),
-            func.count().filter(VoiceLog.answer_source == "local"),
-            func.count().filter(VoiceLog.answer_source == "llm"),
-            func.coalesce(func.sum(VoiceLog.cost_usd), 0.0),
-            func.count().filter(cache, rated),
-            func.count().filter(cache, VoiceLog.rating >= 4),
-        ).where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
-    ).one()
+    return [
+        func.count(),
+        func.count(VoiceLog.rating),
+        func.avg(cast(VoiceLog.rating, Float)),
+        func.count().filter(VoiceLog.rating >= 4),
+        func.count().filter(VoiceLog.rating <= 2),
+        func.avg(VoiceLog.response_time),
+        func.percentile_cont(0.5).within_group(VoiceLog.response_time),
+        func.percentile_cont(0.95).within_group(VoiceLog.response_time),
+        func.count().filter(cache),
+        func.count().filter(VoiceLog.answer_source == "local"),
+        func.count().filter(VoiceLog.answer_source == "llm"),
+        func.coalesce(func.sum(VoiceLog.cost_usd), 0.0),
+        func.count().filter(cache, rated),
+        func.count().filter(cache, VoiceLog.rating >= 4),
+    ]
+
+
+def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
     (total, n_rated, average, positive, negative, mean_time, p50, p95,
      n_cache, n_local, n_paid, cost, cache_rated, cache_good) = row  # fmt: skip
     return PeriodMetrics(
@@ -92,6 +97,9 @@ def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMe
         avg_response_time=_round(mean_time),
         p50_response_time=_round(p50),
         p95_response_time=_round(p95),
+        cache_answers=n_cache,
+        local_answers=n_local,
+        paid_answers=n_paid,
         cache_share=_share(n_cache, total),
         local_share=_share(n_local, total),
         paid_share=_share(n_paid, total),
@@ -100,3 +108,38 @@ def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMe
         search_accuracy=_share(cache_good, cache_rated),
         search_rated=cache_rated,
     )
+
+
+def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMetrics:
+    row = session.execute(
+        select(*_aggregates()).where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
+    ).one()
+    return _from_row(row, start, end)
+
+
+BUCKETS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+def metrics_over_time(
+    session: Session, start: datetime, end: datetime, bucket: str
+) -> list[PeriodMetrics]:
+    """The same figures per day or week (UTC, weeks start on Monday); buckets without
+    interactions are left out. One grouped query."""
+    period = func.date_trunc(bucket, VoiceLog.created_at, "UTC").label("period")
+    rows = session.execute(
+        select(period, *_aggregates())
+        .where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
+        .group_by(period)
+        .order_by(period)
+    ).all()
+    step = BUCKETS[bucket]
+    return [_from_row(row[1:], row[0], row[0] + step) for row in rows]
+
+
+def estimated_savings(points: list[PeriodMetrics]) -> float:
+    """What the answers given without a paid call would have cost at the mean price of a
+    paid answer over the same points; 0 when no paid answer was logged."""
+    paid = sum(p.paid_answers for p in points)
+    free = sum(p.cache_answers + p.local_answers for p in points)
+    cost = sum(p.cost_usd for p in points)
+    return round(free * cost / paid, 6) if paid else 0.0
