@@ -6,6 +6,8 @@ PY := $(abspath $(VENV))/bin/python
 SERVICE_STAMP := $(VENV)/.service-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: run test lint install install-dev
 
 $(PY):
@@ -30,8 +32,16 @@ install-dev: $(DEV_STAMP)
 run: install
 	cd backend && $(PY) -m app.cli serve
 
+# Browser tests drive Debian's chromium (Playwright's own browser download is not reachable).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
+	fi
+
 lint: install-dev
 	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-test: lint
+test: lint $(CHROMIUM)
 	cd backend && $(PY) -m pytest

@@ -14,6 +14,7 @@ from app.core.config import Settings, get_settings
 from app.services.background import background_work
 from app.services.container import build_services
 from app.services.embedding_service import Embedder
+from app.web.pages import install_pages
 
 DESCRIPTION = """
 Модуль самообучения голосового и чат-ассистента компании «ВасДом» (уборка подъездов).
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(operator.router)
     app.include_router(automation.router)
     app.include_router(dashboard.router)
+    install_pages(app)
     return app
 
 
