@@ -16,6 +16,11 @@ def chat_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "chat.html")
 
 
+@router.get("/operator")
+def operator_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "operator.html")
+
+
 def install_pages(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,10 +2,12 @@
 answers. All need ``Authorization: Bearer <ADMIN_API_KEY>``."""
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from app.api.csv_export import csv_response
 from app.api.deps import OperatorDep, ServicesDep
 from app.api.operator_schemas import (
     CorrectionRequest,
@@ -63,6 +65,7 @@ def list_logs(
     session_id: str | None = Query(None, max_length=128),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
+    format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ) -> LogPage:
     """Newest first. ``rating_lte=2&uncorrected=true`` is the review queue."""
     if answer_source is not None and answer_source not in ANSWER_SOURCES:
@@ -89,7 +92,10 @@ def list_logs(
             .limit(limit)
             .offset(offset)
         ).all()
-    return LogPage(total=total or 0, items=[_log_entry(log) for log in logs])
+    page = LogPage(total=total or 0, items=[_log_entry(log) for log in logs])
+    if format == "csv":
+        return csv_response([item.model_dump(mode="json") for item in page.items], "dialogs.csv")
+    return page
 
 
 def _log_entry(log: VoiceLog) -> LogEntry:

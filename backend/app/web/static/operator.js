@@ -1,0 +1,111 @@
+// The operator console: log in with the admin key, work the review queue (correct answers
+// in place, look at similar past dialogs), read alerts.
+"use strict";
+
+const SOURCE_NAMES = {
+  cache: "проверенный ответ", local: "локальная модель", llm: "платная модель",
+  knowledge_base: "база знаний", fallback: "база знаний",
+};
+
+function loggedIn(yes) {
+  document.getElementById("login").classList.toggle("hidden", yes);
+  document.getElementById("console").classList.toggle("hidden", !yes);
+}
+
+async function guarded(action) {
+  try {
+    showStatus("");
+    return await action();
+  } catch (error) {
+    showStatus(error.message);
+    if (error.unauthorized) loggedIn(false);
+    return null;
+  }
+}
+
+function filterQuery() { return document.getElementById("filter").value; }
+
+async function loadQueue() {
+  const page = await guarded(() => operatorApi.call(`/api/voice/logs?limit=100&${filterQuery()}`));
+  if (!page) return;
+  document.getElementById("total").textContent = `Найдено: ${page.total}`;
+  const queue = document.getElementById("queue");
+  queue.replaceChildren();
+  if (!page.items.length) queue.append(el("p", { class: "empty", text: "Здесь пока пусто: проверять нечего." }));
+  page.items.forEach((item) => queue.append(card(item)));
+}
+
+function card(item) {
+  const when = new Date(item.created_at).toLocaleString("ru-RU");
+  const rating = item.rating ? `${"★".repeat(item.rating)}${"☆".repeat(5 - item.rating)}` : "без оценки";
+  const node = el("article", { class: "card review", "data-log-id": item.log_id },
+    el("p", { class: "muted", text: `${when} · ${SOURCE_NAMES[item.answer_source] || item.answer_source} · ${rating}` }),
+    el("p", { class: "question", text: item.user_message }),
+    el("p", { class: "answer", text: item.ai_response }));
+  if (item.feedback_text) node.append(el("p", { class: "muted", text: `Комментарий жильца: ${item.feedback_text}` }));
+  if (item.corrected_response) node.append(el("p", { class: "corrected", text: `Исправлено: ${item.corrected_response}` }));
+
+  const editor = el("form", { class: "correction" },
+    el("textarea", { "aria-label": "Исправленный ответ", rows: "3", required: "" }),
+    el("button", { class: "primary", type: "submit", text: item.corrected_response ? "Изменить исправление" : "Сохранить исправление" }));
+  editor.querySelector("textarea").value = item.corrected_response || item.ai_response;
+  editor.addEventListener("submit", (event) => {
+    event.preventDefault();
+    correct(item, editor.querySelector("textarea").value.trim());
+  });
+  const similar = el("button", { type: "button", class: "similar", text: "Похожие диалоги" });
+  const similarBox = el("div", { class: "similar-list" });
+  similar.addEventListener("click", () => showSimilar(item.log_id, similarBox));
+  node.append(editor, similar, similarBox);
+  return node;
+}
+
+async function correct(item, text) {
+  if (!text) { showStatus("Исправление не может быть пустым."); return; }
+  const result = await guarded(() => operatorApi.call(`/api/voice/logs/${item.log_id}/correction`, {
+    method: "POST", body: JSON.stringify({ corrected_response: text, operator: "консоль оператора" }),
+  }));
+  if (result) {
+    await loadQueue();
+    showStatus(result.message);  // after the reload, which clears the status line
+  }
+}
+
+async function showSimilar(logId, box) {
+  const dialogs = await guarded(() => operatorApi.call(`/api/voice/similar/${logId}?limit=5`));
+  if (!dialogs) return;
+  box.replaceChildren();
+  if (!dialogs.length) box.append(el("p", { class: "muted", text: "Похожих диалогов пока нет." }));
+  dialogs.forEach((dialog) => box.append(el("p", { class: "muted",
+    text: `${Math.round(dialog.similarity_score * 100)}% · ${dialog.user_message} → ${dialog.ai_response}` })));
+}
+
+async function loadAlerts() {
+  const alerts = await guarded(() => operatorApi.call("/api/voice/alerts?limit=20"));
+  if (!alerts) return;
+  const box = document.getElementById("alerts");
+  box.replaceChildren();
+  if (!alerts.length) box.append(el("p", { class: "empty", text: "Оповещений нет." }));
+  alerts.forEach((alert) => box.append(el("p", { class: `alert ${alert.severity}`,
+    text: `${new Date(alert.created_at).toLocaleString("ru-RU")} · ${alert.title}${alert.repeats ? ` (×${alert.repeats + 1})` : ""}` })));
+}
+
+async function start() {
+  loggedIn(true);
+  await loadQueue();
+  await loadAlerts();
+}
+
+document.getElementById("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  operatorApi.remember(document.getElementById("key").value);
+  await start();
+});
+document.getElementById("logout").addEventListener("click", () => { operatorApi.forget(); loggedIn(false); });
+document.getElementById("filter").addEventListener("change", loadQueue);
+document.getElementById("csv").addEventListener("click", (event) => {
+  event.preventDefault();
+  guarded(() => operatorApi.download(`/api/voice/logs?limit=500&format=csv&${filterQuery()}`, "dialogs.csv"));
+});
+
+if (operatorApi.key()) start(); else loggedIn(false);

@@ -1,0 +1,69 @@
+// Shared by the operator console and the dashboard: the admin key kept for this browser
+// tab (sessionStorage), and fetch with it; a 401/403 sends the user back to the login form.
+"use strict";
+
+const KEY_STORE = "vasdom-operator-key";
+
+const operatorApi = {
+  key() { return sessionStorage.getItem(KEY_STORE); },
+  remember(key) { sessionStorage.setItem(KEY_STORE, key); },
+  forget() { sessionStorage.removeItem(KEY_STORE); },
+
+  async call(path, options = {}) {
+    const headers = Object.assign({ Authorization: `Bearer ${operatorApi.key()}` }, options.headers || {});
+    if (options.body && !headers["Content-Type"]) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(path, Object.assign({}, options, { headers }));
+    } catch (error) {
+      throw new Error("Сервис сейчас недоступен. Проверьте соединение и попробуйте ещё раз.");
+    }
+    if (response.status === 401 || response.status === 403) {
+      operatorApi.forget();
+      const detail = await operatorApi.detail(response);
+      const error = new Error(detail);
+      error.unauthorized = true;
+      throw error;
+    }
+    if (!response.ok) throw new Error(await operatorApi.detail(response));
+    return response.status === 204 ? null : response.json();
+  },
+
+  async detail(response) {
+    try {
+      const body = await response.json();
+      if (body && body.detail) return typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    } catch (error) { /* not JSON */ }
+    return `Ошибка ${response.status}`;
+  },
+
+  // A CSV link carries no header: fetch it with the key and hand the browser a file.
+  async download(path, filename) {
+    const response = await fetch(path, { headers: { Authorization: `Bearer ${operatorApi.key()}` } });
+    if (!response.ok) throw new Error(await operatorApi.detail(response));
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(url);
+  },
+};
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.entries(attributes).forEach(([name, value]) => {
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value);
+  });
+  children.forEach((child) => node.append(child));
+  return node;
+}
+
+function showStatus(text) {
+  const box = document.getElementById("status");
+  box.textContent = text || "";
+  box.classList.toggle("hidden", !text);
+}
