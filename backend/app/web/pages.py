@@ -21,6 +21,11 @@ def operator_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "operator.html")
 
 
+@router.get("/dashboard")
+def dashboard_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "dashboard.html")
+
+
 def install_pages(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,6 +1,6 @@
 """The scenario of the issue in a real browser: a resident rates an answer 2, an operator
-finds it in the review queue and corrects it, and a paraphrase asked in a new conversation
-gets the corrected answer, labelled as verified."""
+finds it in the review queue and corrects it, a paraphrase asked in a new conversation gets
+the corrected answer, labelled as verified, and the dashboard's charts show both."""
 
 from tests.web.conftest import screenshot
 
@@ -53,6 +53,12 @@ def test_a_low_rating_is_corrected_by_an_operator_and_served_to_the_next_residen
     assert answer.locator(".source").inner_text() == "проверенный ответ"
     assert CORRECTION in answer.inner_text()
     resident.close()
+
+    operator.goto(server.url + "/dashboard")  # same tab: still logged in
+    operator.wait_for_function("Chart.getChart('chart-sources') !== undefined")
+    assert "Вопросов: 2" in operator.inner_text("#totals")
+    cache_share = operator.evaluate("Chart.getChart('chart-sources').data.datasets[0].data[0]")
+    assert cache_share == 0.5  # the second question was answered by the verified answer
 
 
 def test_an_empty_console_says_there_is_nothing_to_review(serve, page, make_settings):

@@ -190,10 +190,17 @@ def _parse_id(value: str) -> uuid.UUID:
     responses=ERRORS,
     summary="Версии локальной модели",
 )
-def list_model_versions(services: ServicesDep) -> list[ModelVersionEntry]:
+def list_model_versions(
+    services: ServicesDep,
+    format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
+) -> list[ModelVersionEntry]:
     with services.database.session() as session:
         rows = session.scalars(select(ModelVersion).order_by(ModelVersion.created_at.desc()))
-        return [_model_entry(row) for row in rows]
+        entries = [_model_entry(row) for row in rows]
+    if format == "csv":
+        flat = [e.model_dump(mode="json", exclude={"metrics"}) | e.metrics for e in entries]
+        return csv_response(flat, "models.csv")
+    return entries
 
 
 @router.post(
