@@ -120,3 +120,16 @@ class AlertEntry(BaseModel):
     repeats: int
     created_at: datetime
     last_seen_at: datetime
+
+
+class KnowledgeEntryIn(BaseModel):
+    title: str = Field(default="", max_length=300, examples=["Цены"])
+    content: str = Field(min_length=1, max_length=4000, examples=["Стандартный тариф: 4800 рублей"])
+
+
+class KnowledgeEntryOut(BaseModel):
+    id: int
+    title: str
+    content: str
+    source: str = Field(description="operator, или имя импортированного файла")
+    updated_at: datetime

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.core.errors import InvalidInputError
+from app.core.errors import InvalidInputError, NotFoundError
 from app.db.models import KnowledgeEntry
 from app.services.embedding_service import Embedder
 from app.services.learning_state import mark_knowledge_changed
@@ -94,6 +94,15 @@ def read_facts(path: Path) -> list[KnowledgeFact]:
     return facts
 
 
+#: ``source`` of facts written in the operator console (imports use their file name).
+OPERATOR_SOURCE = "operator"
+
+
+class KnowledgeEntryNotFoundError(NotFoundError):
+    def __init__(self, entry_id: int) -> None:
+        super().__init__(f"Факт базы знаний {entry_id} не найден")
+
+
 class KnowledgeBase:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -134,6 +143,54 @@ class KnowledgeBase:
 
     def import_file(self, session: Session, path: Path) -> ImportResult:
         return self.import_facts(session, read_facts(path), source=path.name)
+
+    def add(self, session: Session, fact: KnowledgeFact, source: str = OPERATOR_SOURCE):
+        """One fact written in the operator console; an identical one is returned as is."""
+        existing = session.scalar(
+            select(KnowledgeEntry).where(
+                KnowledgeEntry.source == source, KnowledgeEntry.content_hash == fact.content_hash
+            )
+        )
+        if existing is not None:
+            return existing
+        entry = KnowledgeEntry(title=fact.title, content=fact.content, source=source,
+                               content_hash=fact.content_hash)  # fmt: skip
+        self._embed(entry)
+        session.add(entry)
+        mark_knowledge_changed(session)
+        session.commit()
+        return entry
+
+    def update(self, session: Session, entry_id: int, fact: KnowledgeFact) -> KnowledgeEntry:
+        entry = self._get(session, entry_id)
+        entry.title, entry.content, entry.content_hash = fact.title, fact.content, fact.content_hash
+        self._embed(entry)
+        mark_knowledge_changed(session)
+        session.commit()
+        return entry
+
+    def remove(self, session: Session, entry_id: int) -> None:
+        session.delete(self._get(session, entry_id))
+        mark_knowledge_changed(session)
+        session.commit()
+
+    def entries(self, session: Session) -> list[KnowledgeEntry]:
+        return list(
+            session.scalars(
+                select(KnowledgeEntry).order_by(KnowledgeEntry.source, KnowledgeEntry.id)
+            )
+        )
+
+    def _get(self, session: Session, entry_id: int) -> KnowledgeEntry:
+        entry = session.get(KnowledgeEntry, entry_id, with_for_update=True)
+        if entry is None:
+            raise KnowledgeEntryNotFoundError(entry_id)
+        return entry
+
+    def _embed(self, entry: KnowledgeEntry) -> None:
+        passage = KnowledgeFact(entry.title, entry.content).passage
+        entry.embedding = self.embedder.embed_passages([passage])[0]
+        entry.embedding_model = self.embedder.name
 
     def count(self, session: Session) -> int:
         return session.scalar(select(func.count()).select_from(KnowledgeEntry)) or 0

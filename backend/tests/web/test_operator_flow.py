@@ -68,3 +68,23 @@ def test_an_empty_console_says_there_is_nothing_to_review(serve, page, make_sett
     page.click("#login button")
     page.get_by_text("Здесь пока пусто").wait_for()
     page.get_by_text("Оповещений нет.").wait_for()
+
+
+def test_an_operator_adds_a_fact_and_the_chat_answers_with_it(serve, browser, make_settings):
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    operator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    operator.goto(server.url + "/operator")
+    operator.fill("#key", ADMIN_KEY)
+    operator.click("#login button")
+    operator.fill("#kb-title", "Парковка")
+    operator.fill("#kb-content", "Парковку у подъезда чистим от снега до 8:00.")
+    operator.click("#kb-add button")
+    operator.get_by_text("Факт добавлен").wait_for()
+    assert operator.locator("#kb textarea").evaluate_all(
+        "nodes => nodes.some(n => n.value.includes('8:00'))"
+    )
+
+    chat = browser.new_context().new_page()
+    chat.goto(server.url + "/")
+    answer = ask(chat, "Когда чистят парковку от снега?")
+    assert "8:00" in answer.inner_text() and answer.locator(".source").inner_text() == "база знаний"

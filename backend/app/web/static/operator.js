@@ -90,11 +90,61 @@ async function loadAlerts() {
     text: `${new Date(alert.created_at).toLocaleString("ru-RU")} · ${alert.title}${alert.repeats ? ` (×${alert.repeats + 1})` : ""}` })));
 }
 
+async function loadKnowledge() {
+  const entries = await guarded(() => operatorApi.call("/api/voice/knowledge"));
+  if (!entries) return;
+  const box = document.getElementById("kb");
+  box.replaceChildren();
+  if (!entries.length) box.append(el("p", { class: "empty", text: "В базе знаний пока нет фактов." }));
+  entries.forEach((entry) => box.append(knowledgeCard(entry)));
+}
+
+function knowledgeCard(entry) {
+  const form = el("form", { class: "card kb-entry", "data-entry-id": String(entry.id) },
+    el("input", { type: "text", "aria-label": "Раздел" }),
+    el("textarea", { rows: "2", "aria-label": "Факт", required: "" }),
+    el("p", { class: "muted", text: `Источник: ${entry.source}` }),
+    el("div", { class: "toolbar" },
+      el("button", { type: "submit", text: "Сохранить" }),
+      el("button", { type: "button", class: "delete", text: "Удалить" })));
+  form.querySelector("input").value = entry.title;
+  form.querySelector("textarea").value = entry.content;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const saved = await guarded(() => operatorApi.call(`/api/voice/knowledge/${entry.id}`, {
+      method: "PUT",
+      body: JSON.stringify({ title: form.querySelector("input").value, content: form.querySelector("textarea").value }),
+    }));
+    if (saved) showStatus("Факт сохранён");
+  });
+  form.querySelector(".delete").addEventListener("click", async () => {
+    await guarded(() => operatorApi.call(`/api/voice/knowledge/${entry.id}`, { method: "DELETE" }));
+    await loadKnowledge();
+  });
+  return form;
+}
+
 async function start() {
   loggedIn(true);
   await loadQueue();
+  await loadKnowledge();
   await loadAlerts();
 }
+
+document.getElementById("kb-add").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const title = document.getElementById("kb-title");
+  const content = document.getElementById("kb-content");
+  const added = await guarded(() => operatorApi.call("/api/voice/knowledge", {
+    method: "POST", body: JSON.stringify({ title: title.value, content: content.value }),
+  }));
+  if (added) {
+    title.value = "";
+    content.value = "";
+    await loadKnowledge();
+    showStatus("Факт добавлен: бот будет опираться на него в ответах");
+  }
+});
 
 document.getElementById("login").addEventListener("submit", async (event) => {
   event.preventDefault();
