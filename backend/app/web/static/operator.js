@@ -95,6 +95,7 @@ async function loadKnowledge() {
   if (!entries) return;
   const box = document.getElementById("kb");
   box.replaceChildren();
+  document.getElementById("kb-summary").textContent = `Все факты (${entries.length})`;
   if (!entries.length) box.append(el("p", { class: "empty", text: "В базе знаний пока нет фактов." }));
   entries.forEach((entry) => box.append(knowledgeCard(entry)));
 }
