@@ -1,9 +1,12 @@
 """Operator endpoints of the automation: retraining runs (follow, request) and alerts.
 All need ``Authorization: Bearer <ADMIN_API_KEY>``."""
 
+from typing import Literal
+
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from app.api.csv_export import csv_response
 from app.api.deps import OperatorDep, ServicesDep
 from app.api.operator_schemas import AlertEntry, RetrainingRequest, RetrainingRunEntry
 from app.api.routes.operator import ERRORS
@@ -76,11 +79,13 @@ def request_run(body: RetrainingRequest, services: ServicesDep) -> RetrainingRun
     summary="Оповещения, новые первыми",
 )
 def list_alerts(
-    services: ServicesDep, limit: int = Query(default=50, ge=1, le=500)
+    services: ServicesDep,
+    limit: int = Query(default=50, ge=1, le=500),
+    format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ) -> list[AlertEntry]:
     with services.database.session() as session:
         rows = session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit))
-        return [
+        entries = [
             AlertEntry(
                 id=row.id, kind=row.kind, severity=row.severity, title=row.title,
                 details=row.details or {}, deliveries=row.deliveries or {}, repeats=row.repeats,
@@ -88,6 +93,9 @@ def list_alerts(
             )
             for row in rows
         ]  # fmt: skip
+    if format == "csv":
+        return csv_response([e.model_dump(mode="json") for e in entries], "alerts.csv")
+    return entries
 
 
 def _run_entry(row: RetrainingRun) -> RetrainingRunEntry:

@@ -159,4 +159,7 @@ document.getElementById("csv").addEventListener("click", (event) => {
   guarded(() => operatorApi.download(`/api/voice/logs?limit=500&format=csv&${filterQuery()}`, "dialogs.csv"));
 });
 
+document.getElementById("alerts-csv").addEventListener("click", () =>
+  guarded(() => operatorApi.download("/api/voice/alerts?limit=500&format=csv", "alerts.csv")));
+
 if (operatorApi.key()) start(); else loggedIn(false);

@@ -61,6 +61,9 @@ def test_alerts_are_listed_newest_first(make_client, make_settings, database):
     assert [a["kind"] for a in listed] == ["model_promoted", "quality_drop"]
     assert listed[1]["details"] == {"avg_rating": 2.9} and listed[1]["severity"] == "warning"
     assert listed[0]["deliveries"] == {"log": "delivered"}
+    download = client.get("/api/voice/alerts?format=csv", headers=OPERATOR)
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "Средняя оценка 2.9 < 3.5" in download.text
 
 
 def test_status_reports_the_same_decision_as_check_retraining(client, settings, database):

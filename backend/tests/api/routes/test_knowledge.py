@@ -37,5 +37,5 @@ def test_bad_edits_are_clear_4xx_and_the_key_is_required(make_client, make_setti
     assert missing.status_code == 404 and "999" in missing.json()["detail"]
     assert client.delete("/api/voice/knowledge/999", headers=OPERATOR).status_code == 404
     assert client.get("/api/voice/knowledge").status_code == 401
-    csv = client.get("/api/voice/knowledge?format=csv", headers=OPERATOR)
-    assert csv.headers["content-type"].startswith("text/csv") and "4800" in csv.text
+    table = client.get("/api/voice/knowledge?format=csv", headers=OPERATOR)
+    assert table.headers["content-type"].startswith("text/csv") and "4800" in table.text
