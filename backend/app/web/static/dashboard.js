@@ -5,21 +5,6 @@
 const charts = {};
 const COLORS = ["#1f6f5c", "#e0a100", "#9a3b12", "#3b6fb6", "#7a4fa3"];
 
-function loggedIn(yes) {
-  document.getElementById("login").classList.toggle("hidden", yes);
-  document.getElementById("console").classList.toggle("hidden", !yes);
-}
-
-async function guarded(action) {
-  try {
-    showStatus("");
-    return await action();
-  } catch (error) {
-    showStatus(error.message);
-    if (error.unauthorized) loggedIn(false);
-    return null;
-  }
-}
 
 function query() {
   return `bucket=${document.getElementById("bucket").value}&days=${document.getElementById("days").value}`;
@@ -157,18 +142,11 @@ async function evaluateNow() {
 }
 
 async function start() {
-  loggedIn(true);
   await loadMetrics();
   await loadModels();
   await loadDatasets();
 }
 
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  operatorApi.remember(document.getElementById("key").value);
-  await start();
-});
-document.getElementById("logout").addEventListener("click", () => { operatorApi.forget(); loggedIn(false); });
 document.getElementById("bucket").addEventListener("change", loadMetrics);
 document.getElementById("days").addEventListener("change", loadMetrics);
 document.getElementById("evaluate").addEventListener("click", evaluateNow);
@@ -185,4 +163,4 @@ document.getElementById("datasets-csv").addEventListener("click", () => guarded(
 document.getElementById("models-csv").addEventListener("click", () => guarded(() =>
   operatorApi.download("/api/voice/models?format=csv", "models.csv")));
 
-if (operatorApi.key()) start(); else loggedIn(false);
+setUpLogin(start);

@@ -7,21 +7,6 @@ const SOURCE_NAMES = {
   knowledge_base: "база знаний", fallback: "база знаний",
 };
 
-function loggedIn(yes) {
-  document.getElementById("login").classList.toggle("hidden", yes);
-  document.getElementById("console").classList.toggle("hidden", !yes);
-}
-
-async function guarded(action) {
-  try {
-    showStatus("");
-    return await action();
-  } catch (error) {
-    showStatus(error.message);
-    if (error.unauthorized) loggedIn(false);
-    return null;
-  }
-}
 
 function filterQuery() { return document.getElementById("filter").value; }
 
@@ -126,7 +111,6 @@ function knowledgeCard(entry) {
 }
 
 async function start() {
-  loggedIn(true);
   await loadQueue();
   await loadKnowledge();
   await loadAlerts();
@@ -147,12 +131,6 @@ document.getElementById("kb-add").addEventListener("submit", async (event) => {
   }
 });
 
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  operatorApi.remember(document.getElementById("key").value);
-  await start();
-});
-document.getElementById("logout").addEventListener("click", () => { operatorApi.forget(); loggedIn(false); });
 document.getElementById("filter").addEventListener("change", loadQueue);
 document.getElementById("csv").addEventListener("click", (event) => {
   event.preventDefault();
@@ -162,4 +140,4 @@ document.getElementById("csv").addEventListener("click", (event) => {
 document.getElementById("alerts-csv").addEventListener("click", () =>
   guarded(() => operatorApi.download("/api/voice/alerts?limit=500&format=csv", "alerts.csv")));
 
-if (operatorApi.key()) start(); else loggedIn(false);
+setUpLogin(start);

@@ -67,3 +67,37 @@ function showStatus(text) {
   box.textContent = text || "";
   box.classList.toggle("hidden", !text);
 }
+
+function loggedIn(yes) {
+  document.getElementById("login").classList.toggle("hidden", yes);
+  document.getElementById("console").classList.toggle("hidden", !yes);
+}
+
+// Run an API action; its error becomes the status line, and a rejected key the login form.
+async function guarded(action) {
+  try {
+    showStatus("");
+    return await action();
+  } catch (error) {
+    showStatus(error.message);
+    if (error.unauthorized) loggedIn(false);
+    return null;
+  }
+}
+
+// The login form and the logout button of a page behind the operator key.
+function setUpLogin(start) {
+  document.getElementById("login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    operatorApi.remember(document.getElementById("key").value);
+    loggedIn(true);
+    await start();
+  });
+  document.getElementById("logout").addEventListener("click", () => { operatorApi.forget(); loggedIn(false); });
+  if (operatorApi.key()) {
+    loggedIn(true);
+    start();
+  } else {
+    loggedIn(false);
+  }
+}
