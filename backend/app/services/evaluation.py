@@ -71,7 +71,8 @@ class ModelEvaluator:
 
     def score_golden(self, providers: list[AnswerProvider]) -> GoldenReport | None:
         with self.services.database.session() as session:
-            return self.golden_set.score(session, self.answerer(providers))
+            items = self.golden_set.items(session)
+        return self.golden_set.grade(items, self.answerer(providers))
 
     def evaluate(
         self, days: int, *, golden: bool = True, now: datetime | None = None, save: bool = True

@@ -170,7 +170,13 @@ class GoldenSet:
 
     def score(self, session: Session, answer: Callable[[str], str]) -> GoldenReport | None:
         """Ask every golden question through ``answer`` and grade it; None without a set."""
-        items = self.items(session)
+        return self.grade(self.items(session), answer)
+
+    def grade(
+        self, items: list[GoldenSetItem], answer: Callable[[str], str]
+    ) -> GoldenReport | None:
+        """Grade ``answer`` on loaded items: callers release their database session first,
+        so no connection is held while a model thinks."""
         if not items:
             return None
         scores = []

@@ -19,6 +19,8 @@ from app.services.learning_status import RetrainingDecision, decide_now
 from app.services.quality_metrics import PeriodMetrics
 
 OPEN_STATUSES = ("queued", "running")
+#: Arbitrary constant naming the advisory lock that serialises retraining requests.
+RETRAINING_REQUEST_LOCK = 7_204_001
 
 
 @dataclass
@@ -103,7 +105,3 @@ def check_retraining(session: Session, settings: Settings, *, enqueue: bool) -> 
     session.flush()
     check.run_id, check.run_created = run.id, True
     return check
-
-
-#: Arbitrary constant naming the advisory lock that serialises retraining requests.
-RETRAINING_REQUEST_LOCK = 7_204_001
