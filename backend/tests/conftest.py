@@ -86,9 +86,14 @@ def make_settings(database_url: str, tmp_path: Path):
     return make
 
 
+#: The operator key of the default test app; send OPERATOR_HEADERS to its operator endpoints.
+OPERATOR_KEY = "test-operator-key"
+OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+
+
 @pytest.fixture
 def settings(make_settings) -> Settings:
-    return make_settings()
+    return make_settings(ADMIN_API_KEY=OPERATOR_KEY)
 
 
 @pytest.fixture

@@ -95,8 +95,11 @@ def test_with_no_configuration_the_service_answers_and_keeps_data_across_restart
 
     assert (fresh_data_dir / "pgdata" / "PG_VERSION").exists()
 
-    with running_service(env) as service:
-        status = service.get("/api/voice/self-learning/status").json()
+    # Restarted with an operator key, to read the status (an operators' endpoint).
+    with running_service(env | {"ADMIN_API_KEY": "e2e-key"}) as service:
+        status = service.get(
+            "/api/voice/self-learning/status", headers={"Authorization": "Bearer e2e-key"}
+        ).json()
         assert status["total_interactions"] == 1
         assert status["positive_ratings_count"] == 1
         assert status["avg_rating"] == 5

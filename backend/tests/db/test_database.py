@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.core.config import BACKEND_DIR, Settings
 from app.db.database import Database, normalize_database_url
+from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
 from tests.support.postgres import start_embedded, stop_embedded
 
 
@@ -107,7 +108,7 @@ def test_a_second_process_shares_the_embedded_database(own_embedded_dir):
 
 
 def test_requests_get_503_while_the_database_is_down_and_work_after(own_embedded_dir, make_client):
-    settings = Settings(_env_file=None, DATA_DIR=str(own_embedded_dir))
+    settings = Settings(_env_file=None, DATA_DIR=str(own_embedded_dir), ADMIN_API_KEY=OPERATOR_KEY)
     client = make_client(settings)
     first = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"})
     assert first.status_code == 200
@@ -125,7 +126,7 @@ def test_requests_get_503_while_the_database_is_down_and_work_after(own_embedded
     start_embedded(own_embedded_dir / "pgdata")
     after = client.post("/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5})
     assert after.status_code == 200
-    status = client.get("/api/voice/self-learning/status").json()
+    status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
     assert status["total_interactions"] == 1
 
 

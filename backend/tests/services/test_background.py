@@ -8,6 +8,7 @@ import pytest
 from app.db.models import ModelVersion, RetrainingRun
 from app.services.job_queue import enqueue_retraining
 from app.services.local_models import mark_active
+from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
 from training.tiny_model import build_tiny_model
 
 
@@ -28,7 +29,9 @@ def tiny_model(tmp_path_factory):
 def test_a_version_another_process_activates_starts_answering_without_restart(
     make_client, make_settings, database, tiny_model
 ):
-    client = make_client(make_settings(USE_LOCAL_MODEL="true", MODEL_SYNC_SECONDS="0.2"))
+    client = make_client(
+        make_settings(USE_LOCAL_MODEL="true", MODEL_SYNC_SECONDS="0.2", ADMIN_API_KEY=OPERATOR_KEY)
+    )
     assert client.get("/api/voice/health").json()["components"]["local_model"] == "failed"
     with database.session() as session:
         version = ModelVersion(name="v-worker", base_model="tiny", path=str(tiny_model),
@@ -38,12 +41,11 @@ def test_a_version_another_process_activates_starts_answering_without_restart(
 
     mark_active(database, version.id)  # what the retraining worker does on promotion
 
-    assert wait_for(
-        lambda: (
-            client.get("/api/voice/self-learning/status").json()["current_model"]
-            == f"local:{tiny_model.name}"
-        )  # a version is named by its directory
-    )
+    def current_model() -> str:
+        status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS)
+        return status.json()["current_model"]
+
+    assert wait_for(lambda: current_model() == f"local:{tiny_model.name}")  # named by its dir
     assert client.get("/api/voice/health").json()["components"]["local_model"] == "healthy"
 
 

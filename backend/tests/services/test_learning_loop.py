@@ -309,7 +309,7 @@ def test_concurrent_feedback_keeps_exact_counts(bot, database):
             select(func.count()).select_from(VoiceLog).where(VoiceLog.rating.is_not(None))
         )
         assert rated == len(log_ids)
-    status = bot.get("/api/voice/self-learning/status").json()
+    status = bot.get("/api/voice/self-learning/status", headers=OPERATOR).json()
     assert status["total_interactions"] == len(log_ids)
     assert status["positive_ratings_count"] + status["negative_ratings_count"] <= len(log_ids)
 

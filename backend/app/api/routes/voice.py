@@ -7,7 +7,14 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from app.api.deps import DatabaseDep, EmbeddingsDep, PipelineDep, ServicesDep, SettingsDep
+from app.api.deps import (
+    DatabaseDep,
+    EmbeddingsDep,
+    OperatorDep,
+    PipelineDep,
+    ServicesDep,
+    SettingsDep,
+)
 from app.api.schemas import (
     EmbeddingsUpdateResponse,
     ErrorResponse,
@@ -34,6 +41,11 @@ ERRORS = {
     404: {"model": ErrorResponse, "description": "Запись не найдена"},
     422: {"model": ErrorResponse, "description": "Некорректные данные"},
     503: {"model": ErrorResponse, "description": "База данных недоступна"},
+}
+#: Endpoints that show other residents' dialogs or cost work: operators only.
+OPERATOR_ERRORS = ERRORS | {
+    401: {"model": ErrorResponse, "description": "Нет ключа оператора или он неверный"},
+    403: {"model": ErrorResponse, "description": "Операторские функции отключены"},
 }
 
 
@@ -102,8 +114,9 @@ def give_feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackRespo
 @router.get(
     "/self-learning/status",
     response_model=LearningStatus,
-    responses=ERRORS,
+    responses=OPERATOR_ERRORS,
     summary="Состояние самообучения",
+    dependencies=[OperatorDep],
 )
 def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningStatus:
     with services.database.session() as session:
@@ -128,8 +141,9 @@ def learning_status(services: ServicesDep, settings: SettingsDep) -> LearningSta
 @router.get(
     "/similar/{log_id}",
     response_model=list[SimilarDialog],
-    responses=ERRORS,
+    responses=OPERATOR_ERRORS,
     summary="Похожие прошлые диалоги",
+    dependencies=[OperatorDep],
 )
 def similar_dialogs(
     log_id: str,
@@ -184,8 +198,9 @@ def health(services: ServicesDep):
 @router.post(
     "/embeddings/update",
     response_model=EmbeddingsUpdateResponse,
-    responses=ERRORS,
+    responses=OPERATOR_ERRORS,
     summary="Досчитать недостающие векторы",
+    dependencies=[OperatorDep],
 )
 def update_embeddings(
     database: DatabaseDep,

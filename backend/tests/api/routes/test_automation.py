@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.db.models import RetrainingRun
 from app.services.alerts import Alerts
 from app.services.retraining import check_retraining
+from tests.conftest import OPERATOR_HEADERS
 from tests.support.logs import add_log
 
 ADMIN_KEY = "operator-secret"
@@ -73,7 +74,7 @@ def test_status_reports_the_same_decision_as_check_retraining(client, settings, 
         session.commit()
         check = check_retraining(session, settings, enqueue=False)
 
-    status = client.get("/api/voice/self-learning/status").json()
+    status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
 
     assert status["requires_retraining"] is check.decision.required is True
     assert status["retraining_reasons"] == check.decision.reasons

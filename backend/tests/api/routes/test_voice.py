@@ -6,8 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import VoiceEmbedding, VoiceFeedback, VoiceLog
+from tests.conftest import OPERATOR_HEADERS
 
 PROCESS_KEYS = {"response", "log_id", "session_id", "model_used", "response_time"}
+
+
+def as_operator(client, method: str, path: str, **options):
+    """Status, similar dialogs and the embedding backfill are operators' endpoints."""
+    return client.request(method, path, headers=OPERATOR_HEADERS, **options)
 
 
 def ask(client, message: str, session_id: str | None = None) -> dict:
@@ -173,7 +179,7 @@ def test_status_counts_interactions_and_ratings(client):
         log_id = ask(client, "Сколько стоит уборка?")["log_id"]
         client.post("/api/voice/feedback", json={"log_id": log_id, "rating": rating})
     ask(client, "Вопрос без оценки")
-    status = client.get("/api/voice/self-learning/status").json()
+    status = as_operator(client, "GET", "/api/voice/self-learning/status").json()
     assert {
         "total_interactions",
         "avg_rating",
@@ -191,7 +197,7 @@ def test_status_counts_interactions_and_ratings(client):
 
 
 def test_status_on_an_empty_database(client):
-    status = client.get("/api/voice/self-learning/status").json()
+    status = as_operator(client, "GET", "/api/voice/self-learning/status").json()
     assert status["total_interactions"] == 0
     assert status["avg_rating"] is None
 
@@ -200,7 +206,9 @@ def test_similar_returns_nearest_past_dialogs_best_first_without_the_log_itself(
     base = ask(client, "Как часто моют подъезд?")["log_id"]
     paraphrase = ask(client, "Сколько раз в неделю моют лестницу в подъезде?")["log_id"]
     ask(client, "Какая зарплата у уборщика?")
-    results = client.get(f"/api/voice/similar/{base}", params={"limit": 5}).json()
+    results = client.get(
+        f"/api/voice/similar/{base}", params={"limit": 5}, headers=OPERATOR_HEADERS
+    ).json()
     assert results[0]["log_id"] == paraphrase
     assert base not in {r["log_id"] for r in results}
     scores = [r["similarity_score"] for r in results]
@@ -218,17 +226,22 @@ def test_similar_respects_the_limit(client):
     first = ask(client, "Как часто моют подъезд?")["log_id"]
     for question in ["Когда моют полы?", "Моют ли лестницу?", "Дни уборки подъезда?"]:
         ask(client, question)
-    assert len(client.get(f"/api/voice/similar/{first}?limit=2").json()) == 2
+    assert len(as_operator(client, "GET", f"/api/voice/similar/{first}?limit=2").json()) == 2
 
 
 @pytest.mark.parametrize("limit", [0, -3, 1000, "много"])
 def test_similar_with_a_bad_limit_is_422(client, limit):
     log_id = ask(client, "Как часто моют подъезд?")["log_id"]
-    assert client.get(f"/api/voice/similar/{log_id}", params={"limit": limit}).status_code == 422
+    assert (
+        client.get(
+            f"/api/voice/similar/{log_id}", params={"limit": limit}, headers=OPERATOR_HEADERS
+        ).status_code
+        == 422
+    )
 
 
 def test_similar_for_unknown_log_is_404(client):
-    assert client.get(f"/api/voice/similar/{uuid.uuid4()}").status_code == 404
+    assert as_operator(client, "GET", f"/api/voice/similar/{uuid.uuid4()}").status_code == 404
 
 
 def test_embeddings_update_backfills_missing_vectors(client, database):
@@ -236,16 +249,23 @@ def test_embeddings_update_backfills_missing_vectors(client, database):
     with database.session() as session:
         session.query(VoiceEmbedding).delete()
         session.commit()
-    response = client.post("/api/voice/embeddings/update", params={"batch_size": 2})
+    response = client.post(
+        "/api/voice/embeddings/update", params={"batch_size": 2}, headers=OPERATOR_HEADERS
+    )
     assert response.json() == {"success": True, "processed": 3, "errors": 0, "total_found": 3}
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(VoiceEmbedding)) == len(ids)
-    again = client.post("/api/voice/embeddings/update").json()
+    again = as_operator(client, "POST", "/api/voice/embeddings/update").json()
     assert again == {"success": True, "processed": 0, "errors": 0, "total_found": 0}
 
 
 def test_embeddings_update_rejects_a_bad_batch_size(client):
-    assert client.post("/api/voice/embeddings/update?batch_size=0").status_code == 422
+    assert (
+        client.post(
+            "/api/voice/embeddings/update?batch_size=0", headers=OPERATOR_HEADERS
+        ).status_code
+        == 422
+    )
 
 
 def test_health_reports_real_component_checks(client):
@@ -285,3 +305,19 @@ def test_openapi_docs_carry_russian_examples(client):
         "/api/voice/embeddings/update",
     ]:
         assert path in schema
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/voice/self-learning/status"),
+        ("GET", "/api/voice/similar/00000000-0000-0000-0000-000000000000"),
+        ("POST", "/api/voice/embeddings/update"),
+    ],
+)
+def test_only_process_feedback_and_health_are_public(client, method, path):
+    """Other residents' dialogs, aggregate figures and backfill work are for operators."""
+    response = client.request(method, path)
+    assert response.status_code == 401 and "Authorization" in response.json()["detail"]
+    assert client.get("/api/voice/health").status_code == 200
+    assert client.get("/").status_code == 200

@@ -6,6 +6,7 @@ pytest.importorskip("transformers", reason="ML extras (requirements_ml.txt) not 
 
 from app.services.prompt import PromptContext
 from app.services.providers.local_transformers import LocalTransformersProvider
+from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
 from training.tiny_model import build_tiny_model
 
 
@@ -32,6 +33,7 @@ def test_service_answers_with_the_local_model_when_enabled(
             LOCAL_MODEL_PATH=str(tiny_model_dir),
             LOCAL_MAX_NEW_TOKENS="8",
             LOCAL_MIN_CONFIDENCE="0",  # an untrained model is never sure of itself
+            ADMIN_API_KEY=OPERATOR_KEY,
         )
     )
     reply = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"}).json()
@@ -40,7 +42,7 @@ def test_service_answers_with_the_local_model_when_enabled(
     assert reply["response"]
     health = client.get("/api/voice/health").json()
     assert health["components"]["local_model"] == "healthy"
-    status = client.get("/api/voice/self-learning/status").json()
+    status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
     assert status["current_model"] == f"local:{tiny_model_dir.name}"
 
 
