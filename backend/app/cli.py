@@ -1,6 +1,6 @@
 """Command line of the service.
 
-``python -m app.cli serve | migrate | kb import PATH | embeddings``.
+``python -m app.cli serve | migrate | kb import PATH | embeddings | operator add|list|remove``.
 """
 
 from pathlib import Path
@@ -14,6 +14,8 @@ from app.main import configure_logging
 cli = typer.Typer(help="VasDom AudioBot: self-learning module", no_args_is_help=True)
 kb = typer.Typer(help="Company knowledge base", no_args_is_help=True)
 cli.add_typer(kb, name="kb")
+operator = typer.Typer(help="Operator accounts of the console", no_args_is_help=True)
+cli.add_typer(operator, name="operator")
 console = Console()
 
 
@@ -82,6 +84,76 @@ def embeddings(batch_size: int = typer.Option(100, min=1, max=1000)) -> None:
         )
     finally:
         services.close()
+
+
+def _database():
+    from app.db.database import Database
+    from app.db.migrations import upgrade_to_head
+
+    database = Database.from_settings(get_settings())
+    upgrade_to_head(database.url)
+    return database
+
+
+@operator.command("add")
+def operator_add(
+    username: str = typer.Argument(..., help="Login name"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (scripts)"
+    ),
+) -> None:
+    """Create an operator account; the password is stored as an argon2 hash."""
+    import sys
+
+    from app.core.errors import InvalidInputError
+    from app.services.operators import create_account
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Пароль", hide_input=True, confirmation_prompt=True)
+    database = _database()
+    try:
+        with database.session() as session:
+            create_account(session, username, password)
+    except InvalidInputError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        database.dispose()
+    console.print(f"[green]operator {username} created[/green]")
+
+
+@operator.command("list")
+def operator_list() -> None:
+    """Operator accounts, oldest first."""
+    from sqlalchemy import select
+
+    from app.db.models import OperatorAccount
+
+    database = _database()
+    try:
+        with database.session() as session:
+            for account in session.scalars(select(OperatorAccount).order_by(OperatorAccount.id)):
+                console.print(f"{account.username}\t{account.created_at:%Y-%m-%d %H:%M}")
+    finally:
+        database.dispose()
+
+
+@operator.command("remove")
+def operator_remove(username: str = typer.Argument(...)) -> None:
+    """Delete an operator account and end its logins."""
+    from app.core.errors import NotFoundError
+    from app.services.operators import remove_account
+
+    database = _database()
+    try:
+        with database.session() as session:
+            remove_account(session, username)
+    except NotFoundError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        database.dispose()
+    console.print(f"operator {username} removed")
 
 
 if __name__ == "__main__":

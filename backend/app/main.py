@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import automation, dashboard, knowledge, operator, voice
+from app.api.routes import auth, automation, dashboard, knowledge, operator, voice
 from app.core.config import Settings, get_settings
 from app.services.background import background_work
 from app.services.container import build_services
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     install_error_handlers(app)
     app.include_router(voice.router)
     app.include_router(operator.router)
+    app.include_router(auth.router)
     app.include_router(automation.router)
     app.include_router(dashboard.router)
     app.include_router(knowledge.router)

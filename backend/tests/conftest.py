@@ -65,7 +65,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
                 "TRUNCATE voice_feedback, voice_embeddings, voice_logs, knowledge_entries, "
                 "model_metrics, training_datasets, verified_answers, answer_evidence, app_state, "
                 "model_versions, golden_set_items, alerts, retraining_runs, "
-                "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers "
+                "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers, "
+                "operator_accounts, operator_sessions "
                 "RESTART IDENTITY CASCADE"
             )
         )

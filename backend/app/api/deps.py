@@ -42,27 +42,41 @@ PipelineDep = Annotated[AnswerPipeline, Depends(get_pipeline)]
 EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
 
 
-_bearer = HTTPBearer(auto_error=False, description="ADMIN_API_KEY")
+bearer = HTTPBearer(auto_error=False, description="ADMIN_API_KEY или токен входа оператора")
 
 
 def require_operator(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    """Operator endpoints: ``Authorization: Bearer <ADMIN_API_KEY>``; off without a key."""
-    if not settings.admin_api_key:
-        raise HTTPException(
-            403,
-            "Операторские функции отключены: задайте ADMIN_API_KEY в настройках сервиса",
-        )
-    if credentials is None:
-        raise HTTPException(
-            401,
-            "Нужен ключ оператора: заголовок Authorization: Bearer <ADMIN_API_KEY>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not hmac.compare_digest(credentials.credentials.encode(), settings.admin_api_key.encode()):
-        raise HTTPException(401, "Неверный ключ оператора", headers={"WWW-Authenticate": "Bearer"})
+    """Operator endpoints: ``Authorization: Bearer <ADMIN_API_KEY or a login token>``.
+    Off (403) while neither a key nor any operator account exists."""
+    from app.services.operators import account_for_token, accounts_exist
+
+    admin_key = services.settings.admin_api_key
+    with services.database.session() as session:
+        if not admin_key and not accounts_exist(session):
+            raise HTTPException(
+                403,
+                "Операторские функции отключены: задайте ADMIN_API_KEY в настройках сервиса "
+                "или создайте оператора (python -m app.cli operator add ИМЯ)",
+            )
+        if credentials is None:
+            raise HTTPException(
+                401,
+                "Нужен ключ оператора: заголовок Authorization: Bearer <ADMIN_API_KEY или токен "
+                "входа>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        given = credentials.credentials
+        if admin_key and hmac.compare_digest(given.encode(), admin_key.encode()):
+            return
+        if account_for_token(session, given) is None:
+            raise HTTPException(
+                401,
+                "Неверный ключ оператора или вход истёк",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
 
 OperatorDep = Depends(require_operator)

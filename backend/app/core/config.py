@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
+    operator_session_hours: float = Field(default=12, gt=0, alias="OPERATOR_SESSION_HOURS")
 
     cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")
     cache_same_question_similarity: float = Field(
