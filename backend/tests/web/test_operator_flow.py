@@ -88,3 +88,21 @@ def test_an_operator_adds_a_fact_and_the_chat_answers_with_it(serve, browser, ma
     chat.goto(server.url + "/")
     answer = ask(chat, "Когда чистят парковку от снега?")
     assert "8:00" in answer.inner_text() and answer.locator(".source").inner_text() == "база знаний"
+
+
+def test_an_operator_logs_in_with_an_account(serve, page, make_settings, database):
+    from app.services.operators import create_account
+
+    with database.session() as session:
+        create_account(session, "irina", "уборка-подъездов-2026")
+    server = serve(make_settings())  # no admin key: accounts only
+    page.goto(server.url + "/operator")
+    page.fill("#username", "irina")
+    page.fill("#password", "не тот пароль")
+    page.click("#login button")
+    page.get_by_text("Неверное имя оператора или пароль").wait_for()
+    page.fill("#password", "уборка-подъездов-2026")
+    page.click("#login button")
+    page.get_by_text("Здесь пока пусто").wait_for()
+    page.click("#logout")
+    page.locator("#username").wait_for()

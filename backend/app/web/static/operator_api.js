@@ -85,15 +85,53 @@ async function guarded(action) {
   }
 }
 
+const LOGIN_FORM = `
+  <label for="username">Имя оператора</label>
+  <input type="text" id="username" autocomplete="username">
+  <label for="password">Пароль</label>
+  <input type="password" id="password" autocomplete="current-password">
+  <p class="muted">…или ключ администратора (ADMIN_API_KEY):</p>
+  <input type="password" id="key" aria-label="Ключ администратора" autocomplete="off">
+  <p><button class="primary" type="submit">Войти</button></p>`;
+
+// An account login returns a token used exactly like the admin key.
+async function credentials() {
+  const username = document.getElementById("username").value.trim();
+  if (!username) return document.getElementById("key").value;
+  let response;
+  try {
+    response = await fetch("/api/voice/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password: document.getElementById("password").value }),
+    });
+  } catch (error) {
+    throw new Error("Сервис сейчас недоступен. Проверьте соединение и попробуйте ещё раз.");
+  }
+  if (!response.ok) throw new Error(await operatorApi.detail(response));
+  return (await response.json()).token;
+}
+
 // The login form and the logout button of a page behind the operator key.
 function setUpLogin(start) {
-  document.getElementById("login").addEventListener("submit", async (event) => {
+  const form = document.getElementById("login");
+  form.innerHTML = LOGIN_FORM;
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    operatorApi.remember(document.getElementById("key").value);
+    try {
+      operatorApi.remember(await credentials());
+    } catch (error) {
+      showStatus(error.message);
+      return;
+    }
     loggedIn(true);
     await start();
   });
-  document.getElementById("logout").addEventListener("click", () => { operatorApi.forget(); loggedIn(false); });
+  document.getElementById("logout").addEventListener("click", () => {
+    fetch("/api/voice/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${operatorApi.key()}` } });
+    operatorApi.forget();
+    loggedIn(false);
+  });
   if (operatorApi.key()) {
     loggedIn(true);
     start();
