@@ -232,6 +232,9 @@ class Service:
             "LLM_PRICE_OUTPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
             "ADMIN_API_KEY": ADMIN_KEY,
             "LOG_LEVEL": "WARNING",
+            # One simulated client asks thousands of questions: no rate limits here.
+            "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
+            "RATE_LIMIT_SESSION_PER_MINUTE": "0",
         }
         # A file, not a pipe: nobody reads a pipe while the stream runs, and a full one
         # would stall the service on its next log line.

@@ -80,7 +80,13 @@ def embedder() -> BundledE5Embedder:
 @pytest.fixture
 def make_settings(database_url: str, tmp_path: Path):
     def make(**overrides) -> Settings:
-        values = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data")}
+        values = {
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(tmp_path / "data"),
+            # Tests fire requests faster than any resident; the limits have their own tests.
+            "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
+            "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+        }
         values.update(overrides)
         return Settings(_env_file=None, **values)
 

@@ -13,6 +13,7 @@ from app.core.errors import (
     DomainError,
     InvalidInputError,
     NotFoundError,
+    RateLimitedError,
     ServiceUnavailableError,
 )
 
@@ -24,6 +25,7 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInputError: 422,
     NotFoundError: 404,
     ServiceUnavailableError: 503,
+    RateLimitedError: 429,
 }
 
 
@@ -84,7 +86,8 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 
 async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = next((code for kind, code in _STATUS_BY_ERROR.items() if isinstance(exc, kind)), 400)
-    return JSONResponse({"detail": exc.message}, status_code=status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
+    return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
+    rate_limit_client_per_minute: int = Field(
+        default=120, ge=0, alias="RATE_LIMIT_CLIENT_PER_MINUTE"
+    )
+    rate_limit_session_per_minute: int = Field(
+        default=30, ge=0, alias="RATE_LIMIT_SESSION_PER_MINUTE"
+    )
     operator_session_hours: float = Field(default=12, gt=0, alias="OPERATOR_SESSION_HOURS")
 
     cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")

@@ -30,5 +30,13 @@ class VerifiedAnswerNotFoundError(NotFoundError):
         super().__init__(f"Проверенный ответ {answer_id} не найден")
 
 
+class RateLimitedError(DomainError):
+    """Too many requests from one address or conversation; ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Слишком много запросов, повторите через {retry_after} с")
+        self.retry_after = retry_after
+
+
 class ServiceUnavailableError(DomainError):
     """A dependency (database, embedder) is down; the caller may retry later."""

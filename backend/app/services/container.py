@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from app.core.config import Settings
+from app.core.errors import RateLimitedError
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.services.ai_service import AnswerPipeline
@@ -15,6 +16,7 @@ from app.services.local_models import LocalModelManager
 from app.services.providers.base import AnswerProvider
 from app.services.providers.offline import OfflineAnswerer
 from app.services.providers.openai_compatible import OpenAICompatibleProvider
+from app.services.rate_limit import RateLimiter
 from app.services.verified_answers import VerifiedAnswerIndex, VerifiedAnswers
 
 logger = logging.getLogger(__name__)
@@ -30,9 +32,26 @@ class Services:
     health: HealthChecker
     verified: VerifiedAnswers
     local_models: LocalModelManager
+    rate_limits: "RateLimits"
 
     def close(self) -> None:
         self.database.dispose()
+
+
+@dataclass
+class RateLimits:
+    """``process`` and ``feedback``: one bucket per client address, one per conversation."""
+
+    client: RateLimiter
+    session: RateLimiter
+
+    def check(self, client_address: str | None, session_id: str | None) -> None:
+        for limiter, key in ((self.client, client_address), (self.session, session_id)):
+            if key is None:
+                continue
+            wait = limiter.retry_after(key)
+            if wait is not None:
+                raise RateLimitedError(wait)
 
 
 def match_thresholds(settings: Settings) -> MatchThresholds:
@@ -81,8 +100,12 @@ def build_services(
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local)
     verified = VerifiedAnswers(embeddings, thresholds)
+    limits = RateLimits(
+        RateLimiter(settings.rate_limit_client_per_minute),
+        RateLimiter(settings.rate_limit_session_per_minute),
+    )
     services = Services(
-        settings, database, embeddings, knowledge, pipeline, health, verified, local
+        settings, database, embeddings, knowledge, pipeline, health, verified, local, limits
     )
     seed_knowledge_base(services)
     return services

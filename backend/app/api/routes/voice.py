@@ -3,7 +3,7 @@
 import logging
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -49,6 +49,18 @@ OPERATOR_ERRORS = ERRORS | {
 }
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _session_of(services, log_id: str) -> str | None:
+    """The conversation a rated log belongs to (None for an unknown log: 404 follows)."""
+    with services.database.session() as session:
+        return session.scalar(
+            select(VoiceLog.session_id).where(VoiceLog.id == parse_log_id(log_id))
+        )
+
+
 def store_question_vector(
     database: Database, embeddings: EmbeddingService, log_id: uuid.UUID, vector
 ) -> None:
@@ -74,11 +86,14 @@ def store_question_vector(
 )
 def process_message(
     body: ProcessRequest,
+    request: Request,
+    services: ServicesDep,
     pipeline: PipelineDep,
     database: DatabaseDep,
     embeddings: EmbeddingsDep,
     background: BackgroundTasks,
 ) -> ProcessResponse:
+    services.rate_limits.check(client_address(request), body.session_id)
     result = pipeline.process(body.message, body.session_id)
     log = result.log
     background.add_task(store_question_vector, database, embeddings, log.id, result.question_vector)
@@ -99,7 +114,10 @@ def process_message(
     responses=ERRORS,
     summary="Оценить ответ (1–5 звёзд)",
 )
-def give_feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackResponse:
+def give_feedback(
+    body: FeedbackRequest, request: Request, services: ServicesDep
+) -> FeedbackResponse:
+    services.rate_limits.check(client_address(request), _session_of(services, body.log_id))
     feedback = record_feedback(
         services.database, services.verified, body.log_id, body.rating, body.feedback_text
     )

@@ -1,0 +1,40 @@
+"""Rate limits: a token bucket per key, and 429 with Retry-After from process and feedback."""
+
+from app.services.rate_limit import RateLimiter
+
+
+def test_a_bucket_allows_its_burst_then_says_how_long_to_wait():
+    limiter = RateLimiter(per_minute=3)
+    assert [limiter.retry_after("a", now=0.0) for _ in range(3)] == [None, None, None]
+    assert limiter.retry_after("a", now=0.0) == 20  # one token every 20 s
+    assert limiter.retry_after("b", now=0.0) is None, "keys do not share a bucket"
+    assert limiter.retry_after("a", now=20.0) is None
+    assert limiter.retry_after("a", now=21.0) == 19
+
+
+def test_zero_means_no_limit_and_idle_keys_are_forgotten():
+    assert all(RateLimiter(0).retry_after("a") is None for _ in range(1000))
+    limiter = RateLimiter(per_minute=60, max_keys=2)
+    limiter.retry_after("a", now=0.0)
+    limiter.retry_after("b", now=0.0)
+    limiter.retry_after("c", now=120.0)  # a and b have refilled: dropped, not kept forever
+    assert set(limiter._buckets) == {"c"}
+
+
+def test_process_and_feedback_answer_429_with_retry_after(make_client, make_settings):
+    client = make_client(
+        make_settings(RATE_LIMIT_SESSION_PER_MINUTE="2", RATE_LIMIT_CLIENT_PER_MINUTE="4")
+    )
+    ask = lambda session: client.post(  # noqa: E731
+        "/api/voice/process", json={"message": "Как часто моют подъезд?", "session_id": session}
+    )
+    first, second, third = ask("s1"), ask("s1"), ask("s1")
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    assert int(third.headers["Retry-After"]) >= 1 and "Слишком много" in third.json()["detail"]
+
+    assert ask("s2").status_code == 200  # another conversation, same address: 4th of 4
+    assert ask("s3").status_code == 429  # the address is out of tokens
+    feedback = client.post(
+        "/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5}
+    )
+    assert feedback.status_code == 429 and "Retry-After" in feedback.headers
