@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.limits import install_limits
 from app.api.routes import auth, automation, dashboard, knowledge, operator, voice
 from app.core.config import Settings, get_settings
 from app.services.background import background_work
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_limits(app, settings)
     app.include_router(voice.router)
     app.include_router(operator.router)
     app.include_router(auth.router)

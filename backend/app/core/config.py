@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     alert_retries: int = Field(default=3, ge=1, alias="ALERT_RETRIES")
 
     max_message_length: int = Field(default=2000, ge=1, alias="MAX_MESSAGE_LENGTH")
+    max_body_bytes: int = Field(default=65_536, ge=0, alias="MAX_BODY_BYTES")
+    cors_origins: str | None = Field(default=None, alias="CORS_ORIGINS")
     history_turns: int = Field(default=3, ge=0, alias="HISTORY_TURNS")
     context_examples: int = Field(default=2, ge=0, alias="CONTEXT_EXAMPLES")
     context_knowledge_entries: int = Field(default=2, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
