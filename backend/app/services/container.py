@@ -14,6 +14,7 @@ from app.services.health import HealthChecker
 from app.services.knowledge_base import KnowledgeBase
 from app.services.local_models import LocalModelManager
 from app.services.providers.base import AnswerProvider
+from app.services.providers.circuit_breaker import CircuitBreaker
 from app.services.providers.offline import OfflineAnswerer
 from app.services.providers.openai_compatible import OpenAICompatibleProvider
 from app.services.rate_limit import RateLimiter
@@ -89,7 +90,15 @@ def build_services(
     knowledge = KnowledgeBase(embeddings.embedder)
     local = LocalModelManager(settings, database)
     local.load_configured()
-    paid = OpenAICompatibleProvider(settings) if settings.paid_llm_configured else None
+    paid = (
+        CircuitBreaker(
+            OpenAICompatibleProvider(settings),
+            failures=settings.llm_circuit_failures,
+            open_seconds=settings.llm_circuit_open_seconds,
+        )
+        if settings.paid_llm_configured
+        else None
+    )
 
     def providers() -> list[AnswerProvider]:
         return [p for p in (local.provider, paid) if p is not None]
