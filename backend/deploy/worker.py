@@ -24,7 +24,7 @@ def main(
     from app.services import job_queue as queue
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     services = queue.worker_services()
     if tick:
         typer.echo(queue.run_schedule(services))

@@ -6,6 +6,7 @@ download). Each is replaced by a typed placeholder, so a model trained on the re
 learns that "a phone goes here" without ever seeing one.
 """
 
+import logging
 import re
 import threading
 from functools import cached_property
@@ -85,3 +86,26 @@ def public_strings(texts: list[str]) -> frozenset[str]:
         found.update(m.group(0) for m in _PHONE.finditer(text))
         found.update(m.group(0) for m in _EMAIL.finditer(text))
     return frozenset(found)
+
+
+class RedactingFilter(logging.Filter):
+    """A log-handler filter: configured secrets become ``***`` and phone numbers, e-mails,
+    apartments and addresses their placeholders (patterns only — no NER on the log path),
+    in the message and in any traceback, before the line is written anywhere."""
+
+    def __init__(self, secrets: list[str | None]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+        self.scrubber = PiiScrubber(names=False)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return self.scrubber.scrub(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
