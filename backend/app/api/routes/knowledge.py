@@ -2,6 +2,8 @@
 A change re-embeds the fact and marks the knowledge base changed, so verified answers older
 than it are re-checked (app/services/learning_state.py)."""
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Response
 
 from app.api.csv_export import csv_response
@@ -24,7 +26,10 @@ def _fact(body: KnowledgeEntryIn) -> KnowledgeFact:
 
 
 @router.get("", response_model=list[KnowledgeEntryOut], responses=ERRORS, summary="Факты компании")
-def list_entries(services: ServicesDep, format: str = Query("json", pattern="^(json|csv)$")):
+def list_entries(
+    services: ServicesDep,
+    format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
+):
     with services.database.session() as session:
         entries = [_out(e) for e in services.knowledge.entries(session)]
     if format == "csv":

@@ -117,7 +117,10 @@ def process_message(
 def give_feedback(
     body: FeedbackRequest, request: Request, services: ServicesDep
 ) -> FeedbackResponse:
-    services.rate_limits.check(client_address(request), _session_of(services, body.log_id))
+    limits = services.rate_limits
+    # The rated answer's conversation costs a query: only look it up when it is limited.
+    conversation = _session_of(services, body.log_id) if limits.session.enabled else None
+    limits.check(client_address(request), conversation)
     feedback = record_feedback(
         services.database, services.verified, body.log_id, body.rating, body.feedback_text
     )
