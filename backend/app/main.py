@@ -64,7 +64,9 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    redacting = RedactingFilter([settings.admin_api_key, settings.llm_api_key])
+    redacting = RedactingFilter(
+        [settings.admin_api_key, settings.llm_api_key, settings.feedback_token_secret]
+    )
     for handler in logging.getLogger().handlers:
         handler.addFilter(redacting)
     # The embedded server logs every initdb/pg_ctl command line at INFO; its outcome is

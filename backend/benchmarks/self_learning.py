@@ -149,7 +149,7 @@ class LearningArm:
             source=body.get("answer_source", ""),
         )
         if feedback:
-            self.judge(body["log_id"], outcome.rating, intent)
+            self.judge(body, outcome.rating, intent)
         return outcome
 
     def verified_answers_by_intent(self) -> dict[str, int]:
@@ -166,11 +166,13 @@ class LearningArm:
             counts[name] = counts.get(name, 0) + 1
         return counts
 
-    def judge(self, log_id: str, rating: int, intent: Intent) -> None:
+    def judge(self, answer: dict, rating: int, intent: Intent) -> None:
         if self.rng.random() >= RATING_PROBABILITY:
             return
+        log_id = answer["log_id"]
         self.client.post(
-            "/api/voice/feedback", json={"log_id": log_id, "rating": rating}
+            "/api/voice/feedback",
+            json={"log_id": log_id, "rating": rating, "feedback_token": answer["feedback_token"]},
         ).raise_for_status()
         if rating <= 2 and self.rng.random() < CORRECTION_PROBABILITY:
             self.client.post(

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +31,13 @@ def free_port() -> int:
 @contextmanager
 def running_service(env: dict[str, str]) -> Iterator[httpx.Client]:
     """Start the service, wait until it answers, yield a client; stop it like Ctrl+C does."""
+    with started_service(env) as (_, base_url), httpx.Client(base_url=base_url, timeout=60) as c:
+        yield c
+
+
+@contextmanager
+def started_service(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The service process and its address, once it answers; stopped like Ctrl+C does."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
@@ -53,10 +61,10 @@ def running_service(env: dict[str, str]) -> Iterator[httpx.Client]:
             if time.monotonic() > deadline:
                 pytest.fail("the service did not become healthy within 120 s")
             time.sleep(0.5)
-        with httpx.Client(base_url=base_url, timeout=60) as client:
-            yield client
+        yield process, base_url
     finally:
-        process.send_signal(signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -90,6 +98,7 @@ def test_with_no_configuration_the_service_answers_and_keeps_data_across_restart
         feedback = service.post(
             "/api/voice/feedback",
             json={"log_id": body["log_id"], "rating": 5, "feedback_text": "Спасибо"},
+            headers={"X-Feedback-Token": body["feedback_token"]},
         )
         assert feedback.status_code == 200
 
@@ -123,3 +132,45 @@ def test_with_database_url_the_service_uses_that_server_and_starts_none(
             text("SELECT user_message FROM voice_logs WHERE id = :id"), {"id": body["log_id"]}
         ).scalar()
     assert stored == "Когда моют окна в подъезде?"
+
+
+def test_a_stopped_service_finishes_requests_in_flight_and_their_embeddings(
+    database_url, database, tmp_path, llm_server
+):
+    llm_server.behaviour.mode = "slow"  # every paid answer takes 3 s
+    llm_server.behaviour.delay_seconds = 3
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "EMERGENT_LLM_KEY": "test-key",
+        "LLM_BASE_URL": llm_server.base_url,
+        "LLM_TIMEOUT_SECONDS": "10",
+    }
+    questions = [f"Вопрос {n}: когда придёт сантехник?" for n in range(3)]
+    with started_service(env) as (process, base_url), ThreadPoolExecutor(3) as pool:
+        asked = [
+            pool.submit(
+                httpx.post, f"{base_url}/api/voice/process", json={"message": q}, timeout=30
+            )
+            for q in questions
+        ]
+        deadline = time.monotonic() + 20
+        while len(llm_server.chat_requests()) < len(questions):  # all three are in flight
+            assert time.monotonic() < deadline, "the requests never reached the model"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        answers = [future.result() for future in asked]
+        # uvicorn re-raises the signal once it has shut down cleanly.
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in process.stdout.read()
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert all(a.json()["answer_source"] == "llm" for a in answers)
+    with database.engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT count(*), count(e.log_id) FROM voice_logs l "
+                "LEFT JOIN voice_embeddings e ON e.log_id = l.id"
+            )
+        ).one()
+    assert tuple(stored) == (3, 3), "every answered question is logged and embedded"

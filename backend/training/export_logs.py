@@ -5,8 +5,9 @@
 
 Dialogs rated at least ``--min-rating`` or corrected by an operator (the correction
 replaces the answer) are read newest first, streamed from the database, cleaned (empty, too
-short or too long, answers later refused, exact and near duplicates), scrubbed of personal
-data, written in the chosen format, validated line by line, and recorded as a
+short or too long, answers later refused, exact and near duplicates, more than
+``--max-per-session`` rated dialogs of one conversation), scrubbed of personal data,
+written in the chosen format, validated line by line, and recorded as a
 ``training_datasets`` row with the filters and statistics.
 """
 
@@ -61,6 +62,9 @@ class ExportOptions:
     min_chars: int = 3
     max_chars: int = 2000
     seed: int = 13
+    #: Rated dialogs one conversation may contribute: no single resident (or script
+    #: posing as one) moves the training data by itself. Corrections are not capped.
+    max_per_session: int = 3
 
 
 @dataclass
@@ -78,6 +82,7 @@ class ExportResult:
 @dataclass
 class _Example:
     log_id: str
+    session_id: str
     question: str
     answer: str
     rating: int | None
@@ -96,6 +101,7 @@ class _Cleaner:
         #: Golden-set questions (normalised): graded on, so never trained on.
         self.held_out = held_out
         self.removed: Counter[str] = Counter()
+        self._per_session: Counter[str] = Counter()
         self._seen_pairs: set[tuple[str, str]] = set()
         self._kept_vectors: dict[str, list[np.ndarray]] = {}
 
@@ -127,6 +133,10 @@ class _Cleaner:
             if kept and float(np.max(np.asarray(kept) @ vector)) >= NEAR_DUPLICATE_SIMILARITY:
                 return "near_duplicate"
             kept.append(vector)
+        if not example.corrected:
+            if self._per_session[example.session_id] >= options.max_per_session:
+                return "session_cap"
+            self._per_session[example.session_id] += 1
         self._seen_pairs.add(pair_key)
         return None
 
@@ -247,6 +257,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
     query = (
         select(
             VoiceLog.id,
+            VoiceLog.session_id,
             VoiceLog.user_message,
             VoiceLog.ai_response,
             VoiceLog.corrected_response,
@@ -270,6 +281,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
             corrected = include_corrections and row.corrected_response is not None
             example = _Example(
                 log_id=str(row.id),
+                session_id=row.session_id,
                 question=row.user_message,
                 answer=row.corrected_response if corrected else row.ai_response,
                 rating=row.rating,
@@ -408,6 +420,7 @@ def _filters(options: ExportOptions) -> dict:
         "pairs": options.pairs,
         "min_chars": options.min_chars,
         "max_chars": options.max_chars,
+        "max_per_session": options.max_per_session,
     }
 
 
@@ -450,6 +463,9 @@ def main(
     ),
     split: float = typer.Option(0.0, min=0.0, max=0.5, help="Share written to a .val.jsonl file"),
     pairs: bool = typer.Option(False, help="Also write DPO preference pairs (.pairs.jsonl)"),
+    max_per_session: int = typer.Option(
+        None, min=1, help="Rated dialogs per conversation; EXPORT_MAX_PER_SESSION by default"
+    ),
 ) -> None:
     """Export approved dialogs as validated, PII-scrubbed training data."""
     settings = get_settings()
@@ -462,6 +478,7 @@ def main(
         include_corrections=include_corrections,
         split=split,
         pairs=pairs,
+        max_per_session=max_per_session or settings.export_max_per_session,
     )
     database = Database.from_settings(settings)
     try:

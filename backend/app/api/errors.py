@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.core.errors import (
     DomainError,
+    FeedbackNotAllowedError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
@@ -26,6 +27,7 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFoundError: 404,
     ServiceUnavailableError: 503,
     RateLimitedError: 429,
+    FeedbackNotAllowedError: 403,
 }
 
 

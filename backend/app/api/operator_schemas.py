@@ -71,6 +71,11 @@ class VerifiedAnswerEntry(BaseModel):
     withdrawn_reason: str | None
     approved_questions: int
     refused_questions: int
+    approving_conversations: int = Field(description="Разных разговоров, оценивших ответ на 5")
+    verified: bool = Field(
+        description="Отдаётся из кэша: ответ оператора или не меньше VERIFY_MIN_SESSIONS "
+        "разговоров (см. README)"
+    )
 
 
 class WithdrawRequest(BaseModel):

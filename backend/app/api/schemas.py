@@ -32,6 +32,10 @@ class ProcessResponse(BaseModel):
     source_log_id: str | None = Field(
         default=None, description="Диалог, из которого взят готовый ответ, если он взят"
     )
+    feedback_token: str = Field(
+        description="Передайте в /feedback (поле или заголовок X-Feedback-Token): "
+        "оценить ответ может только разговор, который его получил"
+    )
 
 
 class FeedbackRequest(BaseModel):
@@ -50,6 +54,11 @@ class FeedbackRequest(BaseModel):
     log_id: str = Field(max_length=64)
     rating: int = Field(ge=1, le=5, strict=True, description="Оценка от 1 до 5")
     feedback_text: str | None = Field(default=None, max_length=4000)
+    feedback_token: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Токен из ответа /process; можно передать заголовком X-Feedback-Token",
+    )
 
 
 class FeedbackResponse(BaseModel):

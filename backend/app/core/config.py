@@ -88,6 +88,7 @@ class Settings(BaseSettings):
         default=BACKEND_DIR / "knowledge" / "company_facts.md", alias="KNOWLEDGE_BASE_FILE"
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    shutdown_grace_seconds: float = Field(default=30, gt=0, alias="SHUTDOWN_GRACE_SECONDS")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
     rate_limit_client_per_minute: int = Field(
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     rate_limit_session_per_minute: int = Field(
         default=30, ge=0, alias="RATE_LIMIT_SESSION_PER_MINUTE"
     )
+    feedback_token_secret: str | None = Field(default=None, alias="FEEDBACK_TOKEN_SECRET")
+    verify_min_sessions: int = Field(default=2, ge=1, alias="VERIFY_MIN_SESSIONS")
+    export_max_per_session: int = Field(default=3, ge=1, alias="EXPORT_MAX_PER_SESSION")
     operator_session_hours: float = Field(default=12, gt=0, alias="OPERATOR_SESSION_HOURS")
 
     cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")
@@ -119,6 +123,7 @@ class Settings(BaseSettings):
         "llm_base_url",
         "local_model_path",
         "admin_api_key",
+        "feedback_token_secret",
     )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

@@ -30,6 +30,17 @@ class VerifiedAnswerNotFoundError(NotFoundError):
         super().__init__(f"Проверенный ответ {answer_id} не найден")
 
 
+class FeedbackNotAllowedError(DomainError):
+    """A rating without the token ``process`` gave the conversation that got the answer."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Оценку может поставить только тот разговор, который получил ответ: "
+            "передайте feedback_token из ответа /process (поле тела или заголовок "
+            "X-Feedback-Token)"
+        )
+
+
 class RateLimitedError(DomainError):
     """Too many requests from one address or conversation; ``retry_after`` seconds."""
 

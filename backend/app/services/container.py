@@ -10,6 +10,7 @@ from app.db.migrations import upgrade_to_head
 from app.services.ai_service import AnswerPipeline
 from app.services.answer_matcher import MatchThresholds
 from app.services.embedding_service import Embedder, EmbeddingService, create_embedder
+from app.services.feedback_tokens import FeedbackTokens, load_feedback_tokens
 from app.services.health import HealthChecker
 from app.services.knowledge_base import KnowledgeBase
 from app.services.local_models import LocalModelManager
@@ -34,6 +35,7 @@ class Services:
     verified: VerifiedAnswers
     local_models: LocalModelManager
     rate_limits: "RateLimits"
+    feedback_tokens: FeedbackTokens
 
     def close(self) -> None:
         self.database.dispose()
@@ -105,16 +107,27 @@ def build_services(
 
     offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
     thresholds = match_thresholds(settings)
-    index = VerifiedAnswerIndex(embeddings, thresholds, settings.cache_max_age_days)
+    index = VerifiedAnswerIndex(
+        embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
+    )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local)
-    verified = VerifiedAnswers(embeddings, thresholds)
+    verified = VerifiedAnswers(embeddings, thresholds, settings.verify_min_sessions)
     limits = RateLimits(
         RateLimiter(settings.rate_limit_client_per_minute),
         RateLimiter(settings.rate_limit_session_per_minute),
     )
     services = Services(
-        settings, database, embeddings, knowledge, pipeline, health, verified, local, limits
+        settings,
+        database,
+        embeddings,
+        knowledge,
+        pipeline,
+        health,
+        verified,
+        local,
+        limits,
+        load_feedback_tokens(settings, database),
     )
     seed_knowledge_base(services)
     return services

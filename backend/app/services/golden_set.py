@@ -114,23 +114,27 @@ class GoldenSet:
 
     def candidates(self, session: Session) -> list[tuple[VoiceLog, str, str]]:
         """Approved dialogs, one per distinct question: corrections first (an operator's
-        answer is the strongest approval), then 5-star answers, oldest first."""
+        answer is the strongest approval), then 5-star answers, oldest first, at most one
+        per conversation (no single resident sets what models are graded against)."""
         logs = session.scalars(
             select(VoiceLog)
             .where(or_(VoiceLog.corrected_response.is_not(None), VoiceLog.rating == 5))
             .where(VoiceLog.answer_source != "fallback")
             .order_by(VoiceLog.corrected_response.is_(None), VoiceLog.created_at)
         )
-        seen, picked = set(), []
+        seen, rating_sessions, picked = set(), set(), []
         for log in logs:
             key = normalise_question(log.user_message)
             if key in seen:
                 continue
-            seen.add(key)
             if log.corrected_response is not None:
                 picked.append((log, log.corrected_response, "correction"))
-            else:
+            elif log.session_id not in rating_sessions:
+                rating_sessions.add(log.session_id)
                 picked.append((log, log.ai_response, "rating"))
+            else:
+                continue
+            seen.add(key)
         return picked
 
     def ensure(self, session: Session, *, rebuild: bool = False, seed: int = 0) -> int:

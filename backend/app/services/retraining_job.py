@@ -103,6 +103,7 @@ class RetrainingJob:
                 out_dir=work / "training" / "data",
                 min_rating=settings.min_rating_threshold,
                 days_back=EXPORT_DAYS_BACK,
+                max_per_session=settings.export_max_per_session,
             ),
         )
         if not exported.samples:

@@ -9,10 +9,18 @@ correcting later always leaves the evidence consistent. The rules:
   counts against the answer the log was served from cache, if any;
 * a 5 on a model's answer makes that text a verified answer; a 5 on a cached answer adds
   the question to the approved phrasings of the answer it was served from;
-* a 1–2 on a cached answer records that the answer does not fit this question, and
-  withdraws the answer altogether when the question is one it was approved for;
-* a 1–2 (or a correction) on the dialog an answer came from withdraws a rated answer: an
-  answer rated low is never served again.
+* a 1–2 on a cached answer records that the answer does not fit this question;
+* a 1–2 (or a correction) on the dialog an answer came from takes that dialog's approval
+  back.
+
+**No single conversation moves the cache by itself.** Residents' votes are counted per
+conversation (``session_id``): an answer residents rated is served from cache only once
+``min_sessions`` (``VERIFY_MIN_SESSIONS``) distinct conversations approved it — a 5 on it
+or on a model answer that restates it — and it is withdrawn for good only once that many
+distinct conversations refused it, the deciding refusal on a question it was approved for.
+An operator acts alone: a correction is served at once and a withdrawal is immediate. One
+conversation's low rating still records that the answer does not fit *its* question, which
+only ever sends close questions back to the model.
 
 Every change bumps a revision in ``app_state``, which tells each process's
 :class:`VerifiedAnswerIndex` to refit its matcher.
@@ -55,6 +63,8 @@ RESTATED_SHARE = 0.6
 MIN_DISTINCTIVE_WORDS = 2
 #: Verified answers with the nearest approved questions checked for a restatement.
 RESTATE_CANDIDATES = 5
+#: Distinct conversations whose agreement verifies a rated answer (VERIFY_MIN_SESSIONS).
+DEFAULT_MIN_SESSIONS = 2
 
 
 def text_key(answer: str) -> str:
@@ -80,9 +90,15 @@ def withdrawn_texts(session: Session, answers: list[str]) -> set[str]:
 class VerifiedAnswers:
     """Turns ratings and corrections into verified answers and evidence."""
 
-    def __init__(self, embeddings: EmbeddingService, thresholds: MatchThresholds) -> None:
+    def __init__(
+        self,
+        embeddings: EmbeddingService,
+        thresholds: MatchThresholds,
+        min_sessions: int = DEFAULT_MIN_SESSIONS,
+    ) -> None:
         self.embeddings = embeddings
         self.thresholds = thresholds
+        self.min_sessions = min_sessions
 
     def learn_from_log(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
         """Make the evidence of ``log`` match its current rating and correction.
@@ -113,14 +129,17 @@ class VerifiedAnswers:
                 supported = self._answer_restated_by(session, log) or self._verified_for(
                     session, log.ai_response, "rated", log, None
                 )
-        elif log.rating is not None and log.rating <= LOW_RATING:
-            if served_from is not None:
-                self._add_evidence(session, served_from, log, agrees=False)
-                if self._is_approved_question(session, served_from, log):
-                    self._withdraw(
-                        session, served_from, f"rated {log.rating} for a question it answered"
-                    )
-            self._withdraw_rated_from(session, log, f"its dialog was rated {log.rating}")
+        elif log.rating is not None and log.rating <= LOW_RATING and served_from is not None:
+            self._add_evidence(session, served_from, log, agrees=False)
+            refusing = self._sessions(session, served_from.id, agrees=False)
+            if refusing >= self.min_sessions and self._is_approved_question(
+                session, served_from, log
+            ):
+                self._withdraw(
+                    session,
+                    served_from,
+                    f"refused by {refusing} conversations, one for a question it answered",
+                )
         if supported is not None:
             self._add_evidence(session, supported, log, agrees=True)
             supported.confirmed_at = func.now()
@@ -241,8 +260,19 @@ class VerifiedAnswers:
         rows = approved.get(verified.id)
         if not rows:
             return False
-        similarity = np.max(np.asarray([v for v, _ in rows]) @ vector)
+        similarity = np.max(np.asarray([row[0] for row in rows]) @ vector)
         return float(similarity) >= self.thresholds.same_question_similarity
+
+    def _sessions(self, session: Session, verified_id: uuid.UUID, *, agrees: bool) -> int:
+        """Distinct conversations whose dialogs approved (or refused) the answer."""
+        return session.scalar(
+            select(func.count(func.distinct(VoiceLog.session_id)))
+            .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
+            .where(
+                AnswerEvidence.verified_answer_id == verified_id,
+                AnswerEvidence.agrees.is_(agrees),
+            )
+        )
 
     def _withdraw_rated_from(self, session: Session, log: VoiceLog, reason: str) -> None:
         for verified in session.scalars(
@@ -288,10 +318,16 @@ class VerifiedAnswers:
 
 def _evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
-) -> dict[uuid.UUID, list[tuple[np.ndarray, str]]]:
-    """Question vectors and texts of the dialogs that approved (or refused) each answer."""
+) -> dict[uuid.UUID, list[tuple[np.ndarray, str, str]]]:
+    """Question vectors, texts and conversations of the dialogs that approved (or refused)
+    each answer."""
     query = (
-        select(AnswerEvidence.verified_answer_id, VoiceEmbedding.embedding, VoiceLog.user_message)
+        select(
+            AnswerEvidence.verified_answer_id,
+            VoiceEmbedding.embedding,
+            VoiceLog.user_message,
+            VoiceLog.session_id,
+        )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
         .where(
@@ -301,9 +337,9 @@ def _evidence_vectors(
         )
         .order_by(AnswerEvidence.id)
     )
-    found: dict[uuid.UUID, list[tuple[np.ndarray, str]]] = defaultdict(list)
-    for verified_id, vector, question in session.execute(query):
-        found[verified_id].append((np.asarray(vector, dtype=np.float32), question))
+    found: dict[uuid.UUID, list[tuple[np.ndarray, str, str]]] = defaultdict(list)
+    for verified_id, vector, question, conversation in session.execute(query):
+        found[verified_id].append((np.asarray(vector, dtype=np.float32), question, conversation))
     return found
 
 
@@ -321,11 +357,16 @@ class VerifiedAnswerIndex:
     """
 
     def __init__(
-        self, embeddings: EmbeddingService, thresholds: MatchThresholds, max_age_days: int
+        self,
+        embeddings: EmbeddingService,
+        thresholds: MatchThresholds,
+        max_age_days: int,
+        min_sessions: int = DEFAULT_MIN_SESSIONS,
     ) -> None:
         self.embeddings = embeddings
         self.thresholds = thresholds
         self.max_age = timedelta(days=max_age_days)
+        self.min_sessions = min_sessions
         self._lock = threading.Lock()
         self._revision: int | None = None
         self._matcher = FittedMatcher.fit([], thresholds)
@@ -377,21 +418,28 @@ class VerifiedAnswerIndex:
                 a.answer_text,
                 verified=True,
                 answer_vector=vectors[a.answer_text],
-                approved=[v for v, _ in approved[a.id]],
-                refused=[v for v, _ in refused.get(a.id, [])],
-                texts=[q for _, q in approved[a.id]],
+                approved=[row[0] for row in approved[a.id]],
+                refused=[row[0] for row in refused.get(a.id, [])],
+                texts=[row[1] for row in approved[a.id]],
                 source_log_id=str(a.source_log_id) if a.source_log_id else None,
                 question=a.user_message,
                 corrected=a.kind == "corrected",
             )
             for a in answers
-            if approved.get(a.id)
+            if self._verified(a.kind, approved.get(a.id, []))
         ]
         candidates += [
             candidate(f"kb:{f.id}", f.content, verified=False, answer_vector=vectors[f.content])
             for f in facts
         ]
         return candidates
+
+    def _verified(self, kind: str, approvals: list[tuple[np.ndarray, str, str]]) -> bool:
+        """An operator's answer is verified by its correction; residents' by
+        ``min_sessions`` distinct conversations."""
+        if not approvals:
+            return False
+        return kind == "corrected" or len({row[2] for row in approvals}) >= self.min_sessions
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]

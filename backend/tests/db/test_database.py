@@ -11,6 +11,7 @@ from sqlalchemy import text
 from app.core.config import BACKEND_DIR, Settings
 from app.db.database import Database, normalize_database_url
 from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
+from tests.support.feedback import rate
 from tests.support.postgres import start_embedded, stop_embedded
 
 
@@ -118,13 +119,11 @@ def test_requests_get_503_while_the_database_is_down_and_work_after(own_embedded
     assert down.status_code == 503
     assert "недоступна" in down.json()["detail"]
     assert client.get("/api/voice/health").status_code == 503
-    feedback = client.post(
-        "/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5}
-    )
+    feedback = rate(client, first.json(), 5)
     assert feedback.status_code == 503
 
     start_embedded(own_embedded_dir / "pgdata")
-    after = client.post("/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5})
+    after = rate(client, first.json(), 5)
     assert after.status_code == 200
     status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
     assert status["total_interactions"] == 1

@@ -7,6 +7,7 @@ from app.db.models import VoiceLog
 from app.services.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
 from app.services.providers.base import ProviderError
 from app.services.providers.openai_compatible import OpenAICompatibleProvider
+from tests.support.feedback import rate
 
 
 def ask(client, message, session_id=None):
@@ -84,10 +85,10 @@ def test_prompt_carries_well_rated_similar_answers_and_knowledge(make_llm_client
     llm_client = make_llm_client(CACHE_ENABLED="false")
     llm_server.behaviour.reply = "Влажная уборка по вторникам и пятницам, 2 раза в неделю."
     rated = ask(llm_client, "Как часто моют подъезд?")
-    llm_client.post("/api/voice/feedback", json={"log_id": rated["log_id"], "rating": 5})
+    rate(llm_client, rated, 5)
     llm_server.behaviour.reply = "Ответ, который жильцу не понравился."
     bad = ask(llm_client, "Как часто моют подъезд в нашем доме?")
-    llm_client.post("/api/voice/feedback", json={"log_id": bad["log_id"], "rating": 1})
+    rate(llm_client, bad, 1)
 
     ask(llm_client, "Сколько раз в неделю моют лестницу?")
     messages = llm_server.chat_requests()[-1]["messages"]

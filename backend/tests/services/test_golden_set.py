@@ -62,6 +62,14 @@ def test_the_set_is_a_fifth_of_distinct_approved_questions_corrections_first(dat
     assert "Плохой вопрос?" not in [item.question for item in items]
 
 
+def test_one_conversation_gives_the_set_at_most_one_rated_question(database, golden):
+    with database.session() as session:
+        for number in range(10):
+            add_log(session, f"Вопрос скрипта {number}?", "Ответ", rating=5, session_id="flood")
+        candidates = golden.candidates(session)
+    assert len(candidates) == 1 and candidates[0][2] == "rating"
+
+
 def test_too_few_approved_questions_leave_no_set(database, embedder):
     golden = GoldenSet(embedder, size=100, min_items=25, min_similarity=0.9)
     with database.session() as session:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import VerifiedAnswer, VoiceFeedback, VoiceLog
+from tests.support.feedback import rate as send_rating
 from tests.support.logs import add_log
 
 ADMIN_KEY = "operator-secret"
@@ -36,8 +37,8 @@ def ask(client, message, session_id=None):
     return response.json()
 
 
-def rate(client, log_id, rating):
-    response = client.post("/api/voice/feedback", json={"log_id": log_id, "rating": rating})
+def rate(client, answer, rating):
+    response = send_rating(client, answer, rating)
     assert response.status_code == 200, response.text
 
 
@@ -56,7 +57,7 @@ def test_a_corrected_answer_is_served_from_cache_for_the_same_question_and_a_par
 ):
     llm_server.behaviour.reply = "Не знаю, уточните в управляющей компании."
     first = ask(bot, "Когда будут мыть окна в подъезде?")
-    rate(bot, first["log_id"], 1)
+    rate(bot, first, 1)
     correct(bot, first["log_id"], WINDOWS_ANSWER)
     calls = len(llm_server.chat_requests())
 
@@ -79,30 +80,57 @@ def test_a_corrected_answer_is_served_from_cache_for_the_same_question_and_a_par
         assert cached.answer_source == "cache"
 
 
-def test_a_five_star_answer_is_reused_and_a_low_rating_stops_it_for_good(bot, llm_server):
-    llm_server.behaviour.reply = "Телефон диспетчерской: 8-800-555-01-23, с 8:00 до 20:00."
-    first = ask(bot, "Как позвонить диспетчеру?")
-    rate(bot, first["log_id"], 5)
-    cached = ask(bot, "Как позвонить диспетчеру?")
-    assert cached["model_used"] == "cache"
+DISPATCHER = "Телефон диспетчерской: 8-800-555-01-23, с 8:00 до 20:00."
 
-    rate(bot, cached["log_id"], 1)
+
+def test_one_conversation_cannot_verify_an_answer_by_itself(bot, llm_server):
+    llm_server.behaviour.reply = DISPATCHER
+    first = ask(bot, "Как позвонить диспетчеру?", "flat-1")
+    rate(bot, first, 5)
+    again = ask(bot, "Как позвонить диспетчеру?", "flat-1")
+    assert again["answer_source"] == "llm", "one conversation's 5 is not enough"
+    rate(bot, again, 5)  # the same conversation agreeing twice still counts once
+    assert ask(bot, "Как позвонить диспетчеру?", "flat-2")["answer_source"] == "llm"
+
+    second = ask(bot, "Как позвонить диспетчеру?", "flat-3")
+    rate(bot, second, 5)  # a second conversation agrees: verified
+    cached = ask(bot, "Как позвонить диспетчеру?", "flat-4")
+    assert cached["model_used"] == "cache" and cached["response"] == DISPATCHER
+
+
+def test_a_verified_answer_is_withdrawn_only_when_distinct_conversations_refuse_it(
+    bot, llm_server, database
+):
+    llm_server.behaviour.reply = DISPATCHER
+    for flat in ("flat-1", "flat-2"):
+        rate(bot, ask(bot, "Как позвонить диспетчеру?", flat), 5)
+
+    refused_once = ask(bot, "Как позвонить диспетчеру?", "flat-3")
+    assert refused_once["model_used"] == "cache"
+    rate(bot, refused_once, 1)
+    with database.session() as session:
+        assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is None
+
+    served = ask(bot, "Как позвонить диспетчеру?", "flat-4")
+    assert served["model_used"] == "cache"
+    rate(bot, served, 2)
+    with database.session() as session:
+        assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is not None
+
     llm_server.behaviour.reply = "Новый ответ модели."
-    after = ask(bot, "Как позвонить диспетчеру?")
+    after = ask(bot, "Как позвонить диспетчеру?", "flat-5")
     assert after["answer_source"] == "llm"
     assert after["response"] == "Новый ответ модели."
     # ... and the refused answer is not offered to the model as an approved example either.
     prompt = llm_server.chat_requests()[-1]["messages"]
-    assert not any(
-        m["role"] == "assistant" and "8-800-555-01-23, с 8:00" in m["content"] for m in prompt
-    )
+    assert not any(m["role"] == "assistant" and DISPATCHER in m["content"] for m in prompt)
 
 
 def test_rating_again_replaces_a_five_and_withdraws_what_it_verified(bot, llm_server, database):
     llm_server.behaviour.reply = "Ответ, который сначала понравился."
     first = ask(bot, "Во сколько приходит уборщица?")
-    rate(bot, first["log_id"], 5)
-    rate(bot, first["log_id"], 2)
+    rate(bot, first, 5)
+    rate(bot, first, 2)
     assert ask(bot, "Во сколько приходит уборщица?")["answer_source"] == "llm"
     with database.session() as session:
         verified = session.scalars(select(VerifiedAnswer)).one()
@@ -115,7 +143,7 @@ def test_a_cached_answer_refused_for_another_question_stays_for_its_own(bot, llm
     correct(bot, first["log_id"], WINDOWS_ANSWER)
     served = ask(bot, "Подскажите график мытья окон в подъездах")
     assert served["model_used"] == "cache"
-    rate(bot, served["log_id"], 1)
+    rate(bot, served, 1)
 
     assert ask(bot, "Подскажите график мытья окон в подъездах")["answer_source"] != "cache"
     assert ask(bot, "Когда будут мыть окна в подъезде?")["model_used"] == "cache"
@@ -164,7 +192,7 @@ def test_the_prompt_carries_approved_answers_corrections_first(make_llm_client, 
     bot = make_llm_client(ADMIN_API_KEY=ADMIN_KEY, CACHE_ENABLED="false")
     llm_server.behaviour.reply = "Влажная уборка 2 раза в неделю."
     rated = ask(bot, "Как часто моют подъезд?")
-    rate(bot, rated["log_id"], 5)
+    rate(bot, rated, 5)
     corrected = ask(bot, "Сколько раз в неделю моют подъезд?")
     correct(bot, corrected["log_id"], "Моем 2 раза в неделю, по вторникам и пятницам.")
 
@@ -204,7 +232,7 @@ def test_questions_whose_similar_answers_were_all_rated_low_go_to_the_strongest_
 
     first = ask(client, "Кто отвечает за уборку снега у подъезда?")
     assert calls == ["local"]
-    rate(client, first["log_id"], 1)
+    rate(client, first, 1)
     ask(client, "Кто отвечает за уборку снега у подъезда зимой?")
     assert calls == ["local", "paid"]
 
@@ -254,11 +282,10 @@ def test_correction_of_an_unknown_log_is_404_and_a_blank_one_is_422(bot):
 
 
 def test_the_review_queue_lists_low_rated_uncorrected_answers_newest_first(bot):
-    ids = [ask(bot, f"Вопрос номер {n} про уборку подъезда")["log_id"] for n in range(4)]
-    rate(bot, ids[0], 1)
-    rate(bot, ids[1], 2)
-    rate(bot, ids[2], 5)
-    rate(bot, ids[3], 2)
+    answers = [ask(bot, f"Вопрос номер {n} про уборку подъезда") for n in range(4)]
+    ids = [answer["log_id"] for answer in answers]
+    for answer, rating in zip(answers, [1, 2, 5, 2], strict=True):
+        rate(bot, answer, rating)
     correct(bot, ids[3], "Исправленный ответ.")
 
     page = bot.get(
@@ -287,17 +314,16 @@ def test_verified_answers_can_be_listed_and_withdrawn_by_an_operator(bot):
 
 
 def test_concurrent_feedback_keeps_exact_counts(bot, database):
-    log_ids = [ask(bot, f"Вопрос {n}: когда уборка?")["log_id"] for n in range(6)]
-    ratings = [(log_id, rating) for log_id in log_ids for rating in (1, 3, 5, 4)]
+    answers = [ask(bot, f"Вопрос {n}: когда уборка?") for n in range(6)]
+    log_ids = [answer["log_id"] for answer in answers]
+    ratings = [(answer, rating) for answer in answers for rating in (1, 3, 5, 4)]
     barrier = threading.Barrier(8)
 
     def send(item):
-        log_id, rating = item
+        answer, rating = item
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)
-        return bot.post(
-            "/api/voice/feedback", json={"log_id": log_id, "rating": rating}
-        ).status_code
+        return send_rating(bot, answer, rating).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(send, ratings))

@@ -1,6 +1,7 @@
 """Rate limits: a token bucket per key, and 429 with Retry-After from process and feedback."""
 
 from app.services.rate_limit import RateLimiter
+from tests.support.feedback import rate
 
 
 def test_a_bucket_allows_its_burst_then_says_how_long_to_wait():
@@ -34,7 +35,5 @@ def test_process_and_feedback_answer_429_with_retry_after(make_client, make_sett
 
     assert ask("s2").status_code == 200  # another conversation, same address: 4th of 4
     assert ask("s3").status_code == 429  # the address is out of tokens
-    feedback = client.post(
-        "/api/voice/feedback", json={"log_id": first.json()["log_id"], "rating": 5}
-    )
+    feedback = rate(client, first.json(), 5)
     assert feedback.status_code == 429 and "Retry-After" in feedback.headers

@@ -8,11 +8,16 @@ from app.db.models import VoiceLog
 
 
 def add_log(session: Session, question: str, answer: str, **values) -> VoiceLog:
-    """A paid-model answer to ``question``; ``values`` set rating, correction, dates …"""
-    defaults = {"model_used": "gpt-4o-mini", "answer_source": "llm", "response_time": 0.1}
+    """A paid-model answer to ``question`` in a conversation of its own; ``values`` set
+    rating, correction, dates, session …"""
+    defaults = {
+        "model_used": "gpt-4o-mini",
+        "answer_source": "llm",
+        "response_time": 0.1,
+        "session_id": f"s-{uuid.uuid4().hex[:12]}",
+    }
     log = VoiceLog(
         id=uuid.uuid4(),
-        session_id="s",
         user_message=question,
         ai_response=answer,
         **(defaults | values),

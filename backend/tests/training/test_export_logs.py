@@ -186,3 +186,34 @@ def test_golden_set_questions_are_never_exported(history, database, settings, tm
     text = result.path.read_text(encoding="utf-8") + result.pairs_path.read_text(encoding="utf-8")
     assert "Сколько стоит уборка" not in text and "4800" not in text
     assert result.stats["removed"]["golden_set"] == 1
+
+
+def test_one_conversation_contributes_at_most_max_per_session_rated_dialogs(
+    database, settings, tmp_path
+):
+    with database.session() as session:
+        for n in range(6):  # one script rating its own answers five stars
+            add_log(
+                session,
+                f"Вопрос {n} про мусор",
+                f"Ответ {n} про вывоз мусора.",
+                rating=5,
+                session_id="flood",
+            )
+        add_log(session, "Когда моют окна?", "Окна моем в апреле.", rating=5, session_id="flat-1")
+        add_log(
+            session,
+            "Сколько стоит уборка?",
+            "Не знаю.",
+            rating=1,
+            corrected_response="Уборка подъезда — 4800 рублей в месяц.",
+            session_id="flood",
+        )
+        session.commit()
+
+    result = run(database, settings, tmp_path, max_per_session=2)
+
+    assert result.samples == 2 + 1 + 1  # the flood's two newest, the other flat, the correction
+    assert result.stats["removed"]["session_cap"] == 4
+    assert result.stats["by_rating"] == {"5": 3, "corrected": 1}
+    assert run(database, settings, tmp_path / "all", max_per_session=10).samples == 8

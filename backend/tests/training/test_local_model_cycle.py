@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.support.feedback import rate
 from training.export_logs import ExportOptions, export
 from training.fine_tune import FineTuneOptions, fine_tune, register
 from training.tiny_model import build_tiny_model
@@ -34,10 +35,10 @@ def build_history(client) -> None:
     for n, question in enumerate(
         ["Как часто моют подъезд?", "Какой телефон диспетчерской?", "Сколько стоит уборка?"]
     ):
-        log_id = client.post(
+        answer = client.post(
             "/api/voice/process", json={"message": f"{question} Звоните +7 912 345-67-0{n}"}
-        ).json()["log_id"]
-        client.post("/api/voice/feedback", json={"log_id": log_id, "rating": 5})
+        ).json()
+        rate(client, answer, 5)
 
 
 def test_a_fine_tuned_version_is_activated_without_restart_and_answers(

@@ -137,7 +137,18 @@ def list_verified_answers(
             .scalar_subquery()
         )
 
-    query = select(VerifiedAnswer, evidence_count(True), evidence_count(False))
+    approving_conversations = (
+        select(func.count(func.distinct(VoiceLog.session_id)))
+        .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
+        .where(
+            AnswerEvidence.verified_answer_id == VerifiedAnswer.id,
+            AnswerEvidence.agrees.is_(True),
+        )
+        .scalar_subquery()
+    )
+    query = select(
+        VerifiedAnswer, evidence_count(True), evidence_count(False), approving_conversations
+    )
     if not include_withdrawn:
         query = query.where(VerifiedAnswer.withdrawn_at.is_(None))
     with services.database.session() as session:
@@ -157,8 +168,13 @@ def list_verified_answers(
             withdrawn_reason=answer.withdrawn_reason,
             approved_questions=approved,
             refused_questions=refused,
+            approving_conversations=conversations,
+            verified=answer.withdrawn_at is None
+            and (
+                answer.kind == "corrected" or conversations >= services.settings.verify_min_sessions
+            ),
         )
-        for answer, approved, refused in rows
+        for answer, approved, refused, conversations in rows
     ]
 
 

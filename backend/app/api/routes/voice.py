@@ -3,7 +3,7 @@
 import logging
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ from app.api.schemas import (
     ProcessResponse,
     SimilarDialog,
 )
-from app.core.errors import LogNotFoundError, ServiceUnavailableError
+from app.core.errors import FeedbackNotAllowedError, LogNotFoundError, ServiceUnavailableError
 from app.db.database import Database
 from app.db.models import ModelMetrics, VoiceLog
 from app.services.embedding_service import EmbeddingService
@@ -53,12 +53,14 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _session_of(services, log_id: str) -> str | None:
-    """The conversation a rated log belongs to (None for an unknown log: 404 follows)."""
+def _session_of(services, log_id: str) -> tuple[uuid.UUID, str]:
+    """The rated log's id and conversation; 404 for a log that does not exist."""
+    log_uuid = parse_log_id(log_id)
     with services.database.session() as session:
-        return session.scalar(
-            select(VoiceLog.session_id).where(VoiceLog.id == parse_log_id(log_id))
-        )
+        session_id = session.scalar(select(VoiceLog.session_id).where(VoiceLog.id == log_uuid))
+    if session_id is None:
+        raise LogNotFoundError(log_id)
+    return log_uuid, session_id
 
 
 def store_question_vector(
@@ -81,7 +83,7 @@ def store_question_vector(
 @router.post(
     "/process",
     response_model=ProcessResponse,
-    responses=ERRORS,
+    responses=ERRORS | {429: {"model": ErrorResponse, "description": "Слишком много вопросов"}},
     summary="Ответить на вопрос жильца",
 )
 def process_message(
@@ -105,22 +107,32 @@ def process_message(
         response_time=round(log.response_time, 4),
         answer_source=log.answer_source,
         source_log_id=str(log.source_log_id) if log.source_log_id else None,
+        feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
     )
 
 
 @router.post(
     "/feedback",
     response_model=FeedbackResponse,
-    responses=ERRORS,
+    responses=ERRORS
+    | {
+        403: {"model": ErrorResponse, "description": "Нет feedback_token этого ответа"},
+        429: {"model": ErrorResponse, "description": "Слишком много оценок"},
+    },
     summary="Оценить ответ (1–5 звёзд)",
 )
 def give_feedback(
-    body: FeedbackRequest, request: Request, services: ServicesDep
+    body: FeedbackRequest,
+    request: Request,
+    services: ServicesDep,
+    x_feedback_token: str | None = Header(default=None, max_length=64),
 ) -> FeedbackResponse:
-    limits = services.rate_limits
-    # The rated answer's conversation costs a query: only look it up when it is limited.
-    conversation = _session_of(services, body.log_id) if limits.session.enabled else None
-    limits.check(client_address(request), conversation)
+    log_id, conversation = _session_of(services, body.log_id)
+    # Limited before the token is checked: guessing tokens is flooding too.
+    services.rate_limits.check(client_address(request), conversation)
+    token = body.feedback_token or x_feedback_token
+    if not services.feedback_tokens.valid(token, log_id, conversation):
+        raise FeedbackNotAllowedError()
     feedback = record_feedback(
         services.database, services.verified, body.log_id, body.rating, body.feedback_text
     )

@@ -102,7 +102,9 @@ async function rate(turn, rating, comment) {
     const response = await fetch("/api/voice/feedback", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ log_id: turn.logId, rating, feedback_text: comment }),
+      body: JSON.stringify({
+        log_id: turn.logId, rating, feedback_text: comment, feedback_token: turn.feedbackToken,
+      }),
     });
     if (!response.ok) { showStatus(await errorText(response)); return; }
     turn.rating = rating;
@@ -127,7 +129,8 @@ async function ask(question) {
     const body = await response.json();
     state.sessionId = body.session_id;
     state.turns.push({
-      question, answer: body.response, logId: body.log_id, source: body.answer_source, rating: null,
+      question, answer: body.response, logId: body.log_id, feedbackToken: body.feedback_token,
+      source: body.answer_source, rating: null,
     });
     save();
     render();

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.db.models import VoiceEmbedding, VoiceFeedback, VoiceLog
 from tests.conftest import OPERATOR_HEADERS
+from tests.support.feedback import rate
 
 PROCESS_KEYS = {"response", "log_id", "session_id", "model_used", "response_time"}
 
@@ -119,10 +120,9 @@ def test_malformed_json_is_a_400_with_a_message(client):
 
 
 def test_feedback_stores_the_rating_and_confirms(client, database):
-    log_id = ask(client, "Как часто моют подъезд?")["log_id"]
-    response = client.post(
-        "/api/voice/feedback", json={"log_id": log_id, "rating": 5, "feedback_text": "Спасибо!"}
-    )
+    answer = ask(client, "Как часто моют подъезд?")
+    log_id = answer["log_id"]
+    response = rate(client, answer, 5, "Спасибо!")
     assert response.status_code == 200
     assert response.json() == {
         "success": True,
@@ -137,16 +137,70 @@ def test_feedback_stores_the_rating_and_confirms(client, database):
 
 
 def test_feedback_text_is_optional(client):
-    log_id = ask(client, "Как часто моют подъезд?")["log_id"]
-    assert (
-        client.post("/api/voice/feedback", json={"log_id": log_id, "rating": 3}).status_code == 200
+    assert rate(client, ask(client, "Как часто моют подъезд?"), 3).status_code == 200
+
+
+def test_the_seed_body_stays_valid_with_the_token_in_a_header(client, database):
+    answer = ask(client, "Как часто моют подъезд?")
+    response = client.post(
+        "/api/voice/feedback",
+        json={"log_id": answer["log_id"], "rating": 4},
+        headers={"X-Feedback-Token": answer["feedback_token"]},
+    )
+    assert response.status_code == 200
+    with database.session() as session:
+        assert session.get(VoiceLog, uuid.UUID(answer["log_id"])).rating == 4
+
+
+def test_feedback_without_the_answers_token_is_refused_and_stores_nothing(client, database):
+    answer = ask(client, "Как часто моют подъезд?", "flat-1")
+    other = ask(client, "Как часто моют подъезд?", "flat-2")
+    attempts = [
+        {},  # a forged rating knows the log id only
+        {"feedback_token": "x" * 22},
+        {"feedback_token": other["feedback_token"]},  # another answer's token
+    ]
+    for extra in attempts:
+        response = client.post(
+            "/api/voice/feedback", json={"log_id": answer["log_id"], "rating": 1} | extra
+        )
+        assert response.status_code == 403, extra
+        assert "feedback_token" in response.json()["detail"]
+    with database.session() as session:
+        assert session.get(VoiceLog, uuid.UUID(answer["log_id"])).rating is None
+        assert session.scalar(select(func.count()).select_from(VoiceFeedback)) == 0
+
+
+def test_the_token_is_bound_to_the_log_and_its_conversation(client, database):
+    from app.services.feedback_tokens import FeedbackTokens
+
+    tokens = client.app.state.services.feedback_tokens
+    answer = ask(client, "Как часто моют подъезд?", "flat-1")
+    assert tokens.valid(answer["feedback_token"], answer["log_id"], "flat-1")
+    assert not tokens.valid(answer["feedback_token"], answer["log_id"], "flat-2")
+    assert not tokens.valid(answer["feedback_token"], str(uuid.uuid4()), "flat-1")
+    assert not FeedbackTokens(b"another secret").valid(
+        answer["feedback_token"], answer["log_id"], "flat-1"
     )
 
 
+def test_the_token_secret_is_shared_through_the_database_and_can_be_configured(
+    make_client, make_settings
+):
+    first = make_client(make_settings())
+    answer = ask(first, "Как часто моют подъезд?")
+    replica = make_client(make_settings())  # another process on the same database
+    assert rate(replica, answer, 5).status_code == 200
+    configured = make_client(make_settings(FEEDBACK_TOKEN_SECRET="a-shared-secret-value"))
+    assert rate(configured, answer, 4).status_code == 403
+    assert rate(configured, ask(configured, "Сколько стоит уборка?"), 4).status_code == 200
+
+
 def test_rating_again_replaces_the_current_rating_and_keeps_history(client, database):
-    log_id = ask(client, "Как часто моют подъезд?")["log_id"]
-    client.post("/api/voice/feedback", json={"log_id": log_id, "rating": 2})
-    client.post("/api/voice/feedback", json={"log_id": log_id, "rating": 4})
+    answer = ask(client, "Как часто моют подъезд?")
+    log_id = answer["log_id"]
+    rate(client, answer, 2)
+    rate(client, answer, 4)
     with database.session() as session:
         assert session.get(VoiceLog, uuid.UUID(log_id)).rating == 4
         history = session.scalars(select(VoiceFeedback.rating).order_by(VoiceFeedback.id)).all()
@@ -164,9 +218,13 @@ def test_feedback_on_unknown_log_returns_404(client, log_id):
 def test_feedback_with_rating_outside_1_to_5_is_refused_and_keeps_the_old_rating(
     client, database, rating
 ):
-    log_id = ask(client, "Как часто моют подъезд?")["log_id"]
-    client.post("/api/voice/feedback", json={"log_id": log_id, "rating": 4})
-    response = client.post("/api/voice/feedback", json={"log_id": log_id, "rating": rating})
+    answer = ask(client, "Как часто моют подъезд?")
+    log_id = answer["log_id"]
+    rate(client, answer, 4)
+    response = client.post(
+        "/api/voice/feedback",
+        json={"log_id": log_id, "rating": rating, "feedback_token": answer["feedback_token"]},
+    )
     assert response.status_code == 422
     assert "rating" in response.json()["detail"]
     with database.session() as session:
@@ -176,8 +234,7 @@ def test_feedback_with_rating_outside_1_to_5_is_refused_and_keeps_the_old_rating
 def test_status_counts_interactions_and_ratings(client):
     ratings = [5, 4, 1, 2, 3]
     for rating in ratings:
-        log_id = ask(client, "Сколько стоит уборка?")["log_id"]
-        client.post("/api/voice/feedback", json={"log_id": log_id, "rating": rating})
+        rate(client, ask(client, "Сколько стоит уборка?"), rating)
     ask(client, "Вопрос без оценки")
     status = as_operator(client, "GET", "/api/voice/self-learning/status").json()
     assert {
