@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from app.api.errors import install_error_handlers
+from app.api.errors import document_common_errors, install_error_handlers
 from app.api.limits import install_limits
 from app.api.routes import auth, automation, dashboard, knowledge, operator, voice
 from app.core.config import Settings, get_settings
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    document_common_errors(app)
     install_limits(app, settings)
     app.include_router(voice.router)
     app.include_router(operator.router)

@@ -21,14 +21,7 @@ Writes ``DIR/report.json``, ``DIR/report.md`` and ``DIR/curves.png``.
 
 import argparse
 import json
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,7 +35,6 @@ from rich.table import Table
 
 from app.services.prompt import SYSTEM_PROMPT
 from benchmarks.dataset import (
-    BACKEND_DIR,
     DEFAULT_DATASET,
     RESULTS_DIR,
     Intent,
@@ -51,6 +43,7 @@ from benchmarks.dataset import (
     split_phrasings,
 )
 from benchmarks.local_model_step import train_and_activate
+from benchmarks.service import ServiceProcess
 from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
 
 RATING_PROBABILITY = 0.6
@@ -207,72 +200,18 @@ class BaselineArm:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Service:
-    """``python -m app.cli serve`` on a fresh embedded database in a temporary folder."""
-
-    def __init__(self, llm_url: str) -> None:
-        self.data_dir = Path(tempfile.mkdtemp(prefix="vdbench"))
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "OPENAI_API_KEY"}
-        }
-        env |= {
-            "DATA_DIR": str(self.data_dir),
-            "EMERGENT_LLM_KEY": "learning",
-            "LLM_BASE_URL": llm_url,
-            "LLM_MAX_RETRIES": "0",
-            "LLM_PRICE_INPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
-            "LLM_PRICE_OUTPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
-            "ADMIN_API_KEY": ADMIN_KEY,
-            "LOG_LEVEL": "WARNING",
-            # One simulated client asks thousands of questions: no rate limits here.
-            "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
-            "RATE_LIMIT_SESSION_PER_MINUTE": "0",
-        }
-        # A file, not a pipe: nobody reads a pipe while the stream runs, and a full one
-        # would stall the service on its next log line.
-        self.log_path = self.data_dir / "service.log"
-        self._log = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
-            cwd=BACKEND_DIR,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited:\n{self.log_path.read_text()[-5000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/api/voice/health", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError("the service did not start")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
-        # The embedded server stops with the last process attached to it: the service.
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+def service_env(llm_url: str) -> dict[str, str]:
+    return {
+        "EMERGENT_LLM_KEY": "learning",
+        "LLM_BASE_URL": llm_url,
+        "LLM_MAX_RETRIES": "0",
+        "LLM_PRICE_INPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
+        "LLM_PRICE_OUTPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
+        "ADMIN_API_KEY": ADMIN_KEY,
+        # One simulated client asks thousands of questions: no rate limits here.
+        "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
+        "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+    }
 
 
 def mean(values) -> float | None:
@@ -441,7 +380,7 @@ def main(argv: list[str] | None = None) -> dict:
     probe = probe_questions(intents, split)
 
     llm = SimulatedLLM(intents, seed=args.seed).start()
-    service = Service(llm.base_url)
+    service = ServiceProcess(service_env(llm.base_url))
     try:
         baseline = BaselineArm(llm.base_url, intents)
         with Progress(console=console) as progress:

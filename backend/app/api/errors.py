@@ -6,7 +6,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.core.errors import (
@@ -93,7 +93,14 @@ async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """Connection-level failures are an outage (503, retry later); anything else is a bug."""
+    """Connection-level failures are an outage (503, retry later); a value the database
+    cannot hold (an id or offset past its integer range) is the caller's; anything else
+    is a bug."""
+    if isinstance(exc, DataError):
+        return JSONResponse(
+            {"detail": "Некорректный запрос — значение вне допустимого диапазона"},
+            status_code=422,
+        )
     if (
         isinstance(exc, DBAPIError)
         and not isinstance(exc, OperationalError)
@@ -112,3 +119,65 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(PoolTimeoutError, on_database_error)
+
+
+#: Answers any operation can give, whatever its route declares: malformed JSON, a body over
+#: MAX_BODY_BYTES, invalid fields (our JSON shape, not FastAPI's default) and a database
+#: outage. Documented so clients — and the schema fuzzing — can rely on them.
+_COMMON_ERRORS = {
+    "400": "Тело запроса не является корректным JSON",
+    "413": "Тело запроса больше MAX_BODY_BYTES",
+    "422": "Некорректные данные",
+    "503": "База данных временно недоступна",
+}
+
+
+def document_common_errors(app: FastAPI) -> None:
+    """Every operation's OpenAPI lists the common error answers with the shape we send."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            "ErrorResponse",
+            {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+                "title": "ErrorResponse",
+            },
+        )
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                if any(p.get("name") == "format" for p in operation.get("parameters", [])):
+                    # Tables answer format=csv with the same rows as a CSV attachment.
+                    ok = responses.setdefault("200", {"description": "OK"})
+                    ok.setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
+                takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
+                for status, description in _COMMON_ERRORS.items():
+                    if status in {"400", "413", "422"} and not takes_input:
+                        continue
+                    documented = responses.get(status)
+                    if documented is None or _is_fastapi_default(documented):
+                        responses[status] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": error_ref}},
+                        }
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
+def _is_fastapi_default(response: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema.get("$ref", "").endswith("/HTTPValidationError")

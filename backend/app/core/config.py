@@ -88,6 +88,7 @@ class Settings(BaseSettings):
         default=BACKEND_DIR / "knowledge" / "company_facts.md", alias="KNOWLEDGE_BASE_FILE"
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    embedding_backfill_seconds: float = Field(default=60, ge=0, alias="EMBEDDING_BACKFILL_SECONDS")
     shutdown_grace_seconds: float = Field(default=30, gt=0, alias="SHUTDOWN_GRACE_SECONDS")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")

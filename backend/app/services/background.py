@@ -1,5 +1,6 @@
-"""What the service runs beside answering: following the model registry, and optionally the
-job worker itself (``RUN_WORKER_IN_SERVICE``) for deployments that are one container."""
+"""What the service runs beside answering: storing the question vectors an embedder failure
+left out, following the model registry, and optionally the job worker itself
+(``RUN_WORKER_IN_SERVICE``) for deployments that are one container."""
 
 import asyncio
 import contextlib
@@ -19,6 +20,24 @@ async def follow_registry(services, every_seconds: float) -> None:
             await run_in_threadpool(services.local_models.sync_with_registry)
         except Exception:  # a database blip must not end the loop
             logger.exception("could not check the model registry")
+
+
+async def backfill_embeddings(services, every_seconds: float) -> None:
+    """A question whose vector could not be computed or stored (the embedder failed, the
+    database blinked) was still answered and logged; its vector is added here, so similar
+    search and learning see it without anyone calling ``embeddings/update``."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            result = await run_in_threadpool(
+                services.embeddings.backfill_missing, services.database, batch_size=100
+            )
+            if result.processed or result.errors:
+                logger.info(
+                    "embedding backfill: %d stored, %d failed", result.processed, result.errors
+                )
+        except Exception:
+            logger.exception("embedding backfill failed; trying again later")
 
 
 async def run_worker(services) -> None:
@@ -44,6 +63,9 @@ async def run_worker(services) -> None:
 async def background_work(services) -> AsyncIterator[list[asyncio.Task]]:
     settings = services.settings
     tasks = []
+    if settings.embedding_backfill_seconds > 0:
+        every = settings.embedding_backfill_seconds
+        tasks.append(asyncio.create_task(backfill_embeddings(services, every)))
     if settings.use_local_model and settings.model_sync_seconds > 0:
         tasks.append(asyncio.create_task(follow_registry(services, settings.model_sync_seconds)))
     if settings.run_worker_in_service:

@@ -1,11 +1,14 @@
-"""What the service runs beside answering: it follows the model registry, and with
-RUN_WORKER_IN_SERVICE it works the job queue itself (one-container deployments)."""
+"""What the service runs beside answering: it stores the question vectors an embedder
+failure left out, follows the model registry, and with RUN_WORKER_IN_SERVICE it works the
+job queue itself (one-container deployments)."""
 
 import time
 
 import pytest
 
-from app.db.models import ModelVersion, RetrainingRun
+from sqlalchemy import func, select
+
+from app.db.models import ModelVersion, RetrainingRun, VoiceEmbedding, VoiceLog
 from app.services.job_queue import enqueue_retraining
 from app.services.local_models import mark_active
 from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
@@ -69,3 +72,45 @@ def test_with_the_worker_in_the_service_queued_jobs_run_in_the_service(
         return row[0] if row else None
 
     assert wait_for(lambda: job_status() == "succeeded")
+
+
+class FlakyEmbedder:
+    """The bundled embedder, failing while ``broken`` is set."""
+
+    def __init__(self, embedder) -> None:
+        self.inner, self.broken = embedder, False
+        self.name = embedder.name
+
+    def embed_queries(self, texts):
+        if self.broken:
+            raise RuntimeError("embedder out of memory")
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages(texts)
+
+
+def test_an_embedder_failure_costs_no_answer_and_the_vector_is_stored_later(
+    make_settings, database, embedder
+):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    flaky = FlakyEmbedder(embedder)
+    settings = make_settings(EMBEDDING_BACKFILL_SECONDS="0.2")
+    with TestClient(create_app(settings, embedder=flaky)) as client:
+        flaky.broken = True
+        answer = client.post("/api/voice/process", json={"message": "Сколько стоит уборка?"})
+        assert answer.status_code == 200 and answer.json()["response"]
+
+        def vectors() -> int:
+            with database.session() as session:
+                return session.scalar(select(func.count()).select_from(VoiceEmbedding))
+
+        with database.session() as session:
+            assert session.get(VoiceLog, answer.json()["log_id"]) is not None
+        time.sleep(0.5)
+        assert vectors() == 0, "no vector while the embedder fails"
+        flaky.broken = False
+        assert wait_for(lambda: vectors() == 1, timeout=10), "the backfill stored it"

@@ -64,7 +64,7 @@ def list_logs(
     answer_source: str | None = Query(None, description="cache | local | llm | …"),
     session_id: str | None = Query(None, max_length=128),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
     format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ) -> LogPage:
     """Newest first. ``rating_lte=2&uncorrected=true`` is the review queue."""
@@ -125,7 +125,7 @@ def list_verified_answers(
     services: ServicesDep,
     include_withdrawn: bool = Query(False, description="Показать и отозванные"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> list[VerifiedAnswerEntry]:
     def evidence_count(agrees: bool):
         return (
