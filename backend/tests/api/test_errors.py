@@ -2,7 +2,6 @@
 
 from tests.conftest import OPERATOR_HEADERS
 
-
 BEYOND_BIGINT = 2**63
 
 

@@ -5,7 +5,6 @@ job queue itself (one-container deployments)."""
 import time
 
 import pytest
-
 from sqlalchemy import func, select
 
 from app.db.models import ModelVersion, RetrainingRun, VoiceEmbedding, VoiceLog
