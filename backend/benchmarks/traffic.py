@@ -1,0 +1,236 @@
+"""What the load and fault benchmarks share: residents sending traffic over HTTP, a paid
+LLM that can be made slow or broken, a database that can be crashed and restarted, and the
+audit that every request answered 2xx left its row."""
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+
+from app.db.embedded import control_embedded_postgres, start_embedded_postgres
+from benchmarks.chat_server import ChatServer, completion
+from benchmarks.dataset import DEFAULT_DATASET, load_intents
+
+PAID_MODEL = "paid-model"
+
+
+def questions(path: Path = DEFAULT_DATASET) -> list[str]:
+    return [q for intent in load_intents(path) for q in intent.questions]
+
+
+class PaidLLM:
+    """An OpenAI-compatible server on 127.0.0.1 whose behaviour can change mid-run:
+    ``ok`` (answers after ``latency`` s), ``stall`` (answers after ``stall_seconds``),
+    ``error`` (HTTP 500) or ``garbage`` (a body that is not JSON)."""
+
+    def __init__(self, latency: float = 0.2, stall_seconds: float = 30.0) -> None:
+        self.mode = "ok"
+        self.latency = latency
+        self.stall_seconds = stall_seconds
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._server = ChatServer(self._respond, PAID_MODEL).start()
+        self.base_url = self._server.base_url
+
+    def _respond(self, request: dict, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        with self._lock:
+            self.calls += 1
+        mode = self.mode
+        time.sleep(self.stall_seconds if mode == "stall" else self.latency)
+        if mode == "error":
+            return 500, b'{"error": {"message": "overloaded"}}'
+        if mode == "garbage":
+            return 200, b"<html>502 Bad Gateway</html>"
+        answer = "Влажная уборка подъезда — 2 раза в неделю, по вторникам и пятницам."
+        return 200, json.dumps(completion(answer, PAID_MODEL, 300, 40)).encode()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class CrashableDatabase:
+    """An embedded PostgreSQL owned by the benchmark, so it can be killed like a crashed
+    server (SIGQUIT: immediate shutdown, crash recovery on the next start) and restarted."""
+
+    def __init__(self, name: str) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="vdfault"))
+        self.url = start_embedded_postgres(self.directory, database=name, stop_on_exit=False)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "pgdata" / "postmaster.pid"
+
+    def crash(self) -> None:
+        pid = int(self.pid_file.read_text().splitlines()[0])
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 30
+        while self.pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def start(self) -> None:
+        control_embedded_postgres("start", self.directory)
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.url.replace("postgresql+psycopg", "postgresql"))
+
+    def remove(self) -> None:
+        control_embedded_postgres("stop", self.directory)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass
+class Exchange:
+    endpoint: str  # process | feedback
+    started: float  # seconds since the run began
+    seconds: float
+    status: int  # 0: no HTTP answer (connection refused, timeout)
+    log_id: str | None = None
+    rating: int | None = None
+    model_used: str | None = None
+    answer_source: str | None = None  # llm | local | cache | knowledge_base | fallback
+
+
+@dataclass
+class Traffic:
+    exchanges: list[Exchange] = field(default_factory=list)
+    origin: float = field(default_factory=time.perf_counter)
+
+    def add(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+    def of(self, endpoint: str) -> list[Exchange]:
+        return [e for e in self.exchanges if e.endpoint == endpoint]
+
+
+async def resident(
+    client: httpx.AsyncClient,
+    number: int,
+    asked: list[str],
+    until: float,
+    traffic: Traffic,
+    feedback_share: float,
+    rng: random.Random,
+) -> None:
+    """One resident: a question, often a rating of the answer, again until ``until``."""
+    session_id = f"load-{number}"
+    while time.perf_counter() < until:
+        body = {"message": rng.choice(asked), "session_id": session_id}
+        answer = await _send(client, traffic, "process", "/api/voice/process", body)
+        if answer is None or time.perf_counter() >= until:
+            if answer is None:
+                await asyncio.sleep(0.2)  # a real client backs off after a failure
+            continue
+        if rng.random() < feedback_share:
+            rating = rng.randint(1, 5)
+            payload = {
+                "log_id": answer["log_id"],
+                "rating": rating,
+                "feedback_token": answer["feedback_token"],
+            }
+            await _send(client, traffic, "feedback", "/api/voice/feedback", payload, rating)
+
+
+async def _send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
+    started = time.perf_counter()
+    try:
+        response = await client.post(path, json=body)
+        status = response.status_code
+    except httpx.HTTPError:
+        response, status = None, 0
+    exchange = Exchange(
+        endpoint, started - traffic.origin, time.perf_counter() - started, status, rating=rating
+    )
+    if status == 200:
+        payload = response.json()
+        exchange.log_id = payload["log_id"]
+        exchange.model_used = payload.get("model_used")
+        exchange.answer_source = payload.get("answer_source")
+        traffic.add(exchange)
+        return payload
+    if endpoint == "feedback":
+        exchange.log_id = body["log_id"]
+    traffic.add(exchange)
+    return None
+
+
+async def run_residents(
+    base_url: str, count: int, seconds: float, traffic: Traffic, feedback_share: float, seed: int
+) -> None:
+    asked = questions()
+    until = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        await asyncio.gather(
+            *(
+                resident(client, n, asked, until, traffic, feedback_share, random.Random(seed + n))
+                for n in range(count)
+            )
+        )
+
+
+def audit(database: CrashableDatabase, traffic: Traffic) -> dict:
+    """Every ``process`` answered 200 has its log with that id; every ``feedback`` answered
+    200 has its row in ``voice_feedback`` (counted per log: nothing merged or dropped)."""
+    answered = [e.log_id for e in traffic.of("process") if e.status == 200]
+    accepted: dict[str, int] = {}
+    for e in traffic.of("feedback"):
+        if e.status == 200:
+            accepted[e.log_id] = accepted.get(e.log_id, 0) + 1
+    with database.connect() as conn:
+        stored_logs = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT id FROM voice_logs WHERE id = ANY(%s::uuid[])", (answered,)
+            )
+        }
+        stored_ratings = dict(
+            (str(log_id), count)
+            for log_id, count in conn.execute(
+                "SELECT log_id, count(*) FROM voice_feedback WHERE log_id = ANY(%s::uuid[]) "
+                "GROUP BY log_id",
+                (list(accepted),),
+            )
+        )
+    lost_ratings = sum(
+        max(0, count - stored_ratings.get(log_id, 0)) for log_id, count in accepted.items()
+    )
+    return {
+        "process_2xx": len(answered),
+        "process_rows_missing": len(set(answered) - stored_logs),
+        "feedback_2xx": sum(accepted.values()),
+        "feedback_rows_missing": lost_ratings,
+        "lost": len(set(answered) - stored_logs) + lost_ratings,
+    }
+
+
+def latency_summary(exchanges: list[Exchange]) -> dict:
+    if not exchanges:
+        return {"count": 0}
+    seconds = np.asarray([e.seconds for e in exchanges])
+    return {
+        "count": len(exchanges),
+        "p50_ms": round(float(np.percentile(seconds, 50)) * 1000, 1),
+        "p95_ms": round(float(np.percentile(seconds, 95)) * 1000, 1),
+        "p99_ms": round(float(np.percentile(seconds, 99)) * 1000, 1),
+        "max_ms": round(float(seconds.max()) * 1000, 1),
+    }
+
+
+def status_counts(exchanges: list[Exchange]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in exchanges:
+        key = str(e.status) if e.status else "no answer"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
