@@ -75,11 +75,12 @@ def run_scenario(
                 )
             )
             await asyncio.sleep(before)
-            marks["fault"] = time.perf_counter() - traffic.origin
+            # Phases start once the switch is done: a crash or a restart takes a moment.
             await asyncio.to_thread(start_fault, database, llm)
+            marks["fault"] = time.perf_counter() - traffic.origin
             await asyncio.sleep(during)
-            marks["recovered"] = time.perf_counter() - traffic.origin
             await asyncio.to_thread(end_fault, database, llm)
+            marks["recovered"] = time.perf_counter() - traffic.origin
             await residents
 
         asyncio.run(script())

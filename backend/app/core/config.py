@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     embedding_backfill_seconds: float = Field(default=60, ge=0, alias="EMBEDDING_BACKFILL_SECONDS")
+    hnsw_ef_search: int = Field(default=100, ge=1, le=1000, alias="HNSW_EF_SEARCH")
     shutdown_grace_seconds: float = Field(default=30, gt=0, alias="SHUTDOWN_GRACE_SECONDS")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
