@@ -207,7 +207,7 @@ def clustered_vectors(count: int, rng: np.random.Generator, centres: np.ndarray)
 EF_SEARCH = (40, 100, 200, 400)
 
 
-def measure_hnsw(count: int, seed: int, m: int = 16, ef_construction: int = 64) -> dict:
+def measure_hnsw(count: int, seed: int, m: int = 24, ef_construction: int = 128) -> dict:
     from pgvector.psycopg import register_vector
     from sqlalchemy import text
 
@@ -357,8 +357,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--only", choices=["overhead", "embedder", "hnsw"], action="append")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--hnsw-m", type=int, default=16, help="the migration's index: 16")
-    parser.add_argument("--ef-construction", type=int, default=64, help="the migration's: 64")
+    parser.add_argument("--hnsw-m", type=int, default=24, help="the migration's index: 24")
+    parser.add_argument("--ef-construction", type=int, default=128, help="the migration's: 128")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     parts = set(args.only or ["overhead", "embedder", "hnsw"])

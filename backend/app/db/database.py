@@ -23,8 +23,8 @@ def normalize_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-#: pgvector's default is 40; at 100 000 vectors 100 lifts recall@5 from 0.95 to 0.985 at the
-#: same p95 (benchmarks/performance.py).
+#: pgvector's default is 40; with the migration's index, 100 gives recall@5 0.988 at 1 M vectors
+#: with p95 7.3 ms on 2 cores (benchmarks/performance.py).
 DEFAULT_HNSW_EF_SEARCH = 100
 
 

@@ -48,7 +48,9 @@ class MatchThresholds:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One class of the matcher: a verified answer or a knowledge-base fact."""
+    """One class of the matcher: a verified answer, an answer waiting for its verification,
+    or a knowledge-base fact. Only verified ones are served; the others give the questions
+    nearest to them somewhere else to go."""
 
     key: str
     text: str
@@ -163,7 +165,7 @@ class FittedMatcher:
                 i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
             ]
             if not restating:
-                return Decision(None, "closest to a knowledge-base fact, not a verified answer")
+                return Decision(None, "closest to a fact or an answer that is not verified")
             best = max(restating, key=lambda i: scores[i])
         candidate = self.candidates[best]
         others = scores[~self._same_answer[best]]

@@ -416,7 +416,9 @@ class VerifiedAnswerIndex:
             candidate(
                 str(a.id),
                 a.answer_text,
-                verified=True,
+                # Not yet verified (one conversation so far): never served, but a class of its
+                # own, so its questions are not taken for another answer's.
+                verified=self._verified(a.kind, approved[a.id]),
                 answer_vector=vectors[a.answer_text],
                 approved=[row[0] for row in approved[a.id]],
                 refused=[row[0] for row in refused.get(a.id, [])],
@@ -426,7 +428,7 @@ class VerifiedAnswerIndex:
                 corrected=a.kind == "corrected",
             )
             for a in answers
-            if self._verified(a.kind, approved.get(a.id, []))
+            if approved.get(a.id)
         ]
         candidates += [
             candidate(f"kb:{f.id}", f.content, verified=False, answer_vector=vectors[f.content])

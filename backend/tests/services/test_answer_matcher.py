@@ -139,3 +139,33 @@ def test_content_words_are_stemmed_and_function_words_dropped():
         "когда моют окно в подъездах"
     )
     assert "когд" not in content_stems("Когда моют окна?")
+
+
+def test_an_answer_waiting_for_verification_is_never_served_but_keeps_its_questions(embed):
+    floors_questions = [
+        "Сколько раз в неделю у вас влажная уборка лестниц?",
+        "в какие дни моют полы",
+    ]
+    pending = candidate(
+        "floors",
+        FLOORS,
+        verified=False,  # one conversation approved it so far
+        answer_vector=embed(FLOORS)[0],
+        approved=embed(*floors_questions),
+        texts=floors_questions,
+    )
+    matcher = FittedMatcher.fit(
+        [
+            verified(embed, "windows", WINDOWS, ["Когда будут мыть окна в подъезде?"]),
+            verified(embed, "phone", PHONE, ["Как позвонить диспетчеру?"]),
+            pending,
+        ],
+        MatchThresholds(),
+    )
+
+    for question in floors_questions:  # even the very question it was approved for
+        decision = matcher.decide(embed(question)[0], question)
+        assert not decision.serve
+        assert decision.reason == "closest to a fact or an answer that is not verified"
+    served = matcher.decide(embed("Как позвонить диспетчеру?")[0], "Как позвонить диспетчеру?")
+    assert served.serve and served.candidate.key == "phone"
