@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--llm-latency", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--keep-service-log", type=Path, help="save the service's log here")
     args = parser.parse_args(argv)
 
     database = CrashableDatabase("load_bench")
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
         found = audit(database, traffic)
     finally:
-        service.stop()
+        service.stop(keep_log=args.keep_service_log)
         llm.stop()
         database.remove()
 

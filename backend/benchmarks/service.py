@@ -61,12 +61,15 @@ class ServiceProcess:
             time.sleep(0.5)
         raise RuntimeError("the service did not start")
 
-    def stop(self) -> None:
+    def stop(self, keep_log: Path | None = None) -> None:
+        """Stop the service; ``keep_log`` saves its log before the folder goes."""
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()
+        if keep_log is not None:
+            shutil.copyfile(self.log_path, keep_log)
         # An embedded server stops with the last process attached to it: the service.
         shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -100,6 +100,7 @@ class Exchange:
     rating: int | None = None
     model_used: str | None = None
     answer_source: str | None = None  # llm | local | cache | knowledge_base | fallback
+    error: str | None = None  # why there was no HTTP answer (status 0)
 
 
 @dataclass
@@ -144,13 +145,19 @@ async def resident(
 
 async def _send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
     started = time.perf_counter()
+    error = None
     try:
         response = await client.post(path, json=body)
         status = response.status_code
-    except httpx.HTTPError:
-        response, status = None, 0
+    except httpx.HTTPError as failure:
+        response, status, error = None, 0, type(failure).__name__
     exchange = Exchange(
-        endpoint, started - traffic.origin, time.perf_counter() - started, status, rating=rating
+        endpoint,
+        started - traffic.origin,
+        time.perf_counter() - started,
+        status,
+        rating=rating,
+        error=error,
     )
     if status == 200:
         payload = response.json()
@@ -231,6 +238,6 @@ def latency_summary(exchanges: list[Exchange]) -> dict:
 def status_counts(exchanges: list[Exchange]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for e in exchanges:
-        key = str(e.status) if e.status else "no answer"
+        key = str(e.status) if e.status else f"no answer ({e.error})"
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
