@@ -33,6 +33,7 @@ import threading
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, func, select, update
@@ -260,7 +261,7 @@ class VerifiedAnswers:
         rows = approved.get(verified.id)
         if not rows:
             return False
-        similarity = np.max(np.asarray([row[0] for row in rows]) @ vector)
+        similarity = np.max(np.asarray([row.vector for row in rows]) @ vector)
         return float(similarity) >= self.thresholds.same_question_similarity
 
     def _sessions(self, session: Session, verified_id: uuid.UUID, *, agrees: bool) -> int:
@@ -316,9 +317,17 @@ class VerifiedAnswers:
         return True
 
 
+class EvidenceRow(NamedTuple):
+    """One judged dialog as the matcher sees it."""
+
+    vector: np.ndarray
+    question: str
+    conversation: str
+
+
 def _evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
-) -> dict[uuid.UUID, list[tuple[np.ndarray, str, str]]]:
+) -> dict[uuid.UUID, list[EvidenceRow]]:
     """Question vectors, texts and conversations of the dialogs that approved (or refused)
     each answer."""
     query = (
@@ -337,9 +346,11 @@ def _evidence_vectors(
         )
         .order_by(AnswerEvidence.id)
     )
-    found: dict[uuid.UUID, list[tuple[np.ndarray, str, str]]] = defaultdict(list)
+    found: dict[uuid.UUID, list[EvidenceRow]] = defaultdict(list)
     for verified_id, vector, question, conversation in session.execute(query):
-        found[verified_id].append((np.asarray(vector, dtype=np.float32), question, conversation))
+        found[verified_id].append(
+            EvidenceRow(np.asarray(vector, dtype=np.float32), question, conversation)
+        )
     return found
 
 
@@ -420,9 +431,9 @@ class VerifiedAnswerIndex:
                 # own, so its questions are not taken for another answer's.
                 verified=self._verified(a.kind, approved[a.id]),
                 answer_vector=vectors[a.answer_text],
-                approved=[row[0] for row in approved[a.id]],
-                refused=[row[0] for row in refused.get(a.id, [])],
-                texts=[row[1] for row in approved[a.id]],
+                approved=[row.vector for row in approved[a.id]],
+                refused=[row.vector for row in refused.get(a.id, [])],
+                texts=[row.question for row in approved[a.id]],
                 source_log_id=str(a.source_log_id) if a.source_log_id else None,
                 question=a.user_message,
                 corrected=a.kind == "corrected",
@@ -436,12 +447,14 @@ class VerifiedAnswerIndex:
         ]
         return candidates
 
-    def _verified(self, kind: str, approvals: list[tuple[np.ndarray, str, str]]) -> bool:
+    def _verified(self, kind: str, approvals: list[EvidenceRow]) -> bool:
         """An operator's answer is verified by its correction; residents' by
         ``min_sessions`` distinct conversations."""
         if not approvals:
             return False
-        return kind == "corrected" or len({row[2] for row in approvals}) >= self.min_sessions
+        return (
+            kind == "corrected" or len({row.conversation for row in approvals}) >= self.min_sessions
+        )
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]
