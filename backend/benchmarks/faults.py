@@ -26,6 +26,7 @@ from benchmarks.traffic import (
     PaidLLM,
     Traffic,
     audit,
+    counted,
     latency_summary,
     run_residents,
     status_counts,
@@ -115,7 +116,7 @@ def summarise(name, traffic: Traffic, marks, found, unembedded, same_process) ->
             "latency": latency_summary(exchanges),
             "answers": len(answered),
             "from_paid_model": sum(1 for e in answered if e.answer_source == "llm"),
-            "sources": _count(e.answer_source for e in answered),
+            "sources": counted(e.answer_source for e in answered),
             "failed_latency": latency_summary([e for e in exchanges if e.status != 200]),
         }
     after_ok = [e.started for e in phases["after"] if e.status == 200 and e.endpoint == "process"]
@@ -127,13 +128,6 @@ def summarise(name, traffic: Traffic, marks, found, unembedded, same_process) ->
     report["logs_without_vector_at_end"] = unembedded
     report["service_kept_running"] = same_process
     return report
-
-
-def _count(values) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 def set_llm(mode: str):

@@ -32,8 +32,8 @@ from openai import OpenAI
 
 from benchmarks.dataset import BACKEND_DIR, DEFAULT_DATASET, RESULTS_DIR, load_intents
 from benchmarks.load import machine
-from benchmarks.service import ServiceProcess, free_port
-from benchmarks.traffic import CrashableDatabase, PaidLLM
+from benchmarks.service import ServiceProcess, free_port, wait_until_answering
+from benchmarks.traffic import CrashableDatabase, PaidLLM, questions
 
 QUERIES = 200
 
@@ -66,16 +66,16 @@ def measure_process_overhead(requests: int) -> dict:
         cwd=BACKEND_DIR,
         env={"DATABASE_URL": database.url, "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
-    questions = [q for intent in load_intents(DEFAULT_DATASET) for q in intent.questions]
+    asked = questions()
     try:
         service.wait_ready()
         bare_url = f"http://127.0.0.1:{port}"
-        _wait_for(bare_url + "/docs")
+        wait_until_answering(bare_url + "/docs", 60, bare)
         paid = OpenAI(base_url=llm.base_url, api_key="perf", max_retries=0)
         process_s, bare_s, llm_s = [], [], []
         with httpx.Client(timeout=30) as client:
             for n in range(requests + 20):  # the first 20 of each warm up
-                body = {"message": questions[n % len(questions)], "session_id": f"perf-{n}"}
+                body = {"message": asked[n % len(asked)], "session_id": f"perf-{n}"}
                 started = time.perf_counter()
                 client.post(f"{service.base_url}/api/voice/process", json=body).raise_for_status()
                 process_time = time.perf_counter() - started
@@ -101,7 +101,7 @@ def measure_process_overhead(requests: int) -> dict:
 
     embedder = BundledE5Embedder()
     embed_s = []
-    for question in questions[:requests]:
+    for question in asked[:requests]:
         started = time.perf_counter()
         embedder.embed_queries([question])
         embed_s.append(time.perf_counter() - started)
@@ -120,18 +120,6 @@ def measure_process_overhead(requests: int) -> dict:
             float((np.median(overhead) - np.median(embed_s)) / np.median(bare_s)), 2
         ),
     }
-
-
-def _wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
 
 
 # --- 2. embedder ---------------------------------------------------------------------

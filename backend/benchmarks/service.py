@@ -22,6 +22,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_answering(
+    url: str, timeout: float = 180, process: subprocess.Popen | None = None
+) -> None:
+    """Poll ``url`` until it answers 200; a ``process`` that exits first is an error."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited before {url} answered")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
 class ServiceProcess:
     """One service process. Without ``DATABASE_URL`` in ``env`` it starts its own embedded
     database in a fresh temporary folder, which is removed on :meth:`stop`."""
@@ -49,17 +66,11 @@ class ServiceProcess:
         )
 
     def wait_ready(self, timeout: float = 180) -> "ServiceProcess":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited:\n{self.log_path.read_text()[-5000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/api/voice/health", timeout=5).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError("the service did not start")
+        try:
+            wait_until_answering(f"{self.base_url}/api/voice/health", timeout, self.process)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}:\n{self.log_path.read_text()[-5000:]}") from error
+        return self
 
     def stop(self, keep_log: Path | None = None) -> None:
         """Stop the service; ``keep_log`` saves its log before the folder goes."""

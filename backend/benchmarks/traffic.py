@@ -11,6 +11,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,9 +236,10 @@ def latency_summary(exchanges: list[Exchange]) -> dict:
     }
 
 
+def counted(values) -> dict[str, int]:
+    """How often each value occurs, in a stable order for reports."""
+    return dict(sorted(Counter(values).items()))
+
+
 def status_counts(exchanges: list[Exchange]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for e in exchanges:
-        key = str(e.status) if e.status else f"no answer ({e.error})"
-        counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items()))
+    return counted(str(e.status) if e.status else f"no answer ({e.error})" for e in exchanges)

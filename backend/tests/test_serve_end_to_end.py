@@ -4,7 +4,6 @@ to over HTTP on 127.0.0.1, stopped and started again."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,14 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from benchmarks.service import free_port
 from tests.conftest import BACKEND_DIR
 from tests.support.postgres import stop_embedded
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

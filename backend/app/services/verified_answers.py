@@ -68,6 +68,25 @@ RESTATE_CANDIDATES = 5
 DEFAULT_MIN_SESSIONS = 2
 
 
+def conversations_judging(verified_answer_id, *, agrees: bool):
+    """Distinct conversations whose dialogs approved (or refused) a verified answer: a
+    query for one id, or, given ``VerifiedAnswer.id``, a subquery per listed answer."""
+    return (
+        select(func.count(func.distinct(VoiceLog.session_id)))
+        .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
+        .where(
+            AnswerEvidence.verified_answer_id == verified_answer_id,
+            AnswerEvidence.agrees.is_(agrees),
+        )
+    )
+
+
+def is_served(kind: str, approving_conversations: int, min_sessions: int) -> bool:
+    """The rule: an operator's answer is verified by its correction, residents' answers by
+    ``min_sessions`` distinct conversations."""
+    return kind == "corrected" or approving_conversations >= min_sessions
+
+
 def text_key(answer: str) -> str:
     """Answers that differ only in case or spacing are the same answer."""
     normalised = re.sub(r"\s+", " ", answer).strip().lower()
@@ -132,7 +151,7 @@ class VerifiedAnswers:
                 )
         elif log.rating is not None and log.rating <= LOW_RATING and served_from is not None:
             self._add_evidence(session, served_from, log, agrees=False)
-            refusing = self._sessions(session, served_from.id, agrees=False)
+            refusing = session.scalar(conversations_judging(served_from.id, agrees=False))
             if refusing >= self.min_sessions and self._is_approved_question(
                 session, served_from, log
             ):
@@ -263,17 +282,6 @@ class VerifiedAnswers:
             return False
         similarity = np.max(np.asarray([row.vector for row in rows]) @ vector)
         return float(similarity) >= self.thresholds.same_question_similarity
-
-    def _sessions(self, session: Session, verified_id: uuid.UUID, *, agrees: bool) -> int:
-        """Distinct conversations whose dialogs approved (or refused) the answer."""
-        return session.scalar(
-            select(func.count(func.distinct(VoiceLog.session_id)))
-            .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
-            .where(
-                AnswerEvidence.verified_answer_id == verified_id,
-                AnswerEvidence.agrees.is_(agrees),
-            )
-        )
 
     def _withdraw_rated_from(self, session: Session, log: VoiceLog, reason: str) -> None:
         for verified in session.scalars(
@@ -448,13 +456,8 @@ class VerifiedAnswerIndex:
         return candidates
 
     def _verified(self, kind: str, approvals: list[EvidenceRow]) -> bool:
-        """An operator's answer is verified by its correction; residents' by
-        ``min_sessions`` distinct conversations."""
-        if not approvals:
-            return False
-        return (
-            kind == "corrected" or len({row.conversation for row in approvals}) >= self.min_sessions
-        )
+        conversations = len({row.conversation for row in approvals})
+        return bool(approvals) and is_served(kind, conversations, self.min_sessions)
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]

@@ -23,6 +23,7 @@ from app.core.errors import InvalidInputError, LogNotFoundError, VerifiedAnswerN
 from app.db.models import ANSWER_SOURCES, AnswerEvidence, ModelVersion, VerifiedAnswer, VoiceLog
 from app.services.alerts import Alerts
 from app.services.feedback_service import parse_log_id, record_correction
+from app.services.verified_answers import conversations_judging, is_served
 
 router = APIRouter(prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep])
 
@@ -137,15 +138,9 @@ def list_verified_answers(
             .scalar_subquery()
         )
 
-    approving_conversations = (
-        select(func.count(func.distinct(VoiceLog.session_id)))
-        .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
-        .where(
-            AnswerEvidence.verified_answer_id == VerifiedAnswer.id,
-            AnswerEvidence.agrees.is_(True),
-        )
-        .scalar_subquery()
-    )
+    approving_conversations = conversations_judging(
+        VerifiedAnswer.id, agrees=True
+    ).scalar_subquery()
     query = select(
         VerifiedAnswer, evidence_count(True), evidence_count(False), approving_conversations
     )
@@ -170,9 +165,7 @@ def list_verified_answers(
             refused_questions=refused,
             approving_conversations=conversations,
             verified=answer.withdrawn_at is None
-            and (
-                answer.kind == "corrected" or conversations >= services.settings.verify_min_sessions
-            ),
+            and is_served(answer.kind, conversations, services.settings.verify_min_sessions),
         )
         for answer, approved, refused, conversations in rows
     ]
