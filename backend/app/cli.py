@@ -58,7 +58,7 @@ def migrate() -> None:
 @kb.command("import")
 def kb_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Import a Markdown or JSONL file; importing it again replaces that file's facts."""
-    from app.services.container import build_services
+    from app.container import build_services
 
     services = build_services(get_settings())
     try:
@@ -75,7 +75,7 @@ def kb_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, read
 @cli.command()
 def embeddings(batch_size: int = typer.Option(100, min=1, max=1000)) -> None:
     """Embed every log that has no vector for the active embedding model."""
-    from app.services.container import build_services
+    from app.container import build_services
 
     settings = get_settings()
     configure_logging(settings)
@@ -108,8 +108,8 @@ def operator_add(
     """Create an operator account; the password is stored as an argon2 hash."""
     import sys
 
+    from app.access.operators import create_account
     from app.core.errors import InvalidInputError
-    from app.services.operators import create_account
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -145,8 +145,8 @@ def operator_list() -> None:
 @operator.command("remove")
 def operator_remove(username: str = typer.Argument(...)) -> None:
     """Delete an operator account and end its logins."""
+    from app.access.operators import remove_account
     from app.core.errors import NotFoundError
-    from app.services.operators import remove_account
 
     database = _database()
     try:

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import document_common_errors, install_error_handlers
 from app.api.limits import install_limits
 from app.api.routes import auth, automation, dashboard, knowledge, operator, voice
+from app.background import background_work
+from app.container import build_services
 from app.core.config import Settings, get_settings
-from app.services.background import background_work
-from app.services.container import build_services
-from app.services.embedding_service import Embedder
+from app.embeddings.service import Embedder
 from app.web.pages import install_pages
 
 DESCRIPTION = """
@@ -58,8 +58,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr with residents' contacts and the configured secrets masked in every
-    line, tracebacks included (``app.services.pii.RedactingFilter``)."""
-    from app.services.pii import RedactingFilter
+    line, tracebacks included (``app.core.pii.RedactingFilter``)."""
+    from app.core.pii import RedactingFilter
 
     logging.basicConfig(
         level=settings.log_level.upper(),

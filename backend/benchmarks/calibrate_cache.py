@@ -10,7 +10,7 @@ Two measurements, both with the bundled embedder:
    cosine is at least t) it reports precision and recall for each t, on unseen phrasings.
 2. **Matcher.** For random splits of each intent's phrasings into verified and unseen
    ones (2 unseen per intent, as in the self-learning benchmark), the real
-   :class:`~app.services.answer_matcher.FittedMatcher` decides on every unseen phrasing;
+   :class:`~app.verified_answers.matcher.FittedMatcher` decides on every unseen phrasing;
    precision and coverage are reported for each margin threshold.
 
 Writes ``DIR/cache_calibration.json`` and ``DIR/cache_calibration.md``.
@@ -25,9 +25,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from app.services.answer_matcher import FittedMatcher, MatchThresholds, candidate
-from app.services.embedding_service import BundledE5Embedder
-from app.services.knowledge_base import read_facts
+from app.embeddings.service import BundledE5Embedder
+from app.knowledge.service import read_facts
+from app.verified_answers.matcher import FittedMatcher, MatchThresholds, candidate
 from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,

@@ -97,7 +97,7 @@ def measure_process_overhead(requests: int) -> dict:
         bare.wait(timeout=30)
         llm.stop()
         database.remove()
-    from app.services.embedding_service import BundledE5Embedder
+    from app.embeddings.service import BundledE5Embedder
 
     embedder = BundledE5Embedder()
     embed_s = []
@@ -136,7 +136,7 @@ def measure_embedder(work: Path) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from app.services.embedding_service import BundledE5Embedder
+    from app.embeddings.service import BundledE5Embedder
     from benchmarks.e5_as_sentence_transformer import build
 
     intents = load_intents(DEFAULT_DATASET)
@@ -201,7 +201,7 @@ def measure_hnsw(count: int, seed: int, m: int = 24, ef_construction: int = 128)
 
     from app.db.database import Database
     from app.db.migrations import upgrade_to_head
-    from app.services.embedding_service import EmbeddingService
+    from app.embeddings.service import EmbeddingService
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(max(100, count // 500), 384)).astype(np.float32)

@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from app.services.prompt import SYSTEM_PROMPT
+from app.answering.prompt import SYSTEM_PROMPT
 from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,

@@ -25,7 +25,7 @@ console = Console()
 
 
 def _services():
-    from app.services.container import build_services
+    from app.container import build_services
 
     settings = get_settings()
     configure_logging(settings)
@@ -33,7 +33,7 @@ def _services():
 
 
 def _alert_quality_drop(services, reasons: list[str], details: dict) -> None:
-    from app.services.alerts import alert_quality_drop
+    from app.alerts.service import alert_quality_drop
 
     alert_quality_drop(services.database, services.settings, reasons, details)
 
@@ -56,7 +56,7 @@ def evaluate_model(
     golden: bool = typer.Option(True, "--golden/--no-golden", help="Grade on the golden set"),
 ) -> None:
     """Measure the answering model over a period and on the golden set."""
-    from app.services.evaluation import ModelEvaluator
+    from app.quality.evaluation import ModelEvaluator
 
     services = _services()
     try:
@@ -93,7 +93,7 @@ def check_retraining(
     enqueue: bool = typer.Option(True, "--enqueue/--no-enqueue", help="Queue a retraining run"),
 ) -> None:
     """Apply the retraining thresholds; queue a retraining run when they are crossed."""
-    from app.services.retraining import check_retraining as check
+    from app.retraining.decision import check_retraining as check
 
     services = _services()
     try:
@@ -101,7 +101,7 @@ def check_retraining(
             result = check(session, services.settings, enqueue=enqueue)
             session.commit()
         if enqueue and result.run_id is not None:
-            from app.services.job_queue import enqueue_retraining
+            from app.retraining.queue import enqueue_retraining
 
             enqueue_retraining(services.database.url, result.run_id)
         if result.decision.required:
@@ -130,7 +130,7 @@ def build_golden_set(
     ),
 ) -> None:
     """Draw the golden set now (evaluate_model draws it on first use)."""
-    from app.services.evaluation import ModelEvaluator
+    from app.quality.evaluation import ModelEvaluator
 
     services = _services()
     try:

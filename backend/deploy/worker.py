@@ -1,4 +1,4 @@
-"""The job worker: retraining runs and the built-in schedule (``app/services/job_queue.py``).
+"""The job worker: retraining runs and the built-in schedule (``app/retraining/queue.py``).
 
     python -m deploy.worker            # run until stopped (SIGINT/SIGTERM)
     python -m deploy.worker --burst    # run what is queued now, then exit
@@ -21,7 +21,7 @@ def main(
     tick: bool = typer.Option(False, help="Run the schedule's check once, then exit"),
 ) -> None:
     """Work the retraining queue and run the evaluation schedule."""
-    from app.services import job_queue as queue
+    from app.retraining import queue
 
     settings = get_settings()
     configure_logging(settings)

@@ -15,8 +15,8 @@ from app.core.config import Settings
 from app.db.database import Database
 from app.db.embedded import start_embedded_postgres
 from app.db.migrations import upgrade_to_head
+from app.embeddings.service import BundledE5Embedder
 from app.main import create_app
-from app.services.embedding_service import BundledE5Embedder
 from tests.support.openai_server import OpenAIStubServer
 from tests.support.postgres import stop_embedded
 

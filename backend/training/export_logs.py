@@ -25,7 +25,9 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import and_, func, or_, select
 
+from app.answering.prompt import SYSTEM_PROMPT, render_plain
 from app.core.config import Settings, get_settings
+from app.core.pii import PiiScrubber, public_strings
 from app.db.database import Database
 from app.db.models import (
     GoldenSetItem,
@@ -34,10 +36,8 @@ from app.db.models import (
     VoiceEmbedding,
     VoiceLog,
 )
-from app.services.golden_set import normalise_question
-from app.services.pii import PiiScrubber, public_strings
-from app.services.prompt import SYSTEM_PROMPT, render_plain
-from app.services.verified_answers import text_key, withdrawn_texts
+from app.quality.golden_set import normalise_question
+from app.verified_answers.service import text_key, withdrawn_texts
 from training.dataset_format import FORMATS, validate_file
 
 TRAINING_DIR = Path(__file__).resolve().parent

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from app.services.prompt import render_plain
+from app.answering.prompt import render_plain
 from training.base_models import BaseModelError, resolve_base_model
 
 if TYPE_CHECKING:
@@ -258,7 +258,7 @@ def _write_run_files(directory, options, metrics, version, has_template) -> None
     template = (
         "the model's chat template"
         if has_template
-        else "the plain template `Инструкция: … / Жилец: … / Бот:` (app/services/prompt.py)"
+        else "the plain template `Инструкция: … / Жилец: … / Бот:` (app/answering/prompt.py)"
     )
     card = f"""# VasDom AudioBot local model {version}
 

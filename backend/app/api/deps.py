@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.answering.pipeline import AnswerPipeline
+from app.container import Services
 from app.core.config import Settings
 from app.db.database import Database
-from app.services.ai_service import AnswerPipeline
-from app.services.container import Services
-from app.services.embedding_service import EmbeddingService
+from app.embeddings.service import EmbeddingService
 
 
 def get_services(request: Request) -> Services:
@@ -51,7 +51,7 @@ def require_operator(
 ) -> None:
     """Operator endpoints: ``Authorization: Bearer <ADMIN_API_KEY or a login token>``.
     Off (403) while neither a key nor any operator account exists."""
-    from app.services.operators import account_for_token, accounts_exist
+    from app.access.operators import account_for_token, accounts_exist
 
     admin_key = services.settings.admin_api_key
     given = credentials.credentials.encode() if credentials is not None else None

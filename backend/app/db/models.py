@@ -282,7 +282,7 @@ class ModelVersion(Base):
 
 
 class GoldenSetItem(Base):
-    """One held-out question with its approved answer (app/services/golden_set.py)."""
+    """One held-out question with its approved answer (app/quality/golden_set.py)."""
 
     __tablename__ = "golden_set_items"
     __table_args__ = (

@@ -3,7 +3,7 @@
 import io
 import logging
 
-from app.services.pii import RedactingFilter
+from app.core.pii import RedactingFilter
 
 
 def captured_logger(secrets: list[str | None]) -> tuple[logging.Logger, io.StringIO]:

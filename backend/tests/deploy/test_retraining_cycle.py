@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.container import build_services
 from app.core.config import Settings
 from app.db.models import Alert, ModelVersion, RetrainingRun
-from app.services.container import build_services
-from app.services.job_queue import enqueue_retraining, run_schedule
-from app.services.retraining_job import RetrainingJob
+from app.retraining.job import RetrainingJob
+from app.retraining.queue import enqueue_retraining, run_schedule
 from tests.conftest import BACKEND_DIR
 from tests.support.logs import add_log
 from training.tiny_model import build_tiny_model

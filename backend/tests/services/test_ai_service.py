@@ -3,10 +3,10 @@
 import time
 import uuid
 
+from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
+from app.answering.providers.base import ProviderError
+from app.answering.providers.openai_compatible import OpenAICompatibleProvider
 from app.db.models import VoiceLog
-from app.services.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
-from app.services.providers.base import ProviderError
-from app.services.providers.openai_compatible import OpenAICompatibleProvider
 from tests.support.feedback import rate
 
 

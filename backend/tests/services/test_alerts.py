@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from app.alerts.service import Alerts
 from app.db.models import Alert
-from app.services.alerts import Alerts
 
 
 class Receiver:
@@ -137,7 +137,7 @@ def test_apprise_urls_are_a_channel_and_a_bad_one_is_a_clear_error(database, mak
 
 
 def test_a_persisting_quality_drop_is_one_alert_whatever_its_figures(database, make_settings):
-    from app.services.alerts import alert_quality_drop
+    from app.alerts.service import alert_quality_drop
 
     settings = make_settings()
     first = alert_quality_drop(database, settings, ["average rating 2.91 < 3.5"], {})

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from app.services.answer_matcher import FittedMatcher, MatchThresholds, candidate
-from app.services.follow_up import is_follow_up
-from app.services.wording import content_stems
+from app.answering.follow_up import is_follow_up
+from app.verified_answers.matcher import FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.wording import content_stems
 
 WINDOWS = "Окна в подъездах моем 2 раза в год — в апреле и в сентябре."
 FLOORS = "Влажную уборку лестниц проводим 2 раза в неделю — по вторникам и пятницам."

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.db.models import VoiceEmbedding, VoiceLog
-from app.services.embedding_service import (
+from app.embeddings.service import (
     EmbeddingDimensionError,
     EmbeddingService,
     SentenceTransformerEmbedder,
@@ -118,9 +118,7 @@ def test_a_model_of_another_width_is_refused_with_a_clear_message(monkeypatch):
         def embed_queries(self, texts):
             return np.zeros((len(texts), 768), dtype=np.float32)
 
-    monkeypatch.setattr(
-        "app.services.embedding_service.SentenceTransformerEmbedder", lambda name: Wide()
-    )
+    monkeypatch.setattr("app.embeddings.service.SentenceTransformerEmbedder", lambda name: Wide())
     with pytest.raises(EmbeddingDimensionError, match="768-d"):
         create_embedder(Settings(_env_file=None, EMBEDDING_MODEL="some/wide-model"))
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.container import build_services
 from app.db.models import ModelMetrics
-from app.services.container import build_services
-from app.services.evaluation import ModelEvaluator
+from app.quality.evaluation import ModelEvaluator
 from tests.support.logs import add_log
 
 STUB_REPLY = "Влажная уборка проводится 2 раза в неделю."

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import GoldenSetItem
-from app.services.golden_set import GoldenSet, fact_recall, key_facts, normalise_question
+from app.quality.golden_set import GoldenSet, fact_recall, key_facts, normalise_question
 from tests.support.logs import add_log
 
 

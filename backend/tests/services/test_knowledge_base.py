@@ -7,7 +7,7 @@ import pytest
 
 from app.core.config import BACKEND_DIR
 from app.core.errors import InvalidInputError
-from app.services.knowledge_base import KnowledgeBase, parse_jsonl, parse_markdown, read_facts
+from app.knowledge.service import KnowledgeBase, parse_jsonl, parse_markdown, read_facts
 
 STARTER = BACKEND_DIR / "knowledge" / "company_facts.md"
 

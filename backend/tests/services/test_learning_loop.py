@@ -178,7 +178,7 @@ def test_a_verified_answer_goes_stale_when_the_knowledge_base_changes(
     correct(bot, first["log_id"], WINDOWS_ANSWER)
     assert ask(bot, "Когда будут мыть окна в подъезде?")["model_used"] == "cache"
 
-    from app.services.knowledge_base import KnowledgeBase
+    from app.knowledge.service import KnowledgeBase
 
     facts = tmp_path / "update.md"
     facts.write_text("## Окна\n- Окна теперь моем 3 раза в год.\n", encoding="utf-8")
@@ -212,7 +212,7 @@ class RecordingProvider:
         self.calls = calls
 
     def answer(self, context):
-        from app.services.providers.base import Answer
+        from app.answering.providers.base import Answer
 
         self.calls.append(self.name)
         return Answer(f"ответ {self.name}", self.name, "llm" if self.name == "paid" else "local")
@@ -342,9 +342,9 @@ def test_concurrent_feedback_keeps_exact_counts(bot, database):
 
 
 def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder):
-    from app.services.answer_matcher import MatchThresholds
-    from app.services.embedding_service import EmbeddingService
-    from app.services.verified_answers import VerifiedAnswers
+    from app.embeddings.service import EmbeddingService
+    from app.verified_answers.matcher import MatchThresholds
+    from app.verified_answers.service import VerifiedAnswers
 
     learning = VerifiedAnswers(EmbeddingService(embedder), MatchThresholds())
     with database.session() as session:

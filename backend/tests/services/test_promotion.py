@@ -1,7 +1,7 @@
 """The promotion gate as a rule: beat the active model by the margin, regress on nothing."""
 
-from app.services.golden_set import GoldenReport, ItemScore
-from app.services.promotion import golden_figures, promotion_gate
+from app.quality.golden_set import GoldenReport, ItemScore
+from app.quality.promotion import golden_figures, promotion_gate
 
 
 def report(facts: list[float], meaning: list[float] = ()) -> GoldenReport:

@@ -1,6 +1,6 @@
 """Rate limits: a token bucket per key, and 429 with Retry-After from process and feedback."""
 
-from app.services.rate_limit import RateLimiter
+from app.access.rate_limit import RateLimiter
 from tests.support.feedback import rate
 
 

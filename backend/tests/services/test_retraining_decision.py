@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import RetrainingRun
-from app.services.learning_status import decide_now
-from app.services.retraining import check_retraining
+from app.quality.retraining_rule import decide_now
+from app.retraining.decision import check_retraining
 from tests.support.logs import add_log
 
 

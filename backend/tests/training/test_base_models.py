@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services.prompt import PromptContext
-from app.services.providers.local_transformers import LocalTransformersProvider
+from app.answering.prompt import PromptContext
+from app.answering.providers.local_transformers import LocalTransformersProvider
 from tests.conftest import BACKEND_DIR
 from training.base_models import BUNDLED, BaseModelError, bundled_gguf, resolve_base_model
 from training.fine_tune import FineTuneOptions, fine_tune

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import TrainingDataset
-from app.services.embedding_service import EmbeddingService
-from app.services.knowledge_base import KnowledgeBase
+from app.embeddings.service import EmbeddingService
+from app.knowledge.service import KnowledgeBase
 from tests.conftest import BACKEND_DIR
 from tests.support.logs import add_log
 from training.dataset_format import validate_file

@@ -91,7 +91,7 @@ def test_an_operator_adds_a_fact_and_the_chat_answers_with_it(serve, browser, ma
 
 
 def test_an_operator_logs_in_with_an_account(serve, page, make_settings, database):
-    from app.services.operators import create_account
+    from app.access.operators import create_account
 
     with database.session() as session:
         create_account(session, "irina", "уборка-подъездов-2026")

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
+from app.access.operators import LoginFailedError, log_in, log_out
 from app.api.deps import ServicesDep, bearer
 from app.api.schemas import ErrorResponse
-from app.services.operators import LoginFailedError, log_in, log_out
 
 router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
 

@@ -12,8 +12,8 @@ from app.api.operator_schemas import AlertEntry, RetrainingRequest, RetrainingRu
 from app.api.routes.operator import ERRORS
 from app.core.errors import NotFoundError
 from app.db.models import Alert, RetrainingRun
-from app.services.job_queue import enqueue_retraining
-from app.services.retraining import open_run
+from app.retraining.decision import open_run
+from app.retraining.queue import enqueue_retraining
 
 router = APIRouter(prefix="/api/voice", tags=["automation"], dependencies=[OperatorDep])
 

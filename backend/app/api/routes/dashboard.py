@@ -14,7 +14,7 @@ from app.api.deps import OperatorDep, ServicesDep
 from app.api.routes.operator import ERRORS
 from app.core.errors import NotFoundError
 from app.db.models import TrainingDataset
-from app.services.quality_metrics import estimated_savings, metrics_over_time, period_metrics
+from app.quality.metrics import estimated_savings, metrics_over_time, period_metrics
 
 router = APIRouter(prefix="/api/voice", tags=["dashboard"], dependencies=[OperatorDep])
 
@@ -56,7 +56,7 @@ def evaluate_now(
     days: int | None = Query(default=None, ge=1, le=3660),
     golden: bool = Query(default=True),
 ) -> dict:
-    from app.services.evaluation import ModelEvaluator
+    from app.quality.evaluation import ModelEvaluator
 
     period = days or services.settings.evaluation_schedule_days
     evaluation = ModelEvaluator(services).evaluate(period, golden=golden)

@@ -1,6 +1,6 @@
 """Editing the company knowledge base from the operator console. Operator key required.
 A change re-embeds the fact and marks the knowledge base changed, so verified answers older
-than it are re-checked (app/services/learning_state.py)."""
+than it are re-checked (app/db/app_state.py)."""
 
 from typing import Literal
 
@@ -11,7 +11,7 @@ from app.api.deps import OperatorDep, ServicesDep
 from app.api.operator_schemas import KnowledgeEntryIn, KnowledgeEntryOut
 from app.api.routes.operator import ERRORS
 from app.db.models import KnowledgeEntry
-from app.services.knowledge_base import KnowledgeFact
+from app.knowledge.service import KnowledgeFact
 
 router = APIRouter(prefix="/api/voice/knowledge", tags=["knowledge"], dependencies=[OperatorDep])
 

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from app.alerts.service import Alerts
 from app.api.csv_export import csv_response
 from app.api.deps import OperatorDep, ServicesDep
 from app.api.operator_schemas import (
@@ -21,9 +22,8 @@ from app.api.operator_schemas import (
 from app.api.schemas import ErrorResponse
 from app.core.errors import InvalidInputError, LogNotFoundError, VerifiedAnswerNotFoundError
 from app.db.models import ANSWER_SOURCES, AnswerEvidence, ModelVersion, VerifiedAnswer, VoiceLog
-from app.services.alerts import Alerts
-from app.services.feedback_service import parse_log_id, record_correction
-from app.services.verified_answers import conversations_judging, is_served
+from app.feedback.service import parse_log_id, record_correction
+from app.verified_answers.service import conversations_judging, is_served
 
 router = APIRouter(prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep])
 

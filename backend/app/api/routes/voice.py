@@ -29,9 +29,9 @@ from app.api.schemas import (
 from app.core.errors import FeedbackNotAllowedError, LogNotFoundError, ServiceUnavailableError
 from app.db.database import Database
 from app.db.models import ModelMetrics, VoiceLog
-from app.services.embedding_service import EmbeddingService
-from app.services.feedback_service import parse_log_id, record_feedback
-from app.services.learning_status import decide_now, summarize_ratings
+from app.embeddings.service import EmbeddingService
+from app.feedback.service import parse_log_id, record_feedback
+from app.quality.retraining_rule import decide_now, summarize_ratings
 
 logger = logging.getLogger(__name__)
 

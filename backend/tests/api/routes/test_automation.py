@@ -3,9 +3,9 @@ and the status endpoint reporting what check_retraining decides."""
 
 from sqlalchemy import select
 
+from app.alerts.service import Alerts
 from app.db.models import RetrainingRun
-from app.services.alerts import Alerts
-from app.services.retraining import check_retraining
+from app.retraining.decision import check_retraining
 from tests.conftest import OPERATOR_HEADERS
 from tests.support.logs import add_log
 

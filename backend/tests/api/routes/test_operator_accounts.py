@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.access.operators import create_account
 from app.core.errors import InvalidInputError
 from app.db.models import OperatorAccount, OperatorSession
-from app.services.operators import create_account
 from tests.conftest import BACKEND_DIR
 
 PASSWORD = "уборка-подъездов-2026"

@@ -172,7 +172,7 @@ def test_feedback_without_the_answers_token_is_refused_and_stores_nothing(client
 
 
 def test_the_token_is_bound_to_the_log_and_its_conversation(client, database):
-    from app.services.feedback_tokens import FeedbackTokens
+    from app.feedback.tokens import FeedbackTokens
 
     tokens = client.app.state.services.feedback_tokens
     answer = ask(client, "Как часто моют подъезд?", "flat-1")

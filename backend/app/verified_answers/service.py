@@ -40,6 +40,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.db.app_state import bump_revision, read_state
 from app.db.models import (
     AnswerEvidence,
     KnowledgeEntry,
@@ -47,10 +48,9 @@ from app.db.models import (
     VoiceEmbedding,
     VoiceLog,
 )
-from app.services.answer_matcher import Candidate, FittedMatcher, MatchThresholds, candidate
-from app.services.embedding_service import EmbeddingService
-from app.services.learning_state import bump_revision, read_state
-from app.services.wording import content_stems
+from app.embeddings.service import EmbeddingService
+from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.wording import content_stems
 
 logger = logging.getLogger(__name__)
 

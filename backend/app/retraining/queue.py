@@ -2,7 +2,7 @@
 
 Tasks:
 
-* ``retrain(run_id)`` — one retraining run (``app.services.retraining_job``); all share the
+* ``retrain(run_id)`` — one retraining run (``app.retraining.job``); all share the
   queue lock ``retraining`` so two never run together, and a run is queued at most once.
 * ``schedule_tick`` — hourly: when the last evaluation is ``EVALUATION_SCHEDULE_DAYS`` old,
   evaluate the model, then check the retraining thresholds and queue a run when needed.
@@ -48,7 +48,7 @@ def worker_services():
     """Services of this worker process, built once (an embedder and maybe a local model)."""
     global _services
     if _services is None:
-        from app.services.container import build_services
+        from app.container import build_services
 
         _services = build_services(get_settings())
     return _services
@@ -99,7 +99,7 @@ def enqueue_retraining(database_url: str, run_id: int) -> int | None:
     retry=procrastinate.RetryStrategy(max_attempts=2, wait=30),
 )
 def retrain(run_id: int) -> str:
-    from app.services.retraining_job import RetrainingJob
+    from app.retraining.job import RetrainingJob
 
     return RetrainingJob(worker_services()).run(run_id)
 
@@ -114,9 +114,9 @@ def evaluation_due(services, now: datetime) -> bool:
 
 def run_schedule(services, now: datetime | None = None) -> dict:
     """What one tick does; also callable directly (tests, ``deploy.worker --tick``)."""
-    from app.services.alerts import alert_quality_drop
-    from app.services.evaluation import ModelEvaluator
-    from app.services.retraining import check_retraining
+    from app.alerts.service import alert_quality_drop
+    from app.quality.evaluation import ModelEvaluator
+    from app.retraining.decision import check_retraining
 
     now = now or datetime.now(UTC)
     if not evaluation_due(services, now):

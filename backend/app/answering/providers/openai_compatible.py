@@ -5,9 +5,9 @@ import time
 
 import openai
 
+from app.answering.prompt import PromptContext
+from app.answering.providers.base import Answer, ProviderError
 from app.core.config import Settings
-from app.services.prompt import PromptContext
-from app.services.providers.base import Answer, ProviderError
 
 logger = logging.getLogger(__name__)
 

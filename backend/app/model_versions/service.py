@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+from app.answering.prompt import PromptContext
+from app.answering.providers.base import AnswerProvider
 from app.core.config import Settings
 from app.core.errors import InvalidInputError, NotFoundError
 from app.db.database import Database
 from app.db.models import ModelVersion
-from app.services.prompt import PromptContext
-from app.services.providers.base import AnswerProvider
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class LocalModelManager:
 
     def _load(self, path: str, version: str | None) -> LoadedModel:
         try:
-            from app.services.providers.local_transformers import LocalTransformersProvider
+            from app.answering.providers.local_transformers import LocalTransformersProvider
 
             provider = LocalTransformersProvider(
                 path,

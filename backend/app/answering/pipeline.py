@@ -19,18 +19,18 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.answering.follow_up import is_follow_up
+from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
+from app.answering.providers.base import Answer, AnswerProvider, ProviderError
+from app.answering.providers.offline import OfflineAnswerer
 from app.core.config import Settings
 from app.core.errors import InvalidInputError
 from app.db.database import Database
 from app.db.models import VoiceLog
-from app.services.answer_matcher import Candidate, FittedMatcher
-from app.services.embedding_service import EmbeddingService
-from app.services.follow_up import is_follow_up
-from app.services.knowledge_base import KnowledgeBase
-from app.services.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
-from app.services.providers.base import Answer, AnswerProvider, ProviderError
-from app.services.providers.offline import OfflineAnswerer
-from app.services.verified_answers import (
+from app.embeddings.service import EmbeddingService
+from app.knowledge.service import KnowledgeBase
+from app.verified_answers.matcher import Candidate, FittedMatcher
+from app.verified_answers.service import (
     LOW_RATING,
     VerifiedAnswerIndex,
     text_key,

@@ -3,23 +3,23 @@
 import logging
 from dataclasses import dataclass
 
+from app.access.rate_limit import RateLimiter
+from app.answering.health import HealthChecker
+from app.answering.pipeline import AnswerPipeline
+from app.answering.providers.base import AnswerProvider
+from app.answering.providers.circuit_breaker import CircuitBreaker
+from app.answering.providers.offline import OfflineAnswerer
+from app.answering.providers.openai_compatible import OpenAICompatibleProvider
 from app.core.config import Settings
 from app.core.errors import RateLimitedError
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
-from app.services.ai_service import AnswerPipeline
-from app.services.answer_matcher import MatchThresholds
-from app.services.embedding_service import Embedder, EmbeddingService, create_embedder
-from app.services.feedback_tokens import FeedbackTokens, load_feedback_tokens
-from app.services.health import HealthChecker
-from app.services.knowledge_base import KnowledgeBase
-from app.services.local_models import LocalModelManager
-from app.services.providers.base import AnswerProvider
-from app.services.providers.circuit_breaker import CircuitBreaker
-from app.services.providers.offline import OfflineAnswerer
-from app.services.providers.openai_compatible import OpenAICompatibleProvider
-from app.services.rate_limit import RateLimiter
-from app.services.verified_answers import VerifiedAnswerIndex, VerifiedAnswers
+from app.embeddings.service import Embedder, EmbeddingService, create_embedder
+from app.feedback.tokens import FeedbackTokens, load_feedback_tokens
+from app.knowledge.service import KnowledgeBase
+from app.model_versions.service import LocalModelManager
+from app.verified_answers.matcher import MatchThresholds
+from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import GoldenSetItem, VoiceLog
-from app.services.embedding_service import Embedder
+from app.embeddings.service import Embedder
 
 #: Digit runs with the separators people write inside numbers: 8-800-555-01-23, 9:00, 4 800.
 NUMBER = re.compile(r"\d(?:[\d\s\-:.,()]*\d)?")

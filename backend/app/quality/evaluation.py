@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from app.answering.pipeline import first_answer
+from app.answering.prompt import PromptContext
+from app.answering.providers.base import AnswerProvider
 from app.db.models import ModelMetrics
-from app.services.ai_service import first_answer
-from app.services.golden_set import GoldenReport, GoldenSet
-from app.services.learning_status import RetrainingDecision, retraining_decision
-from app.services.prompt import PromptContext
-from app.services.providers.base import AnswerProvider
-from app.services.quality_metrics import PeriodMetrics, period_metrics
+from app.quality.golden_set import GoldenReport, GoldenSet
+from app.quality.metrics import PeriodMetrics, period_metrics
+from app.quality.retraining_rule import RetrainingDecision, retraining_decision
 
 
 @dataclass

@@ -9,8 +9,8 @@ import logging
 import threading
 from pathlib import Path
 
-from app.services.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
-from app.services.providers.base import Answer, ProviderError
+from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
+from app.answering.providers.base import Answer, ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from sqlalchemy import func, literal, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.alerts.service import Alerts
 from app.db.models import ModelVersion, RetrainingRun
-from app.services.alerts import Alerts
-from app.services.evaluation import ModelEvaluator
-from app.services.local_models import mark_active
-from app.services.promotion import promotion_gate
+from app.model_versions.service import mark_active
+from app.quality.evaluation import ModelEvaluator
+from app.quality.promotion import promotion_gate
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class RetrainingJob:
         return "promoted"
 
     def _candidate_provider(self, path: Path):
-        from app.services.providers.local_transformers import LocalTransformersProvider
+        from app.answering.providers.local_transformers import LocalTransformersProvider
 
         return LocalTransformersProvider(
             str(path),

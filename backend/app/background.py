@@ -41,7 +41,7 @@ async def backfill_embeddings(services, every_seconds: float) -> None:
 
 
 async def run_worker(services) -> None:
-    from app.services import job_queue
+    from app.retraining import queue as job_queue
 
     job_queue.bind_services(services)
     stalled = services.settings.worker_stalled_seconds

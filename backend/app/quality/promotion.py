@@ -10,7 +10,7 @@ items judged by facts, accuracy on the items judged by meaning — is worse by m
 
 from dataclasses import dataclass
 
-from app.services.golden_set import GoldenReport
+from app.quality.golden_set import GoldenReport
 
 
 @dataclass(frozen=True)

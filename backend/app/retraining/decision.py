@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import GoldenSetItem, RetrainingRun, VoiceLog
-from app.services.learning_status import RetrainingDecision, decide_now
-from app.services.quality_metrics import PeriodMetrics
+from app.quality.metrics import PeriodMetrics
+from app.quality.retraining_rule import RetrainingDecision, decide_now
 
 OPEN_STATUSES = ("queued", "running")
 #: Arbitrary constant naming the advisory lock that serialises retraining requests.

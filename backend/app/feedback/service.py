@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.core.errors import LogNotFoundError
 from app.db.database import Database
 from app.db.models import VoiceFeedback, VoiceLog
-from app.services.verified_answers import VerifiedAnswers
+from app.verified_answers.service import VerifiedAnswers
 
 
 @dataclass(frozen=True)

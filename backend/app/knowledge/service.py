@@ -17,9 +17,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.db.app_state import mark_knowledge_changed
 from app.db.models import KnowledgeEntry
-from app.services.embedding_service import Embedder
-from app.services.learning_state import mark_knowledge_changed
+from app.embeddings.service import Embedder
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")

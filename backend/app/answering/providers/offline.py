@@ -5,8 +5,8 @@ when every model provider fails. (Approved past answers are served before any pr
 is asked, by the verified-answer matcher.)
 """
 
-from app.services.prompt import PromptContext
-from app.services.providers.base import Answer
+from app.answering.prompt import PromptContext
+from app.answering.providers.base import Answer
 
 OFFLINE_MODEL_NAME = "offline"
 NO_ANSWER_TEXT = (

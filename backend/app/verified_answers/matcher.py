@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.services.wording import content_stems
+from app.verified_answers.wording import content_stems
 
 #: Share of content words a question must share with its nearest approved phrasing for a
 #: new word in it to mean "same wording, another subject".

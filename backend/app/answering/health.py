@@ -4,12 +4,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.answering.providers.base import AnswerProvider
 from app.db.database import Database
-from app.services.embedding_service import EmbeddingService
-from app.services.providers.base import AnswerProvider
+from app.embeddings.service import EmbeddingService
 
 if TYPE_CHECKING:
-    from app.services.local_models import LocalModelManager
+    from app.model_versions.service import LocalModelManager
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
-from app.services.quality_metrics import PeriodMetrics, period_metrics
+from app.quality.metrics import PeriodMetrics, period_metrics
 
 
 @dataclass(frozen=True)
