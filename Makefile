@@ -40,8 +40,9 @@ $(CHROMIUM):
 		echo "browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
 	fi
 
+# ruff (style, complexity) and import-linter (the architecture's contracts, pyproject.toml).
 lint: install-dev
-	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check .
+	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check . && $(abspath $(VENV))/bin/lint-imports
 
 test: lint $(CHROMIUM)
 	cd backend && $(PY) -m pytest

@@ -1,18 +1,26 @@
 """What the service runs beside answering: storing the question vectors an embedder failure
-left out, following the model registry, and optionally the job worker itself
+left out, following the model registry, and optionally the job worker as a child process
 (``RUN_WORKER_IN_SERVICE``) for deployments that are one container."""
 
 import asyncio
 import contextlib
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 
+from app.container import Services
+from app.core.config import as_environment
+from app.core.paths import BACKEND_DIR
+
 logger = logging.getLogger(__name__)
 
 
-async def follow_registry(services, every_seconds: float) -> None:
+async def follow_registry(services: Services, every_seconds: float) -> None:
     """Load the active version when a worker (or another replica) promoted or rolled back."""
     while True:
         await asyncio.sleep(every_seconds)
@@ -22,7 +30,7 @@ async def follow_registry(services, every_seconds: float) -> None:
             logger.exception("could not check the model registry")
 
 
-async def backfill_embeddings(services, every_seconds: float) -> None:
+async def backfill_embeddings(services: Services, every_seconds: float) -> None:
     """A question whose vector could not be computed or stored (the embedder failed, the
     database blinked) was still answered and logged; its vector is added here, so similar
     search and learning see it without anyone calling ``embeddings/update``."""
@@ -40,27 +48,45 @@ async def backfill_embeddings(services, every_seconds: float) -> None:
             logger.exception("embedding backfill failed; trying again later")
 
 
-async def run_worker(services) -> None:
-    from app.retraining import queue as job_queue
+def start_worker_process(services: Services) -> subprocess.Popen:
+    """``RUN_WORKER_IN_SERVICE``: the job worker as a child process on the service's
+    database. A process, not a thread: a fine-tuning run holds the CPU and the GIL for
+    minutes, and answering must not wait on it; the worker is also where the training
+    library is loaded, which the service itself never imports. The child dies with the
+    service (``PR_SET_PDEATHSIG``) and is stopped gracefully with it."""
+    environment = os.environ | as_environment(services.settings)
+    environment["DATABASE_URL"] = services.database.url
+    return subprocess.Popen(
+        [sys.executable, "-m", "deploy.worker"],
+        cwd=BACKEND_DIR,
+        env=environment,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
 
-    job_queue.bind_services(services)
-    stalled = services.settings.worker_stalled_seconds
-    queue = job_queue.use_database(services.database.url)
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def stop_worker_process(worker: subprocess.Popen, grace_seconds: float) -> None:
+    """SIGTERM: the worker finishes its job step and stops; killed after the grace time
+    (the job is then retried: its heartbeat stops)."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
     try:
-        async with queue.open_async():
-            await job_queue.retry_stalled(queue, stalled)
-            await queue.run_worker_async(
-                queues=job_queue.QUEUES,
-                install_signal_handlers=False,  # the server owns the signals
-                update_heartbeat_interval=max(stalled / 4, 0.5),
-                stalled_worker_timeout=stalled,
-            )
-    finally:
-        job_queue.bind_services(None)  # the services close with the app
+        await run_in_threadpool(worker.wait, grace_seconds)
+    except subprocess.TimeoutExpired:
+        logger.warning("job worker did not stop in %.0f s; killing it", grace_seconds)
+        worker.kill()
+        await run_in_threadpool(worker.wait)
 
 
 @contextlib.asynccontextmanager
-async def background_work(services) -> AsyncIterator[list[asyncio.Task]]:
+async def background_work(services: Services) -> AsyncIterator[list[asyncio.Task]]:
     settings = services.settings
     tasks = []
     if settings.embedding_backfill_seconds > 0:
@@ -68,8 +94,7 @@ async def background_work(services) -> AsyncIterator[list[asyncio.Task]]:
         tasks.append(asyncio.create_task(backfill_embeddings(services, every)))
     if settings.use_local_model and settings.model_sync_seconds > 0:
         tasks.append(asyncio.create_task(follow_registry(services, settings.model_sync_seconds)))
-    if settings.run_worker_in_service:
-        tasks.append(asyncio.create_task(run_worker(services), name="job-worker"))
+    worker = start_worker_process(services) if settings.run_worker_in_service else None
     try:
         yield tasks
     finally:
@@ -78,3 +103,5 @@ async def background_work(services) -> AsyncIterator[list[asyncio.Task]]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if worker is not None:
+            await stop_worker_process(worker, settings.shutdown_grace_seconds + 10)

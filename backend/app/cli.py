@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from app.core.config import get_settings
-from app.main import configure_logging
+from app.core.logging import configure_logging
 
 cli = typer.Typer(help="VasDom AudioBot: self-learning module", no_args_is_help=True)
 kb = typer.Typer(help="Company knowledge base", no_args_is_help=True)
@@ -62,7 +62,7 @@ def kb_import(path: Path = typer.Argument(..., exists=True, dir_okay=False, read
 
     services = build_services(get_settings())
     try:
-        with services.database.session() as session:
+        with services.database.transaction() as session:
             result = services.knowledge.import_file(session, path)
         console.print(
             f"[green]{path.name}[/green]: added {result.added}, "
@@ -117,7 +117,7 @@ def operator_add(
         password = typer.prompt("Пароль", hide_input=True, confirmation_prompt=True)
     database = _database()
     try:
-        with database.session() as session:
+        with database.transaction() as session:
             create_account(session, username, password)
     except InvalidInputError as error:
         raise typer.BadParameter(str(error)) from error
@@ -150,7 +150,7 @@ def operator_remove(username: str = typer.Argument(...)) -> None:
 
     database = _database()
     try:
-        with database.session() as session:
+        with database.transaction() as session:
             remove_account(session, username)
     except NotFoundError as error:
         raise typer.BadParameter(str(error)) from error

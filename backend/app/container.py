@@ -3,7 +3,7 @@
 import logging
 from dataclasses import dataclass
 
-from app.access.rate_limit import RateLimiter
+from app.access.rate_limit import RateLimiter, RateLimits
 from app.answering.health import HealthChecker
 from app.answering.pipeline import AnswerPipeline
 from app.answering.providers.base import AnswerProvider
@@ -11,10 +11,10 @@ from app.answering.providers.circuit_breaker import CircuitBreaker
 from app.answering.providers.offline import OfflineAnswerer
 from app.answering.providers.openai_compatible import OpenAICompatibleProvider
 from app.core.config import Settings
-from app.core.errors import RateLimitedError
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
+from app.feedback.service import Ratings
 from app.feedback.tokens import FeedbackTokens, load_feedback_tokens
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
@@ -34,27 +34,12 @@ class Services:
     health: HealthChecker
     verified: VerifiedAnswers
     local_models: LocalModelManager
-    rate_limits: "RateLimits"
+    rate_limits: RateLimits
     feedback_tokens: FeedbackTokens
+    ratings: Ratings
 
     def close(self) -> None:
         self.database.dispose()
-
-
-@dataclass
-class RateLimits:
-    """``process`` and ``feedback``: one bucket per client address, one per conversation."""
-
-    client: RateLimiter
-    session: RateLimiter
-
-    def check(self, client_address: str | None, session_id: str | None) -> None:
-        for limiter, key in ((self.client, client_address), (self.session, session_id)):
-            if key is None:
-                continue
-            wait = limiter.retry_after(key)
-            if wait is not None:
-                raise RateLimitedError(wait)
 
 
 def match_thresholds(settings: Settings) -> MatchThresholds:
@@ -67,7 +52,7 @@ def match_thresholds(settings: Settings) -> MatchThresholds:
 
 def seed_knowledge_base(services: "Services") -> None:
     """A fresh database gets the shipped starter facts, so offline answers work at once."""
-    with services.database.session() as session:
+    with services.database.transaction() as session:
         if (
             services.knowledge.count(session) == 0
             and services.settings.knowledge_base_file.exists()
@@ -117,6 +102,7 @@ def build_services(
         RateLimiter(settings.rate_limit_client_per_minute),
         RateLimiter(settings.rate_limit_session_per_minute),
     )
+    tokens = load_feedback_tokens(settings, database)
     services = Services(
         settings,
         database,
@@ -127,7 +113,8 @@ def build_services(
         verified,
         local,
         limits,
-        load_feedback_tokens(settings, database),
+        tokens,
+        Ratings(verified, tokens, limits),
     )
     seed_knowledge_base(services)
     return services

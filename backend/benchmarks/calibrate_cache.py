@@ -25,6 +25,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from app.core.paths import BACKEND_DIR
 from app.embeddings.service import BundledE5Embedder
 from app.knowledge.service import read_facts
 from app.verified_answers.matcher import FittedMatcher, MatchThresholds, candidate
@@ -36,7 +37,6 @@ from benchmarks.dataset import (
     split_phrasings,
 )
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
 KNOWLEDGE_FILE = BACKEND_DIR / "knowledge" / "company_facts.md"
 THRESHOLDS = [0.80, 0.83, 0.85, 0.87, 0.89, 0.91, 0.93, 0.95, 0.97]
 MARGINS = [0.0, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.0]

@@ -5,7 +5,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+from app.core.paths import BACKEND_DIR
+
 DEFAULT_DATASET = BACKEND_DIR / "datasets" / "dialogs_dev.jsonl"
 RESULTS_DIR = BACKEND_DIR / "benchmarks" / "results"
 PROBE_PHRASINGS_PER_INTENT = 2

@@ -30,7 +30,7 @@ from app.db.embedded import control_embedded_postgres, start_embedded_postgres
 from app.db.migrations import upgrade_to_head
 from app.db.models import VoiceLog
 from benchmarks.dataset import RESULTS_DIR
-from training.export_logs import ExportOptions, _stream, export
+from training.exporting import ExportOptions, _stream, export
 
 FILL = """
 INSERT INTO voice_logs (id, session_id, user_message, ai_response, model_used, answer_source,

@@ -18,8 +18,8 @@ import httpx
 from app.core.config import Settings
 from app.db.database import Database
 from app.db.embedded import start_embedded_postgres
-from training.export_logs import ExportOptions, export
-from training.fine_tune import FineTuneOptions, fine_tune, register
+from training.exporting import ExportOptions, export
+from training.fine_tuning import FineTuneOptions, fine_tune, register
 from training.tiny_model import build_tiny_model
 
 

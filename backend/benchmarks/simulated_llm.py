@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from benchmarks.chat_server import ChatServer, completion
 from benchmarks.dataset import Intent
+from tests.support.chat_server import ChatServer, completion
 
 FACT_PROBABILITY = 0.3
 FACT_PROBABILITY_IN_CONTEXT = 0.9

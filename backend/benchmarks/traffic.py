@@ -21,8 +21,8 @@ import numpy as np
 import psycopg
 
 from app.db.embedded import control_embedded_postgres, start_embedded_postgres
-from benchmarks.chat_server import ChatServer, completion
 from benchmarks.dataset import DEFAULT_DATASET, load_intents
+from tests.support.chat_server import ChatServer, completion
 
 PAID_MODEL = "paid-model"
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.core.config import get_settings
-from app.main import configure_logging
+from app.core.logging import configure_logging
 
 app = typer.Typer(help="Scheduled evaluation and retraining", no_args_is_help=True)
 console = Console()
@@ -97,9 +97,8 @@ def check_retraining(
 
     services = _services()
     try:
-        with services.database.session() as session:
+        with services.database.transaction() as session:
             result = check(session, services.settings, enqueue=enqueue)
-            session.commit()
         if enqueue and result.run_id is not None:
             from app.retraining.queue import enqueue_retraining
 
@@ -135,9 +134,8 @@ def build_golden_set(
     services = _services()
     try:
         golden = ModelEvaluator(services).golden_set
-        with services.database.session() as session:
+        with services.database.transaction() as session:
             size = golden.ensure(session, rebuild=rebuild)
-            session.commit()
     finally:
         services.close()
     if size:

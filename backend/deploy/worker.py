@@ -1,4 +1,4 @@
-"""The job worker: retraining runs and the built-in schedule (``app/retraining/queue.py``).
+"""The job worker: retraining runs and the built-in schedule (``worker/``).
 
     python -m deploy.worker            # run until stopped (SIGINT/SIGTERM)
     python -m deploy.worker --burst    # run what is queued now, then exit
@@ -12,8 +12,11 @@ import asyncio
 
 import typer
 
+from app.container import build_services
 from app.core.config import get_settings
-from app.main import configure_logging
+from app.core.logging import configure_logging
+from worker.runner import work
+from worker.schedule import run_schedule
 
 
 def main(
@@ -21,31 +24,16 @@ def main(
     tick: bool = typer.Option(False, help="Run the schedule's check once, then exit"),
 ) -> None:
     """Work the retraining queue and run the evaluation schedule."""
-    from app.retraining import queue
-
     settings = get_settings()
     configure_logging(settings)
-    services = queue.worker_services()
-    if tick:
-        typer.echo(queue.run_schedule(services))
-        return
-    stalled = settings.worker_stalled_seconds
-
-    async def work() -> None:
-        async with queue.app.open_async():
-            recovered = await queue.retry_stalled(queue.app, stalled)
-            if recovered:
-                typer.echo(f"requeued {recovered} job(s) of a crashed worker")
-            await queue.app.run_worker_async(
-                queues=queue.QUEUES,
-                wait=not burst,
-                update_heartbeat_interval=max(stalled / 4, 0.5),
-                stalled_worker_timeout=stalled,
-            )
-
-    queue.use_database(services.database.url)
+    services = build_services(settings)
     try:
-        asyncio.run(work())
+        if tick:
+            typer.echo(run_schedule(services))
+            return
+        recovered = asyncio.run(work(services, burst=burst))
+        if recovered:
+            typer.echo(f"requeued {recovered} job(s) of a crashed worker")
     finally:
         services.close()
 

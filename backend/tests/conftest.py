@@ -27,8 +27,6 @@ for _name in list(os.environ):
     }:
         del os.environ[_name]
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="session")
 def pg_data_dir() -> Iterator[Path]:
@@ -150,3 +148,11 @@ def make_llm_client(make_client, make_settings, llm_server):
 @pytest.fixture
 def llm_client(make_llm_client) -> TestClient:
     return make_llm_client()
+
+
+@pytest.fixture
+def bot(make_llm_client) -> TestClient:
+    """The service with the paid model and operator endpoints enabled (``BOT_OPERATOR``)."""
+    from tests.support.dialog import BOT_ADMIN_KEY
+
+    return make_llm_client(ADMIN_API_KEY=BOT_ADMIN_KEY)

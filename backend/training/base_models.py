@@ -20,7 +20,8 @@ from pathlib import Path
 
 import typer
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+from app.core.paths import BACKEND_DIR
+
 DEFAULT_BASE_DIR = BACKEND_DIR / "models" / "base"
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import typer
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+from app.core.paths import BACKEND_DIR
+
 DIALOGS = BACKEND_DIR / "datasets" / "dialogs_dev.jsonl"
 FACTS = BACKEND_DIR / "knowledge" / "company_facts.md"
 ARCHITECTURES = ("gpt2", "llama")

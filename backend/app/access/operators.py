@@ -50,7 +50,7 @@ def create_account(session: Session, username: str, password: str) -> OperatorAc
         raise InvalidInputError(f"Оператор {username} уже есть")
     account = OperatorAccount(username=username, password_hash=_hasher.hash(password))
     session.add(account)
-    session.commit()
+    session.flush()
     return account
 
 
@@ -59,7 +59,7 @@ def remove_account(session: Session, username: str) -> None:
     if account is None:
         raise NotFoundError(f"Оператора {username} нет")
     session.delete(account)
-    session.commit()
+    session.flush()
 
 
 def accounts_exist(session: Session) -> bool:
@@ -81,7 +81,7 @@ def log_in(session: Session, username: str, password: str, hours: float) -> Logi
     session.add(OperatorSession(token_hash=token_digest(token), account_id=account.id,
                                 expires_at=expires))  # fmt: skip
     session.execute(delete(OperatorSession).where(OperatorSession.expires_at < datetime.now(UTC)))
-    session.commit()
+    session.flush()
     return Login(token, account.username, expires)
 
 
@@ -100,4 +100,4 @@ def log_out(session: Session, token: str) -> None:
     session.execute(
         delete(OperatorSession).where(OperatorSession.token_hash == token_digest(token))
     )
-    session.commit()
+    session.flush()

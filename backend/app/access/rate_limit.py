@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from app.core.errors import RateLimitedError
+
 
 @dataclass
 class _Bucket:
@@ -54,3 +56,19 @@ class RateLimiter:
         idle = self.capacity / self.rate if self.rate else 0
         for key in [k for k, b in self._buckets.items() if now - b.updated >= idle]:
             del self._buckets[key]
+
+
+@dataclass
+class RateLimits:
+    """``process`` and ``feedback``: one bucket per client address, one per conversation."""
+
+    client: RateLimiter
+    session: RateLimiter
+
+    def check(self, client_address: str | None, session_id: str | None) -> None:
+        for limiter, key in ((self.client, client_address), (self.session, session_id)):
+            if key is None:
+                continue
+            wait = limiter.retry_after(key)
+            if wait is not None:
+                raise RateLimitedError(wait)

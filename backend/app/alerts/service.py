@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.database import Database
@@ -24,15 +26,17 @@ from app.db.models import Alert
 
 logger = logging.getLogger("app.alerts")
 
-KINDS = {
-    "quality_drop": "warning",
-    "retraining_started": "info",
-    "retraining_finished": "info",
-    "retraining_failed": "error",
-    "model_promoted": "info",
-    "model_rejected": "warning",
-    "model_rolled_back": "warning",
-}
+KINDS = MappingProxyType(
+    {
+        "quality_drop": "warning",
+        "retraining_started": "info",
+        "retraining_finished": "info",
+        "retraining_failed": "error",
+        "model_promoted": "info",
+        "model_rejected": "warning",
+        "model_rolled_back": "warning",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class Alerts:
     def raise_alert(self, kind: str, title: str, details: dict | None = None) -> AlertOutcome:
         severity = KINDS.get(kind, "info")
         now = datetime.now(UTC)
-        with self.database.session() as session:
+        with self.database.transaction() as session:
             earlier = session.scalar(
                 select(Alert)
                 .where(
@@ -113,12 +117,11 @@ class Alerts:
             if earlier is not None:
                 earlier.repeats += 1
                 earlier.last_seen_at = now
-                session.commit()
                 logger.info("alert %s repeated (%d): %s", kind, earlier.repeats, title)
                 return AlertOutcome(earlier.id, True, dict(earlier.deliveries or {}))
             alert = Alert(kind=kind, severity=severity, title=title, details=details or {})
             session.add(alert)
-            session.commit()
+            session.flush()
             alert_id = alert.id
         payload = {
             "id": alert_id,
@@ -133,9 +136,8 @@ class Alerts:
         deliveries = {"log": "delivered"} | {
             name: self._deliver(name, channel, payload) for name, channel in self.channels.items()
         }
-        with self.database.session() as session:
+        with self.database.transaction() as session:
             session.get(Alert, alert_id).deliveries = deliveries
-            session.commit()
         return AlertOutcome(alert_id, False, deliveries)
 
     def _deliver(self, name: str, channel: Channel, payload: dict) -> str:
@@ -153,7 +155,12 @@ class Alerts:
 
     def recent(self, limit: int = 50) -> list[Alert]:
         with self.database.session() as session:
-            return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+            return recent_alerts(session, limit)
+
+
+def recent_alerts(session: Session, limit: int) -> list[Alert]:
+    """Newest first."""
+    return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
 
 
 def alert_quality_drop(

@@ -8,13 +8,13 @@ questions that lean on an earlier turn), because a false positive only costs a m
 import re
 
 _WORD = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*")
-_LEADING = {"а", "и", "ещё", "еще", "тогда", "так", "но"}
-_POINTING = {
+_LEADING = frozenset({"а", "и", "ещё", "еще", "тогда", "так", "но"})
+_POINTING = frozenset({
     "это", "этого", "этом", "этому", "эти", "этих", "эта", "эту", "этот", "тот", "та",
     "то", "того", "тогда", "там", "туда", "тут", "он", "она", "оно", "они", "его", "её",
     "ее", "их", "ему", "ей", "им", "него", "неё", "нее", "них", "такой", "такая",
     "такое", "такие", "тоже", "также",
-}  # fmt: skip
+})  # fmt: skip
 MAX_LEADING_WORDS = 6
 MAX_POINTING_WORDS = 6
 

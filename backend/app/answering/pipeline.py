@@ -285,9 +285,8 @@ class AnswerPipeline:
             completion_tokens=answer.completion_tokens,
             cost_usd=answer.cost_usd,
         )
-        with self.database.session() as session:
+        with self.database.transaction() as session:
             session.add(log)
-            session.commit()
         return log
 
     def current_model(self) -> str:

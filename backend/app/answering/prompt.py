@@ -6,6 +6,7 @@ cannot rewrite the instructions by what they type.
 """
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 SYSTEM_PROMPT = (
     "Ты — вежливый помощник компании «ВасДом», которая убирает подъезды многоквартирных "
@@ -75,7 +76,7 @@ class PromptContext:
 
 # Template for causal LMs without a chat template (DialoGPT/GPT-2 style). Fine-tuning
 # renders training dialogs with the same function, so train and serve see one format.
-PLAIN_ROLE_LABELS = {"system": "Инструкция", "user": "Жилец", "assistant": "Бот"}
+PLAIN_ROLE_LABELS = MappingProxyType({"system": "Инструкция", "user": "Жилец", "assistant": "Бот"})
 
 
 def render_plain(messages: list[dict[str, str]], *, add_generation_prompt: bool = True) -> str:

@@ -1,16 +1,16 @@
 """Dependencies declared once and reused by name in every route."""
 
 import hmac
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
-from app.answering.pipeline import AnswerPipeline
+from app.access.operators import account_for_token, accounts_exist
 from app.container import Services
 from app.core.config import Settings
-from app.db.database import Database
-from app.embeddings.service import EmbeddingService
 
 
 def get_services(request: Request) -> Services:
@@ -24,35 +24,35 @@ def get_settings_dep(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_database(services: ServicesDep) -> Database:
-    return services.database
-
-
-def get_pipeline(services: ServicesDep) -> AnswerPipeline:
-    return services.pipeline
-
-
-def get_embeddings(services: ServicesDep) -> EmbeddingService:
-    return services.embeddings
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
-PipelineDep = Annotated[AnswerPipeline, Depends(get_pipeline)]
-EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """The request's one unit of work: services flush, this commits once the route returned
+    (before the response is sent, so a client that got an id can use it at once) and rolls
+    back when it raised."""
+    with services.database.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address uvicorn settled on (``X-Forwarded-For`` only from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+ClientAddressDep = Annotated[str | None, Depends(client_address)]
 
 
 bearer = HTTPBearer(auto_error=False, description="ADMIN_API_KEY или токен входа оператора")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def require_operator(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
+def require_operator(services: ServicesDep, credentials: BearerDep) -> None:
     """Operator endpoints: ``Authorization: Bearer <ADMIN_API_KEY or a login token>``.
     Off (403) while neither a key nor any operator account exists."""
-    from app.access.operators import account_for_token, accounts_exist
-
     admin_key = services.settings.admin_api_key
     given = credentials.credentials.encode() if credentials is not None else None
     if given is not None and admin_key and hmac.compare_digest(given, admin_key.encode()):

@@ -2,6 +2,7 @@
 for anything a caller or an outage can cause."""
 
 import logging
+from types import MappingProxyType
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.core.errors import (
+    ConflictError,
     DomainError,
     FeedbackNotAllowedError,
     InvalidInputError,
@@ -22,13 +24,16 @@ logger = logging.getLogger(__name__)
 
 DATABASE_DOWN_MESSAGE = "База данных временно недоступна, попробуйте через минуту"
 
-_STATUS_BY_ERROR: dict[type[DomainError], int] = {
-    InvalidInputError: 422,
-    NotFoundError: 404,
-    ServiceUnavailableError: 503,
-    RateLimitedError: 429,
-    FeedbackNotAllowedError: 403,
-}
+_STATUS_BY_ERROR = MappingProxyType(
+    {
+        InvalidInputError: 422,
+        NotFoundError: 404,
+        ServiceUnavailableError: 503,
+        RateLimitedError: 429,
+        FeedbackNotAllowedError: 403,
+        ConflictError: 409,
+    }
+)
 
 
 def _field_path(location: tuple) -> str:
@@ -36,25 +41,27 @@ def _field_path(location: tuple) -> str:
 
 
 # Residents and operators read these messages; pydantic's own are English.
-_RUSSIAN_MESSAGES: dict[str, str] = {
-    "missing": "обязательное поле",
-    "string_too_short": "слишком короткий текст (минимум {min_length} симв.)",
-    "string_too_long": "слишком длинный текст (максимум {max_length} симв.)",
-    "string_type": "ожидается строка",
-    "int_parsing": "ожидается целое число",
-    "int_type": "ожидается целое число",
-    "int_from_float": "ожидается целое число",
-    "greater_than_equal": "значение должно быть не меньше {ge}",
-    "less_than_equal": "значение должно быть не больше {le}",
-    "greater_than": "значение должно быть больше {gt}",
-    "less_than": "значение должно быть меньше {lt}",
-    "uuid_parsing": "ожидается идентификатор в формате UUID",
-    "uuid_type": "ожидается идентификатор в формате UUID",
-    "model_attributes_type": "ожидается JSON-объект",
-    "dict_type": "ожидается JSON-объект",
-    "bool_parsing": "ожидается true или false",
-    "extra_forbidden": "неизвестное поле",
-}
+_RUSSIAN_MESSAGES = MappingProxyType(
+    {
+        "missing": "обязательное поле",
+        "string_too_short": "слишком короткий текст (минимум {min_length} симв.)",
+        "string_too_long": "слишком длинный текст (максимум {max_length} симв.)",
+        "string_type": "ожидается строка",
+        "int_parsing": "ожидается целое число",
+        "int_type": "ожидается целое число",
+        "int_from_float": "ожидается целое число",
+        "greater_than_equal": "значение должно быть не меньше {ge}",
+        "less_than_equal": "значение должно быть не больше {le}",
+        "greater_than": "значение должно быть больше {gt}",
+        "less_than": "значение должно быть меньше {lt}",
+        "uuid_parsing": "ожидается идентификатор в формате UUID",
+        "uuid_type": "ожидается идентификатор в формате UUID",
+        "model_attributes_type": "ожидается JSON-объект",
+        "dict_type": "ожидается JSON-объект",
+        "bool_parsing": "ожидается true или false",
+        "extra_forbidden": "неизвестное поле",
+    }
+)
 
 
 def _russian_message(error: dict) -> str:
@@ -124,12 +131,14 @@ def install_error_handlers(app: FastAPI) -> None:
 #: Answers any operation can give, whatever its route declares: malformed JSON, a body over
 #: MAX_BODY_BYTES, invalid fields (our JSON shape, not FastAPI's default) and a database
 #: outage. Documented so clients — and the schema fuzzing — can rely on them.
-_COMMON_ERRORS = {
-    "400": "Тело запроса не является корректным JSON",
-    "413": "Тело запроса больше MAX_BODY_BYTES",
-    "422": "Некорректные данные",
-    "503": "База данных временно недоступна",
-}
+_COMMON_ERRORS = MappingProxyType(
+    {
+        "400": "Тело запроса не является корректным JSON",
+        "413": "Тело запроса больше MAX_BODY_BYTES",
+        "422": "Некорректные данные",
+        "503": "База данных временно недоступна",
+    }
+)
 
 
 def document_common_errors(app: FastAPI) -> None:

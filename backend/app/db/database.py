@@ -70,7 +70,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session for reading; nothing it writes is kept unless its owner commits."""
         with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """The one way work is committed: a unit of work that commits when the block ends
+        normally and rolls back when it raises. Services given a session only flush; the
+        request dependency, a command or a job step opens the transaction."""
+        with self.sessions.begin() as session:
             yield session
 
     def ensure_pgvector_available(self) -> None:

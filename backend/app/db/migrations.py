@@ -3,7 +3,7 @@
 from alembic.config import Config
 
 from alembic import command
-from app.core.config import BACKEND_DIR
+from app.core.paths import BACKEND_DIR
 
 
 def alembic_config(database_url: str | None = None) -> Config:

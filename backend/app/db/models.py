@@ -6,6 +6,7 @@ vectors hang off that row so nothing about a dialog is ever stored twice.
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -31,7 +33,61 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 #: paraphrase-multilingual-MiniLM-L12-v2 produce 384 dimensions.
 EMBEDDING_DIM = 384
 
-ANSWER_SOURCES = ("cache", "local", "llm", "knowledge_base", "fallback")
+
+class AnswerSource(StrEnum):
+    """Where an answer came from, cheapest first."""
+
+    CACHE = "cache"
+    LOCAL = "local"
+    LLM = "llm"
+    KNOWLEDGE_BASE = "knowledge_base"
+    FALLBACK = "fallback"
+
+
+class VerifiedKind(StrEnum):
+    RATED = "rated"
+    CORRECTED = "corrected"
+
+
+class ModelStatus(StrEnum):
+    CANDIDATE = "candidate"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+
+class RetrainingStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PROMOTED = "promoted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class GoldenOrigin(StrEnum):
+    CORRECTION = "correction"
+    RATING = "rating"
+
+
+#: Runs that are still to finish; a second request returns the open one.
+OPEN_RETRAINING_STATUSES = (RetrainingStatus.QUEUED, RetrainingStatus.RUNNING)
+ENDED_RETRAINING_STATUSES = (
+    RetrainingStatus.PROMOTED,
+    RetrainingStatus.REJECTED,
+    RetrainingStatus.FAILED,
+)
+
+
+#: Ratings at or above this are satisfied residents (the seed's "4–5★"), at or below
+#: ``NEGATIVE_RATING`` dissatisfied ones ("1–2★").
+POSITIVE_RATING = 4
+NEGATIVE_RATING = 2
+
+
+def one_of(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
+    """A CHECK constraint that keeps a status column within its enum (one list of values)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
 class Base(DeclarativeBase):
@@ -44,10 +100,7 @@ class VoiceLog(Base):
     __tablename__ = "voice_logs"
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="ck_voice_logs_rating_range"),
-        CheckConstraint(
-            "answer_source IN ('cache', 'local', 'llm', 'knowledge_base', 'fallback')",
-            name="ck_voice_logs_answer_source",
-        ),
+        one_of("answer_source", AnswerSource, "ck_voice_logs_answer_source"),
         Index("ix_voice_logs_session_created", "session_id", "created_at"),
     )
 
@@ -198,7 +251,7 @@ class VerifiedAnswer(Base):
 
     __tablename__ = "verified_answers"
     __table_args__ = (
-        CheckConstraint("kind IN ('rated', 'corrected')", name="ck_verified_answers_kind"),
+        one_of("kind", VerifiedKind, "ck_verified_answers_kind"),
         Index("ix_verified_answers_active", "withdrawn_at"),
     )
 
@@ -258,12 +311,7 @@ class ModelVersion(Base):
     and whether it is the one answering (active), a candidate, rejected or retired."""
 
     __tablename__ = "model_versions"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('candidate', 'active', 'retired', 'rejected')",
-            name="ck_model_versions_status",
-        ),
-    )
+    __table_args__ = (one_of("status", ModelStatus, "ck_model_versions_status"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -276,7 +324,7 @@ class ModelVersion(Base):
     #: LoRA adapter directory (the base model is needed to load it) or a full model.
     adapter: Mapped[bool] = mapped_column(Boolean, default=False)
     metrics: Mapped[dict | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    status: Mapped[str] = mapped_column(String(16), default=ModelStatus.CANDIDATE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -285,9 +333,7 @@ class GoldenSetItem(Base):
     """One held-out question with its approved answer (app/quality/golden_set.py)."""
 
     __tablename__ = "golden_set_items"
-    __table_args__ = (
-        CheckConstraint("origin IN ('correction', 'rating')", name="ck_golden_set_items_origin"),
-    )
+    __table_args__ = (one_of("origin", GoldenOrigin, "ck_golden_set_items_origin"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     question: Mapped[str] = mapped_column(Text)
@@ -326,15 +372,10 @@ class RetrainingRun(Base):
     """One automatic retraining: export → fine-tune → golden-set gate → promote or reject."""
 
     __tablename__ = "retraining_runs"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'running', 'promoted', 'rejected', 'failed')",
-            name="ck_retraining_runs_status",
-        ),
-    )
+    __table_args__ = (one_of("status", RetrainingStatus, "ck_retraining_runs_status"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=RetrainingStatus.QUEUED)
     reasons: Mapped[list | None] = mapped_column(JSONB)
     #: The step it is at or ended in: export, fine_tune, evaluate, gate, done.
     step: Mapped[str | None] = mapped_column(String(32))
@@ -373,3 +414,9 @@ class OperatorSession(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def approved_dialog(min_rating: int):
+    """The one rule for a dialog people approved: rated at least ``min_rating``, or
+    corrected by an operator (a correction is approved whatever the original's rating)."""
+    return or_(VoiceLog.rating >= min_rating, VoiceLog.corrected_response.is_not(None))

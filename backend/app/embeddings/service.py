@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.core.config import BUNDLED_EMBEDDER, Settings
+from app.core.errors import ServiceUnavailableError
 from app.db.database import Database
-from app.db.models import EMBEDDING_DIM, VoiceEmbedding, VoiceLog
+from app.db.models import EMBEDDING_DIM, VoiceEmbedding, VoiceLog, approved_dialog
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,36 @@ class EmbeddingService:
             statement.on_conflict_do_nothing(constraint="uq_voice_embeddings_log_model")
         )
 
+    def store_after_response(
+        self, database: Database, log_id: uuid.UUID, vector: np.ndarray | None
+    ) -> None:
+        """Runs after the response is sent. A failure here only delays the vector: the
+        backfill (``embeddings/update`` and the service's own loop) picks up every log
+        that has none."""
+        try:
+            if vector is None:
+                with database.session() as session:
+                    message = session.get(VoiceLog, log_id).user_message
+                vector = self.question_vector(message)
+            with database.transaction() as session:
+                self.store_log_vectors(session, [(log_id, vector)])
+        except Exception:
+            logger.exception("embedding of log %s deferred to the backfill", log_id)
+
+    def vector_of(self, session: Session, log: VoiceLog) -> np.ndarray:
+        """The log's stored vector, or one computed (and stored) now; 503 when the
+        embedder is down."""
+        vector = self.stored_vector(session, log.id)
+        if vector is None:
+            try:
+                vector = self.question_vector(log.user_message)
+            except Exception as error:
+                raise ServiceUnavailableError(
+                    "Сервис векторного поиска временно недоступен"
+                ) from error
+            self.store_log_vectors(session, [(log.id, vector)])
+        return vector
+
     def stored_vector(self, session: Session, log_id: uuid.UUID) -> np.ndarray | None:
         vector = session.scalar(
             select(VoiceEmbedding.embedding).where(
@@ -183,9 +214,7 @@ class EmbeddingService:
         if exclude_log_id is not None:
             query = query.where(VoiceLog.id != exclude_log_id)
         if min_rating is not None:
-            query = query.where(
-                (VoiceLog.corrected_response.is_not(None)) | (VoiceLog.rating >= min_rating)
-            )
+            query = query.where(approved_dialog(min_rating))
         return [SimilarLog(log, float(sim)) for log, sim in session.execute(query)]
 
     def backfill_missing(self, database: Database, batch_size: int = 100) -> BackfillResult:
@@ -206,7 +235,7 @@ class EmbeddingService:
         processed = errors = 0
         last_id: uuid.UUID | None = None
         while True:
-            with database.session() as session:
+            with database.transaction() as session:
                 query = select(VoiceLog.id, VoiceLog.user_message).where(missing)
                 if last_id is not None:
                     query = query.where(VoiceLog.id > last_id)
@@ -216,7 +245,6 @@ class EmbeddingService:
                 last_id = batch[-1].id
                 rows, failed = self._embed_batch(batch)
                 self.store_log_vectors(session, rows)
-                session.commit()
             processed += len(rows)
             errors += failed
             logger.info(

@@ -3,17 +3,20 @@
 A new rating of the same answer replaces the current one; every rating stays in
 ``voice_feedback`` so nothing a resident said is ever overwritten. Each judgement is
 turned into verified-answer evidence in the same transaction, so the next request
-already answers differently.
+already answers differently. Functions here flush; the caller's transaction commits.
 """
 
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from app.core.errors import LogNotFoundError
-from app.db.database import Database
-from app.db.models import VoiceFeedback, VoiceLog
+from app.access.rate_limit import RateLimits
+from app.answering.logs import get_log
+from app.core.errors import FeedbackNotAllowedError
+from app.db.models import AnswerSource, VoiceFeedback, VoiceLog
+from app.feedback.tokens import FeedbackTokens
 from app.verified_answers.service import VerifiedAnswers
 
 
@@ -30,62 +33,109 @@ class RecordedCorrection:
     verified_answer_id: uuid.UUID | None
 
 
-def parse_log_id(log_id: str | uuid.UUID) -> uuid.UUID:
-    """A malformed id names no log: the caller gets the same 404 as for an unknown one."""
-    if isinstance(log_id, uuid.UUID):
-        return log_id
-    try:
-        return uuid.UUID(log_id)
-    except ValueError as error:
-        raise LogNotFoundError(log_id) from error
-
-
-def _locked_log(session, log_id: str | uuid.UUID) -> VoiceLog:
-    """The log, row-locked: concurrent judgements of one answer apply one after another."""
-    log = session.scalar(
-        select(VoiceLog).where(VoiceLog.id == parse_log_id(log_id)).with_for_update()
-    )
-    if log is None:
-        raise LogNotFoundError(str(log_id))
-    return log
-
-
 def record_feedback(
-    database: Database,
+    session: Session,
     verified: VerifiedAnswers,
-    log_id: str,
+    log_id: str | uuid.UUID,
     rating: int,
     feedback_text: str | None,
 ) -> RecordedFeedback:
-    """One transaction: the current rating, the history row and the evidence, or none."""
-    with database.session() as session:
-        log = _locked_log(session, log_id)
-        log.rating = rating
-        log.feedback_text = feedback_text
-        log.rated_at = func.now()
-        session.add(VoiceFeedback(log_id=log.id, rating=rating, feedback_text=feedback_text))
-        session.flush()
-        verified.learn_from_log(session, log)
-        session.commit()
-        return RecordedFeedback(log.id, rating, feedback_text)
+    """The current rating, the history row and the evidence: one transaction, or none."""
+    log = get_log(session, log_id, lock=True)
+    log.rating = rating
+    log.feedback_text = feedback_text
+    log.rated_at = func.now()
+    session.add(VoiceFeedback(log_id=log.id, rating=rating, feedback_text=feedback_text))
+    session.flush()
+    verified.learn_from_log(session, log)
+    return RecordedFeedback(log.id, rating, feedback_text)
 
 
 def record_correction(
-    database: Database,
+    session: Session,
     verified: VerifiedAnswers,
-    log_id: str,
+    log_id: str | uuid.UUID,
     corrected_response: str,
     operator: str,
 ) -> RecordedCorrection:
     """The correction is stored beside the original answer, becomes the verified answer
     for the question from the next request on, and marks the dialog as training data."""
-    with database.session() as session:
-        log = _locked_log(session, log_id)
-        log.corrected_response = corrected_response
-        log.corrected_by = operator
-        log.corrected_at = func.now()
-        log.training_example = True
-        session.flush()
-        answer = verified.learn_from_log(session, log)
-        session.commit()
-        return RecordedCorrection(log.id, answer.id if answer else None)
+    log = get_log(session, log_id, lock=True)
+    log.corrected_response = corrected_response
+    log.corrected_by = operator
+    log.corrected_at = func.now()
+    log.training_example = True
+    session.flush()
+    answer = verified.learn_from_log(session, log)
+    return RecordedCorrection(log.id, answer.id if answer else None)
+
+
+@dataclass
+class Ratings:
+    """``POST /feedback``: only the conversation that got the answer may rate it, and no
+    conversation or address faster than the rate limits allow."""
+
+    verified: VerifiedAnswers
+    tokens: FeedbackTokens
+    limits: RateLimits
+
+    def rate(
+        self,
+        session: Session,
+        log_id: str,
+        rating: int,
+        feedback_text: str | None,
+        *,
+        token: str | None,
+        client_address: str | None,
+    ) -> RecordedFeedback:
+        log = get_log(session, log_id)
+        # Limited before the token is checked: guessing tokens is flooding too.
+        self.limits.check(client_address, log.session_id)
+        if not self.tokens.valid(token, log.id, log.session_id):
+            raise FeedbackNotAllowedError()
+        return record_feedback(session, self.verified, log.id, rating, feedback_text)
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """The review queue's filters; ``rating_lte=2, uncorrected=True`` is the queue itself."""
+
+    rating_lte: int | None = None
+    rating_gte: int | None = None
+    unrated: bool = False
+    uncorrected: bool = False
+    answer_source: AnswerSource | None = None
+    session_id: str | None = None
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.rating_lte is not None:
+            conditions.append(VoiceLog.rating <= self.rating_lte)
+        if self.rating_gte is not None:
+            conditions.append(VoiceLog.rating >= self.rating_gte)
+        if self.unrated:
+            conditions.append(VoiceLog.rating.is_(None))
+        if self.uncorrected:
+            conditions.append(VoiceLog.corrected_response.is_(None))
+        if self.answer_source is not None:
+            conditions.append(VoiceLog.answer_source == self.answer_source)
+        if self.session_id is not None:
+            conditions.append(VoiceLog.session_id == self.session_id)
+        return conditions
+
+
+def log_page(
+    session: Session, filters: LogFilters, limit: int, offset: int
+) -> tuple[int, list[VoiceLog]]:
+    """How many logs match, and one page of them, newest first."""
+    conditions = filters.conditions()
+    total = session.scalar(select(func.count()).select_from(VoiceLog).where(*conditions))
+    logs = session.scalars(
+        select(VoiceLog)
+        .where(*conditions)
+        .order_by(VoiceLog.created_at.desc(), VoiceLog.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return total or 0, list(logs)

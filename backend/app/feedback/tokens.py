@@ -46,7 +46,7 @@ class FeedbackTokens:
 def load_feedback_tokens(settings: Settings, database: Database) -> FeedbackTokens:
     if settings.feedback_token_secret:
         return FeedbackTokens(settings.feedback_token_secret.encode())
-    with database.session() as session:
+    with database.transaction() as session:
         # Several processes starting at once: the first insert wins, all read the same.
         session.execute(
             insert(AppState)
@@ -54,5 +54,4 @@ def load_feedback_tokens(settings: Settings, database: Database) -> FeedbackToke
             .on_conflict_do_nothing(index_elements=[AppState.key])
         )
         secret = session.scalar(select(AppState.value).where(AppState.key == SECRET_KEY))
-        session.commit()
     return FeedbackTokens(secret.encode())

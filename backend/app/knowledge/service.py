@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.core.errors import InvalidInputError, NotFoundError
+from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.db.app_state import mark_knowledge_changed
 from app.db.models import KnowledgeEntry
 from app.embeddings.service import Embedder
@@ -138,7 +138,7 @@ class KnowledgeBase:
             )
         if new or stale:
             mark_knowledge_changed(session)
-        session.commit()
+        session.flush()
         return ImportResult(added=len(new), unchanged=len(wanted) - len(new), removed=len(stale))
 
     def import_file(self, session: Session, path: Path) -> ImportResult:
@@ -158,21 +158,31 @@ class KnowledgeBase:
         self._embed(entry)
         session.add(entry)
         mark_knowledge_changed(session)
-        session.commit()
+        session.flush()
         return entry
 
     def update(self, session: Session, entry_id: int, fact: KnowledgeFact) -> KnowledgeEntry:
+        """409 when the new text is already another entry of the same source."""
         entry = self._get(session, entry_id)
+        duplicate = session.scalar(
+            select(KnowledgeEntry.id).where(
+                KnowledgeEntry.source == entry.source,
+                KnowledgeEntry.content_hash == fact.content_hash,
+                KnowledgeEntry.id != entry_id,
+            )
+        )
+        if duplicate is not None:
+            raise ConflictError(f"Такой факт уже есть: запись {duplicate}")
         entry.title, entry.content, entry.content_hash = fact.title, fact.content, fact.content_hash
         self._embed(entry)
         mark_knowledge_changed(session)
-        session.commit()
+        session.flush()
         return entry
 
     def remove(self, session: Session, entry_id: int) -> None:
         session.delete(self._get(session, entry_id))
         mark_knowledge_changed(session)
-        session.commit()
+        session.flush()
 
     def entries(self, session: Session) -> list[KnowledgeEntry]:
         return list(
@@ -207,7 +217,7 @@ class KnowledgeBase:
             for entry, vector in zip(stale, self.embedder.embed_passages(passages), strict=True):
                 entry.embedding = vector
                 entry.embedding_model = self.embedder.name
-            session.commit()
+            session.flush()
         return len(stale)
 
     def search(self, session: Session, question_vector: np.ndarray, limit: int) -> list[FoundFact]:

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.base import AnswerProvider
 from app.core.config import Settings
 from app.core.errors import InvalidInputError, NotFoundError
 from app.db.database import Database
-from app.db.models import ModelVersion
+from app.db.models import ModelStatus, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -44,21 +45,25 @@ class LoadedModel:
 def mark_active(database: Database, version_id: int) -> ModelVersion:
     """Make ``version_id`` the active row and retire the one before, in one transaction.
     Processes that answer follow the registry (``sync_with_registry``)."""
-    with database.session() as session:
+    with database.transaction() as session:
         if session.get(ModelVersion, version_id) is None:
             raise ModelVersionNotFoundError(version_id)
         session.execute(
             update(ModelVersion)
-            .where(ModelVersion.status == "active", ModelVersion.id != version_id)
-            .values(status="retired")
+            .where(ModelVersion.status == ModelStatus.ACTIVE, ModelVersion.id != version_id)
+            .values(status=ModelStatus.RETIRED)
         )
         session.execute(
             update(ModelVersion)
             .where(ModelVersion.id == version_id)
-            .values(status="active", activated_at=datetime.now(UTC))
+            .values(status=ModelStatus.ACTIVE, activated_at=datetime.now(UTC))
         )
-        session.commit()
-        return session.get(ModelVersion, version_id)
+        return session.get(ModelVersion, version_id, populate_existing=True)
+
+
+def list_versions(session: Session) -> list[ModelVersion]:
+    """The registry, newest first."""
+    return list(session.scalars(select(ModelVersion).order_by(ModelVersion.created_at.desc())))
 
 
 class LocalModelManager:
@@ -89,7 +94,7 @@ class LocalModelManager:
         if path is None:
             with self.database.session() as session:
                 active = session.scalars(
-                    select(ModelVersion).where(ModelVersion.status == "active")
+                    select(ModelVersion).where(ModelVersion.status == ModelStatus.ACTIVE)
                 ).first()
             if active is None:
                 logger.error("USE_LOCAL_MODEL=true but no LOCAL_MODEL_PATH and no active version")
@@ -144,7 +149,7 @@ class LocalModelManager:
             return False
         with self.database.session() as session:
             active = session.scalars(
-                select(ModelVersion).where(ModelVersion.status == "active")
+                select(ModelVersion).where(ModelVersion.status == ModelStatus.ACTIVE)
             ).first()
             if active is None or active.name == self.version:
                 return False
@@ -167,7 +172,10 @@ class LocalModelManager:
         with self.database.session() as session:
             previous = session.scalars(
                 select(ModelVersion)
-                .where(ModelVersion.status == "retired", ModelVersion.activated_at.is_not(None))
+                .where(
+                    ModelVersion.status == ModelStatus.RETIRED,
+                    ModelVersion.activated_at.is_not(None),
+                )
                 .order_by(ModelVersion.activated_at.desc())
             ).first()
             if previous is None:

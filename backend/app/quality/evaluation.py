@@ -80,10 +80,9 @@ class ModelEvaluator:
         end = now or datetime.now(UTC)
         start = end - timedelta(days=days)
         notes = []
-        with self.services.database.session() as session:
+        with self.services.database.transaction() as session:
             metrics = period_metrics(session, start, end)
             size = self.golden_set.ensure(session) if golden else 0
-            session.commit()
         if golden and not size:
             needed = 5 * self.services.settings.golden_set_min_items
             notes.append(f"no golden set yet: it needs {needed} distinct approved questions")
@@ -117,7 +116,7 @@ class ModelEvaluator:
             n_rated=metrics.rated,
             details=evaluation.as_dict(),
         )
-        with self.services.database.session() as session:
+        with self.services.database.transaction() as session:
             session.add(row)
-            session.commit()
+            session.flush()
             return row.id

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import GoldenSetItem, VoiceLog
+from app.db.models import GoldenSetItem, VoiceLog, approved_dialog
 from app.embeddings.service import Embedder
 
 #: Digit runs with the separators people write inside numbers: 8-800-555-01-23, 9:00, 4 800.
@@ -75,6 +75,10 @@ def fact_recall(approved: str, candidate: str) -> float | None:
     return hits / len(expected)
 
 
+#: Agreement at which a golden answer counts as fully correct.
+FULLY_CORRECT_AGREEMENT = 0.999
+
+
 @dataclass(frozen=True)
 class ItemScore:
     item_id: int
@@ -82,6 +86,12 @@ class ItemScore:
     answer: str
     agreement: float
     judged_by: str  # "facts" or "meaning"
+
+    @property
+    def fully_correct(self) -> bool:
+        """Agreement is a float; this tolerance keeps 0.99999 from rounding a full answer
+        into a partial one."""
+        return self.agreement >= FULLY_CORRECT_AGREEMENT
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ class GoldenReport:
             "golden_set_size": self.size,
             "golden_set_built_at": self.built_at,
             "items_judged_by_facts": len(by_facts),
-            "items_fully_correct": sum(1 for i in self.items if i.agreement >= 0.999),
+            "items_fully_correct": sum(1 for i in self.items if i.fully_correct),
         }
 
 
@@ -118,7 +128,7 @@ class GoldenSet:
         per conversation (no single resident sets what models are graded against)."""
         logs = session.scalars(
             select(VoiceLog)
-            .where(or_(VoiceLog.corrected_response.is_not(None), VoiceLog.rating == 5))
+            .where(approved_dialog(5))
             .where(VoiceLog.answer_source != "fallback")
             .order_by(VoiceLog.corrected_response.is_(None), VoiceLog.created_at)
         )

@@ -14,11 +14,12 @@ Definitions (also in the README):
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import VoiceLog
+from app.db.models import NEGATIVE_RATING, POSITIVE_RATING, AnswerSource, VoiceLog
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,33 @@ def _round(value, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _aggregates() -> list:
-    """The figures of one period as SQL aggregates; the order is ``_from_row``'s."""
-    rated = VoiceLog.rating.is_not(None)
-    cache = VoiceLog.answer_source == "cache"
+def rating_aggregates() -> list:
+    """Interactions, rated, average rating, satisfied (4–5★) and dissatisfied (1–2★)
+    counts: the one definition every rating figure of the service is computed from."""
     return [
         func.count(),
         func.count(VoiceLog.rating),
         func.avg(cast(VoiceLog.rating, Float)),
-        func.count().filter(VoiceLog.rating >= 4),
-        func.count().filter(VoiceLog.rating <= 2),
+        func.count().filter(VoiceLog.rating >= POSITIVE_RATING),
+        func.count().filter(VoiceLog.rating <= NEGATIVE_RATING),
+    ]
+
+
+def _aggregates() -> list:
+    """The figures of one period as SQL aggregates; the order is ``_from_row``'s."""
+    rated = VoiceLog.rating.is_not(None)
+    cache = VoiceLog.answer_source == AnswerSource.CACHE
+    return [
+        *rating_aggregates(),
         func.avg(VoiceLog.response_time),
         func.percentile_cont(0.5).within_group(VoiceLog.response_time),
         func.percentile_cont(0.95).within_group(VoiceLog.response_time),
         func.count().filter(cache),
-        func.count().filter(VoiceLog.answer_source == "local"),
-        func.count().filter(VoiceLog.answer_source == "llm"),
+        func.count().filter(VoiceLog.answer_source == AnswerSource.LOCAL),
+        func.count().filter(VoiceLog.answer_source == AnswerSource.LLM),
         func.coalesce(func.sum(VoiceLog.cost_usd), 0.0),
         func.count().filter(cache, rated),
-        func.count().filter(cache, VoiceLog.rating >= 4),
+        func.count().filter(cache, VoiceLog.rating >= POSITIVE_RATING),
     ]
 
 
@@ -117,7 +126,7 @@ def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMe
     return _from_row(row, start, end)
 
 
-BUCKETS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
+BUCKETS = MappingProxyType({"day": timedelta(days=1), "week": timedelta(weeks=1)})
 
 
 def metrics_over_time(

@@ -27,7 +27,7 @@ def golden_figures(report: GoldenReport) -> dict[str, float | None]:
 
     return {
         "accuracy_score": round(report.accuracy_score, 4),
-        "fully_correct_share": mean([1.0 if i.agreement >= 0.999 else 0.0 for i in report.items]),
+        "fully_correct_share": mean([1.0 if i.fully_correct else 0.0 for i in report.items]),
         "facts_accuracy": mean([i.agreement for i in report.items if i.judged_by == "facts"]),
         "meaning_accuracy": mean([i.agreement for i in report.items if i.judged_by == "meaning"]),
     }

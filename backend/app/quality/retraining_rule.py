@@ -8,12 +8,12 @@ to judge, the average rating is below ``RETRAINING_THRESHOLD``, satisfaction (4â
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
-from app.quality.metrics import PeriodMetrics, period_metrics
+from app.quality.metrics import PeriodMetrics, period_metrics, rating_aggregates
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,7 @@ class RetrainingDecision:
 
 
 def summarize_ratings(session: Session) -> RatingSummary:
-    row = session.execute(
-        select(
-            func.count(),
-            func.count(VoiceLog.rating),
-            func.avg(VoiceLog.rating),
-            func.count().filter(VoiceLog.rating >= 4),
-            func.count().filter(VoiceLog.rating <= 2),
-        )
-    ).one()
+    row = session.execute(select(*rating_aggregates()).select_from(VoiceLog)).one()
     total, rated, average, positive, negative = row
     return RatingSummary(
         total_interactions=total,

@@ -10,15 +10,22 @@ row in ``queued``; while one is queued or running, asking again returns that one
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.db.models import GoldenSetItem, RetrainingRun, VoiceLog
+from app.db.models import (
+    OPEN_RETRAINING_STATUSES,
+    AnswerSource,
+    GoldenSetItem,
+    RetrainingRun,
+    RetrainingStatus,
+    VoiceLog,
+    approved_dialog,
+)
 from app.quality.metrics import PeriodMetrics
 from app.quality.retraining_rule import RetrainingDecision, decide_now
 
-OPEN_STATUSES = ("queued", "running")
 #: Arbitrary constant naming the advisory lock that serialises retraining requests.
 RETRAINING_REQUEST_LOCK = 7_204_001
 
@@ -47,16 +54,18 @@ class RetrainingCheck:
 
 
 def new_training_samples(session: Session, settings: Settings, since: datetime | None) -> int:
-    approved = or_(
-        VoiceLog.rating >= settings.min_rating_threshold, VoiceLog.corrected_response.is_not(None)
-    )
+    approved = approved_dialog(settings.min_rating_threshold)
     golden_logs = select(GoldenSetItem.source_log_id).where(
         GoldenSetItem.source_log_id.is_not(None)
     )
     query = (
         select(func.count())
         .select_from(VoiceLog)
-        .where(approved, VoiceLog.answer_source != "fallback", VoiceLog.id.not_in(golden_logs))
+        .where(
+            approved,
+            VoiceLog.answer_source != AnswerSource.FALLBACK,
+            VoiceLog.id.not_in(golden_logs),
+        )
     )
     if since is not None:
         query = query.where(VoiceLog.created_at > since)
@@ -66,10 +75,24 @@ def new_training_samples(session: Session, settings: Settings, since: datetime |
 def open_run(session: Session) -> RetrainingRun | None:
     return session.scalar(
         select(RetrainingRun)
-        .where(RetrainingRun.status.in_(OPEN_STATUSES))
+        .where(RetrainingRun.status.in_(OPEN_RETRAINING_STATUSES))
         .order_by(RetrainingRun.id)
         .limit(1)
     )
+
+
+def queue_run(session: Session, reasons: list[str]) -> tuple[RetrainingRun, bool]:
+    """The one way a retraining run is requested (operators, ``check_retraining``, the
+    schedule): under a transaction-scoped advisory lock, so concurrent requests queue one
+    run; while one is queued or running, that one is returned. True when it was created."""
+    session.execute(select(func.pg_advisory_xact_lock(RETRAINING_REQUEST_LOCK)))
+    existing = open_run(session)
+    if existing is not None:
+        return existing, False
+    run = RetrainingRun(status=RetrainingStatus.QUEUED, reasons=reasons, step="queued", log=[])
+    session.add(run)
+    session.flush()
+    return run, True
 
 
 def check_retraining(session: Session, settings: Settings, *, enqueue: bool) -> RetrainingCheck:
@@ -94,14 +117,6 @@ def check_retraining(session: Session, settings: Settings, *, enqueue: bool) -> 
     if not enqueue:
         check.notes.append("retraining needed; not queued (--no-enqueue)")
         return check
-    # Serialise concurrent checks (cron and the built-in schedule) on one advisory lock.
-    session.execute(select(func.pg_advisory_xact_lock(RETRAINING_REQUEST_LOCK)))
-    existing = open_run(session)
-    if existing is not None:
-        check.run_id = existing.id
-        return check
-    run = RetrainingRun(status="queued", reasons=decision.reasons, step="queued", log=[])
-    session.add(run)
-    session.flush()
-    check.run_id, check.run_created = run.id, True
+    run, created = queue_run(session, decision.reasons)
+    check.run_id, check.run_created = run.id, created
     return check

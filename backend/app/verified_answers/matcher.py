@@ -157,16 +157,29 @@ class FittedMatcher:
         if self._weights is None:
             return Decision(None, "too little verified data to compare answers")
         scores = self.scores(vector)
-        best = int(np.argmax(scores))
+        best = self._best_verified(scores)
+        if best is None:
+            return Decision(None, "closest to a fact or an answer that is not verified")
+        return self._check_winner(best, scores, vector, question)
+
+    def _best_verified(self, scores: np.ndarray) -> int | None:
+        """The top-scored candidate; a fact that a verified answer restates counts as that
+        answer. None when the winner is unverified and restated by nothing verified."""
         assert self._same_answer is not None
-        if not self.candidates[best].verified:
-            # A fact that a verified answer restates counts as that answer.
-            restating = [
-                i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
-            ]
-            if not restating:
-                return Decision(None, "closest to a fact or an answer that is not verified")
-            best = max(restating, key=lambda i: scores[i])
+        best = int(np.argmax(scores))
+        if self.candidates[best].verified:
+            return best
+        restating = [
+            i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
+        ]
+        return max(restating, key=lambda i: scores[i]) if restating else None
+
+    def _check_winner(
+        self, best: int, scores: np.ndarray, vector: np.ndarray, question: str | None
+    ) -> Decision:
+        """The winner is served only past every guard: a clear margin over other answers,
+        close to an approved phrasing, not closer to a refused one, no swapped subject."""
+        assert self._same_answer is not None
         candidate = self.candidates[best]
         others = scores[~self._same_answer[best]]
         margin = float(scores[best] - others.max()) if others.size else float("inf")

@@ -45,6 +45,7 @@ from app.db.models import (
     AnswerEvidence,
     KnowledgeEntry,
     VerifiedAnswer,
+    VerifiedKind,
     VoiceEmbedding,
     VoiceLog,
 )
@@ -84,7 +85,7 @@ def conversations_judging(verified_answer_id, *, agrees: bool):
 def is_served(kind: str, approving_conversations: int, min_sessions: int) -> bool:
     """The rule: an operator's answer is verified by its correction, residents' answers by
     ``min_sessions`` distinct conversations."""
-    return kind == "corrected" or approving_conversations >= min_sessions
+    return kind == VerifiedKind.CORRECTED or approving_conversations >= min_sessions
 
 
 def text_key(answer: str) -> str:

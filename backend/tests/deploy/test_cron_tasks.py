@@ -6,8 +6,8 @@ import sys
 
 from sqlalchemy import select
 
+from app.core.paths import BACKEND_DIR
 from app.db.models import Alert, ModelMetrics, RetrainingRun
-from tests.conftest import BACKEND_DIR
 from tests.support.logs import add_log
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from benchmarks.chat_server import ChatServer, completion
+from tests.support.chat_server import ChatServer, completion
 
 
 @dataclass

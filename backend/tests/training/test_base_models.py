@@ -10,9 +10,9 @@ import pytest
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.local_transformers import LocalTransformersProvider
-from tests.conftest import BACKEND_DIR
+from app.core.paths import BACKEND_DIR
 from training.base_models import BUNDLED, BaseModelError, bundled_gguf, resolve_base_model
-from training.fine_tune import FineTuneOptions, fine_tune
+from training.fine_tuning import FineTuneOptions, fine_tune
 
 SMOLLM2 = "smollm2-135m-instruct"
 

@@ -1,0 +1,43 @@
+"""Operator login with an account (``python -m app.cli operator add NAME``): the token it
+returns is used like the admin key, ``Authorization: Bearer <token>``."""
+
+from fastapi import APIRouter, HTTPException, Response
+
+from app.access.operators import LoginFailedError, log_in, log_out
+from app.access.schemas import LoginRequest, LoginResponse
+from app.api.deps import BearerDep, ServicesDep, SessionDep
+from app.api.schemas import error_responses
+
+router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
+
+
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses={401: error_responses(401)[401] | {"description": "Неверное имя или пароль"}},
+    summary="Вход оператора по имени и паролю",
+)
+def login(body: LoginRequest, services: ServicesDep, session: SessionDep) -> LoginResponse:
+    hours = services.settings.operator_session_hours
+    try:
+        result = log_in(session, body.username, body.password, hours)
+    except LoginFailedError as error:
+        raise HTTPException(401, str(error)) from error
+    return LoginResponse(token=result.token, username=result.username, expires_at=result.expires_at)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    responses=error_responses(401),
+    summary="Выход: токен перестаёт действовать",
+)
+def logout(session: SessionDep, credentials: BearerDep) -> Response:
+    """Without a token there is nothing to end: 401, like every operator call."""
+    if credentials is None:
+        raise HTTPException(
+            401, "Нужен токен входа: заголовок Authorization: Bearer <токен>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    log_out(session, credentials.credentials)
+    return Response(status_code=204)

@@ -1,0 +1,56 @@
+"""The seed's ``process`` and ``health``: the resident-facing half of ``/api/voice``."""
+
+from fastapi import APIRouter, BackgroundTasks
+from fastapi.responses import JSONResponse
+
+from app.answering.schemas import HealthResponse, ProcessRequest, ProcessResponse
+from app.api.deps import ClientAddressDep, ServicesDep
+from app.api.schemas import error_responses
+
+router = APIRouter(prefix="/api/voice", tags=["voice"])
+
+
+@router.post(
+    "/process",
+    response_model=ProcessResponse,
+    responses=error_responses(422, 429, 503),
+    summary="Ответить на вопрос жильца",
+)
+def process_message(
+    body: ProcessRequest,
+    services: ServicesDep,
+    client: ClientAddressDep,
+    background: BackgroundTasks,
+) -> ProcessResponse:
+    """The pipeline opens its own short transactions: no connection is held while a model
+    is thinking. The question's vector is stored after the response is sent."""
+    services.rate_limits.check(client, body.session_id)
+    result = services.pipeline.process(body.message, body.session_id)
+    log = result.log
+    background.add_task(
+        services.embeddings.store_after_response, services.database, log.id, result.question_vector
+    )
+    return ProcessResponse(
+        response=log.ai_response,
+        log_id=str(log.id),
+        session_id=log.session_id,
+        model_used=log.model_used,
+        response_time=round(log.response_time, 4),
+        answer_source=log.answer_source,
+        source_log_id=str(log.source_log_id) if log.source_log_id else None,
+        feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
+    )
+
+
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    summary="Проверка состояния",
+    responses={503: {"model": HealthResponse, "description": "База данных недоступна"}},
+)
+def health(services: ServicesDep):
+    report = services.health.check()
+    body = HealthResponse(status=report.status, components=report.components)
+    if report.database_down:
+        return JSONResponse(body.model_dump(), status_code=503)
+    return body

@@ -1,0 +1,95 @@
+"""Ratings (residents, ``POST /feedback``), corrections and the review queue (operators)."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Header, Query
+
+from app.api.csv_export import csv_response
+from app.api.deps import ClientAddressDep, OperatorDep, ServicesDep, SessionDep
+from app.api.schemas import OPERATOR_ERRORS, error_responses
+from app.db.models import AnswerSource
+from app.feedback.schemas import (
+    CorrectionRequest,
+    CorrectionResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    LogEntry,
+    LogPage,
+)
+from app.feedback.service import LogFilters, log_page, record_correction
+
+router = APIRouter(prefix="/api/voice", tags=["voice"], responses=error_responses(404, 422, 503))
+operator_router = APIRouter(
+    prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep], responses=OPERATOR_ERRORS
+)
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    responses={
+        403: error_responses(403)[403] | {"description": "Нет feedback_token этого ответа"},
+        429: error_responses(429)[429],
+    },
+    summary="Оценить ответ (1–5 звёзд)",
+)
+def give_feedback(
+    body: FeedbackRequest,
+    services: ServicesDep,
+    session: SessionDep,
+    client: ClientAddressDep,
+    x_feedback_token: str | None = Header(default=None, max_length=64),
+) -> FeedbackResponse:
+    feedback = services.ratings.rate(
+        session,
+        body.log_id,
+        body.rating,
+        body.feedback_text,
+        token=body.feedback_token or x_feedback_token,
+        client_address=client,
+    )
+    return FeedbackResponse(
+        success=True, message="Спасибо за оценку!", log_id=str(feedback.log_id),
+        rating=feedback.rating,
+    )  # fmt: skip
+
+
+@operator_router.post(
+    "/logs/{log_id}/correction", response_model=CorrectionResponse, summary="Исправить ответ бота"
+)
+def correct_answer(
+    log_id: str, body: CorrectionRequest, services: ServicesDep, session: SessionDep
+) -> CorrectionResponse:
+    correction = record_correction(
+        session, services.verified, log_id, body.corrected_response, body.operator
+    )
+    return CorrectionResponse(
+        success=True,
+        message="Исправление сохранено и будет использоваться в ответах",
+        log_id=str(correction.log_id),
+        verified_answer_id=(
+            str(correction.verified_answer_id) if correction.verified_answer_id else None
+        ),
+    )
+
+
+@operator_router.get("/logs", response_model=LogPage, summary="Диалоги для проверки")
+def list_logs(
+    session: SessionDep,
+    rating_lte: int | None = Query(None, ge=1, le=5, description="Оценка не выше"),
+    rating_gte: int | None = Query(None, ge=1, le=5, description="Оценка не ниже"),
+    unrated: bool = Query(False, description="Только диалоги без оценки"),
+    uncorrected: bool = Query(False, description="Только без исправления оператора"),
+    answer_source: AnswerSource | None = Query(None, description="Откуда ответ"),
+    session_id: str | None = Query(None, max_length=128),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
+    format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
+) -> LogPage:
+    """Newest first. ``rating_lte=2&uncorrected=true`` is the review queue."""
+    filters = LogFilters(rating_lte, rating_gte, unrated, uncorrected, answer_source, session_id)
+    total, logs = log_page(session, filters, limit, offset)
+    page = LogPage(total=total, items=[LogEntry.model_validate(log) for log in logs])
+    if format == "csv":
+        return csv_response([item.model_dump(mode="json") for item in page.items], "dialogs.csv")
+    return page

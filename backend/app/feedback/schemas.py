@@ -1,0 +1,92 @@
+"""Bodies of ratings, operator corrections and the review queue."""
+
+from datetime import datetime
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+from app.api.schemas import IdText, Schema
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "log_id": "0b8f7c1e-5d1a-4c0e-9a57-2f1d3c4b5a69",
+                    "rating": 5,
+                    "feedback_text": "Спасибо, всё понятно!",
+                }
+            ]
+        }
+    )
+
+    log_id: str = Field(max_length=64)
+    rating: int = Field(ge=1, le=5, strict=True, description="Оценка от 1 до 5")
+    feedback_text: str | None = Field(default=None, max_length=4000)
+    feedback_token: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Токен из ответа /process; можно передать заголовком X-Feedback-Token",
+    )
+
+
+class FeedbackResponse(BaseModel):
+    success: bool
+    message: str = Field(examples=["Спасибо за оценку!"])
+    log_id: str
+    rating: int
+
+
+CORRECTION_MAX_LENGTH = 4000
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "corrected_response": "Окна в подъездах моем 2 раза в год — в апреле и "
+                    "в сентябре. Дату вывешиваем на стенде у входа.",
+                    "operator": "Ирина (диспетчер)",
+                }
+            ]
+        }
+    )
+
+    corrected_response: str = Field(max_length=CORRECTION_MAX_LENGTH)
+    operator: str = Field(max_length=200)
+
+    @field_validator("corrected_response", "operator")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("не может быть пустым")
+        return value
+
+
+class CorrectionResponse(BaseModel):
+    success: bool
+    message: str = Field(examples=["Исправление сохранено и будет использоваться в ответах"])
+    log_id: str
+    verified_answer_id: str | None
+
+
+class LogEntry(Schema):
+    log_id: IdText = Field(validation_alias=AliasChoices("log_id", "id"))
+    session_id: str
+    user_message: str
+    ai_response: str
+    model_used: str
+    answer_source: str
+    source_log_id: IdText | None
+    rating: int | None
+    feedback_text: str | None
+    corrected_response: str | None
+    corrected_by: str | None
+    created_at: datetime
+
+
+class LogPage(BaseModel):
+    total: int = Field(description="Сколько записей подходит под фильтр")
+    items: list[LogEntry]

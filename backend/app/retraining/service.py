@@ -1,0 +1,59 @@
+"""Requesting a retraining run and following it: what the routes and the commands share."""
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import NotFoundError
+from app.db.database import Database
+from app.db.models import RetrainingRun, TrainingDataset
+from app.retraining.decision import queue_run
+from app.retraining.queue import enqueue_retraining
+
+
+class RetrainingRunNotFoundError(NotFoundError):
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"Переобучение {run_id} не найдено")
+
+
+class TrainingDatasetNotFoundError(NotFoundError):
+    def __init__(self, dataset_id: int) -> None:
+        super().__init__(f"Выгрузка {dataset_id} не найдена")
+
+
+def request_run(database: Database, reasons: list[str]) -> RetrainingRun:
+    """Queue a run whatever the thresholds say (the open one when there is one), committed
+    before the job is deferred, so the worker always finds the row it is given."""
+    with database.transaction() as session:
+        run, _ = queue_run(session, reasons)
+    enqueue_retraining(database.url, run.id)
+    return run
+
+
+def recent_runs(session: Session, limit: int) -> list[RetrainingRun]:
+    return list(
+        session.scalars(select(RetrainingRun).order_by(RetrainingRun.id.desc()).limit(limit))
+    )
+
+
+def get_run(session: Session, run_id: int) -> RetrainingRun:
+    run = session.get(RetrainingRun, run_id)
+    if run is None:
+        raise RetrainingRunNotFoundError(run_id)
+    return run
+
+
+def training_datasets(session: Session) -> list[TrainingDataset]:
+    return list(session.scalars(select(TrainingDataset).order_by(TrainingDataset.id.desc())))
+
+
+def dataset_file(session: Session, dataset_id: int) -> Path:
+    """The export's JSONL file; 404 when the row or the file is gone."""
+    row = session.get(TrainingDataset, dataset_id)
+    if row is None:
+        raise TrainingDatasetNotFoundError(dataset_id)
+    path = Path(row.path)
+    if not path.is_file():
+        raise NotFoundError(f"Файл выгрузки {dataset_id} больше не существует: {path.name}")
+    return path

@@ -1,0 +1,93 @@
+"""Operator accounts: argon2-hashed passwords, logins whose tokens open the operator
+endpoints like the admin key, logout, expiry, and the CLI that creates them."""
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.access.operators import create_account
+from app.core.errors import InvalidInputError
+from app.core.paths import BACKEND_DIR
+from app.db.models import OperatorAccount, OperatorSession
+
+PASSWORD = "уборка-подъездов-2026"
+
+
+@pytest.fixture
+def irina(database):
+    with database.transaction() as session:
+        return create_account(session, "irina", PASSWORD)
+
+
+def login(client, username="irina", password=PASSWORD):
+    return client.post("/api/voice/auth/login", json={"username": username, "password": password})
+
+
+def test_the_password_is_stored_as_an_argon2_hash(irina, database):
+    with database.session() as session:
+        stored = session.scalars(select(OperatorAccount.password_hash)).one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_a_login_token_opens_operator_endpoints_without_any_admin_key(
+    make_client, make_settings, irina
+):
+    client = make_client(make_settings())  # no ADMIN_API_KEY at all
+
+    response = login(client)
+
+    assert response.status_code == 200
+    token = response.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/voice/logs", headers=headers).status_code == 200
+    assert client.get("/api/voice/logs").status_code == 401
+
+    assert client.post("/api/voice/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/voice/logs", headers=headers).status_code == 401
+
+
+def test_wrong_username_and_wrong_password_get_the_same_answer(make_client, make_settings, irina):
+    client = make_client(make_settings())
+    wrong_password = login(client, password="не тот пароль")
+    unknown_user = login(client, username="nobody")
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert wrong_password.json() == unknown_user.json()
+    assert "Неверное имя оператора или пароль" in wrong_password.json()["detail"]
+
+
+def test_an_expired_login_is_refused(make_client, make_settings, irina, database):
+    client = make_client(make_settings())
+    token = login(client).json()["token"]
+    with database.session() as session:
+        session.execute(update(OperatorSession).values(expires_at=datetime.now(UTC) - timedelta(1)))
+        session.commit()
+    response = client.get("/api/voice/logs", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and "истёк" in response.json()["detail"]
+
+
+def test_without_key_and_accounts_operator_functions_are_off(make_client, make_settings):
+    response = make_client(make_settings()).get("/api/voice/logs")
+    assert response.status_code == 403 and "operator add" in response.json()["detail"]
+
+
+def test_weak_or_duplicate_accounts_are_refused(database, irina):
+    with database.transaction() as session:
+        with pytest.raises(InvalidInputError, match="не короче"):
+            create_account(session, "oleg", "short")
+        with pytest.raises(InvalidInputError, match="уже есть"):
+            create_account(session, "irina", PASSWORD)
+
+
+def test_the_cli_creates_an_account_that_can_log_in(
+    database_url, tmp_path, make_client, make_settings
+):
+    completed = subprocess.run(
+        [sys.executable, "-m", "app.cli", "operator", "add", "oleg", "--password-stdin"],
+        cwd=BACKEND_DIR, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120,
+        env={"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert login(make_client(make_settings()), username="oleg").status_code == 200

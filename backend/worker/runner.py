@@ -1,0 +1,74 @@
+"""Builds the worker's procrastinate App once, for one database, and works the queues.
+
+The App is a value built here (no module-level App whose connector is rewritten later):
+``build_queue_app`` registers the tasks of ``worker.tasks`` under the names the service
+defers them by (``app.retraining.queue``), and ``work`` runs it with the services in the
+job context.
+"""
+
+import logging
+
+import procrastinate
+
+from app.container import Services
+from app.retraining.queue import (
+    QUEUES,
+    RETRAIN_TASK,
+    RETRAINING_LOCK,
+    RETRAINING_QUEUE,
+    RETRY_STALLED_TASK,
+    SCHEDULE_QUEUE,
+    SCHEDULE_TICK_TASK,
+    libpq_url,
+)
+from worker import tasks
+
+logger = logging.getLogger(__name__)
+
+
+def build_queue_app(database_url: str) -> procrastinate.App:
+    queue = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
+    )
+    queue.task(
+        name=RETRAIN_TASK,
+        queue=RETRAINING_QUEUE,
+        lock=RETRAINING_LOCK,
+        retry=procrastinate.RetryStrategy(max_attempts=2, wait=30),
+        pass_context=True,
+    )(tasks.retrain)
+    tick = queue.task(
+        name=SCHEDULE_TICK_TASK,
+        queue=SCHEDULE_QUEUE,
+        queueing_lock=SCHEDULE_TICK_TASK,
+        pass_context=True,
+    )(tasks.schedule_tick)
+    queue.periodic(cron="0 * * * *", periodic_id=SCHEDULE_TICK_TASK)(tick)
+    retry = queue.task(
+        name=RETRY_STALLED_TASK,
+        queue=SCHEDULE_QUEUE,
+        queueing_lock=RETRY_STALLED_TASK,
+        pass_context=True,
+    )(tasks.retry_stalled_jobs)
+    queue.periodic(cron="* * * * *", periodic_id=RETRY_STALLED_TASK)(retry)
+    return queue
+
+
+async def work(services: Services, *, burst: bool = False, signals: bool = True) -> int:
+    """Requeue what a crashed worker left, then work the queues (until stopped, or until
+    they are empty with ``burst``). Returns how many stalled jobs were requeued."""
+    stalled = services.settings.worker_stalled_seconds
+    queue = build_queue_app(services.database.url)
+    async with queue.open_async():
+        recovered = await tasks.retry_stalled(queue, stalled)
+        if recovered:
+            logger.warning("requeued %d job(s) of a crashed worker", recovered)
+        await queue.run_worker_async(
+            queues=list(QUEUES),
+            wait=not burst,
+            install_signal_handlers=signals,
+            update_heartbeat_interval=max(stalled / 4, 0.5),
+            stalled_worker_timeout=stalled,
+            additional_context={tasks.SERVICES: services},
+        )
+    return recovered

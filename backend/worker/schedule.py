@@ -1,0 +1,40 @@
+"""The built-in schedule, for deployments without crontab (one container): when the last
+evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
+retraining thresholds and queue a run when needed."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.alerts.service import alert_quality_drop
+from app.container import Services
+from app.db.models import ModelMetrics
+from app.quality.evaluation import ModelEvaluator
+from app.retraining.decision import check_retraining
+from app.retraining.queue import enqueue_retraining
+
+
+def evaluation_due(services: Services, now: datetime) -> bool:
+    with services.database.session() as session:
+        last = session.scalar(select(func.max(ModelMetrics.created_at)))
+    return last is None or now - last >= timedelta(days=services.settings.evaluation_schedule_days)
+
+
+def run_schedule(services: Services, now: datetime | None = None) -> dict:
+    """What one tick does; also callable directly (tests, ``deploy.worker --tick``)."""
+    now = now or datetime.now(UTC)
+    if not evaluation_due(services, now):
+        return {"evaluated": False}
+    settings = services.settings
+    evaluation = ModelEvaluator(services).evaluate(settings.evaluation_schedule_days, now=now)
+    with services.database.transaction() as session:
+        check = check_retraining(session, settings, enqueue=True)
+    if check.decision.required:
+        alert_quality_drop(services.database, settings, check.decision.reasons, check.as_dict())
+    if check.run_id is not None:  # idempotent: a run already queued is not queued twice
+        enqueue_retraining(services.database.url, check.run_id)
+    return {
+        "evaluated": True,
+        "model_metrics_id": evaluation.model_metrics_id,
+        "retraining_run_id": check.run_id if check.run_created else None,
+    }
