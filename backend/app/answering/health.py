@@ -23,6 +23,12 @@ class HealthReport:
     def database_down(self) -> bool:
         return self.components["database"] != "healthy"
 
+    @property
+    def working(self) -> dict[str, bool]:
+        """The seed's booleans: a part works when its check came back healthy (an offline
+        paid LLM, a disabled local model do not work; answers still come from the rest)."""
+        return {name: state == "healthy" for name, state in self.components.items()}
+
 
 class HealthChecker:
     def __init__(

@@ -1,7 +1,8 @@
 """The logged dialogs (``voice_logs``) as other features look them up by the id a client
-sent: a malformed id names no log, so it gets the same 404 as an unknown one."""
+sent. Log ids are integers, as in the seed (``"log_id": 42``); an id of any other form names
+no log, so it gets the same 404 as an unknown one, never a 422 or a database error."""
 
-import uuid
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,17 +10,26 @@ from sqlalchemy.orm import Session
 from app.core.errors import LogNotFoundError
 from app.db.models import VoiceLog
 
-
-def parse_log_id(log_id: str | uuid.UUID) -> uuid.UUID:
-    if isinstance(log_id, uuid.UUID):
-        return log_id
-    try:
-        return uuid.UUID(log_id)
-    except ValueError as error:
-        raise LogNotFoundError(log_id) from error
+#: The largest id a BIGINT column holds; anything past it cannot name a log.
+MAX_LOG_ID = 2**63 - 1
+_DIGITS = re.compile(r"\d{1,19}")
 
 
-def get_log(session: Session, log_id: str | uuid.UUID, *, lock: bool = False) -> VoiceLog:
+def parse_log_id(log_id: int | str) -> int:
+    if isinstance(log_id, bool):
+        raise LogNotFoundError(log_id)
+    if isinstance(log_id, int):
+        number = log_id
+    elif isinstance(log_id, str) and _DIGITS.fullmatch(log_id.strip()):
+        number = int(log_id.strip())
+    else:
+        raise LogNotFoundError(log_id)
+    if not 1 <= number <= MAX_LOG_ID:
+        raise LogNotFoundError(log_id)
+    return number
+
+
+def get_log(session: Session, log_id: int | str, *, lock: bool = False) -> VoiceLog:
     """The log or a 404; ``lock`` row-locks it so concurrent judgements apply in turn."""
     query = select(VoiceLog).where(VoiceLog.id == parse_log_id(log_id))
     log = session.scalar(query.with_for_update() if lock else query)

@@ -203,7 +203,7 @@ class AnswerPipeline:
                 if ranked.candidate.verified and ranked.score > 0:
                     found.append(
                         ApprovedExample(
-                            log_id=ranked.candidate.source_log_id or "",
+                            log_id=str(ranked.candidate.source_log_id or ""),
                             question=ranked.candidate.question or "",
                             answer=ranked.candidate.text,
                             similarity=ranked.score,
@@ -270,13 +270,12 @@ class AnswerPipeline:
         self, question: str, session_id: str, answer: Answer, response_time: float
     ) -> VoiceLog:
         log = VoiceLog(
-            id=uuid.uuid4(),
             session_id=session_id,
             user_message=question,
             ai_response=answer.text,
             model_used=answer.model_used,
             answer_source=answer.source,
-            source_log_id=uuid.UUID(answer.source_log_id) if answer.source_log_id else None,
+            source_log_id=answer.source_log_id,
             verified_answer_id=(
                 uuid.UUID(answer.verified_answer_id) if answer.verified_answer_id else None
             ),

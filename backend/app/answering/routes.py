@@ -32,12 +32,12 @@ def process_message(
     )
     return ProcessResponse(
         response=log.ai_response,
-        log_id=str(log.id),
+        log_id=log.id,
         session_id=log.session_id,
         model_used=log.model_used,
         response_time=round(log.response_time, 4),
         answer_source=log.answer_source,
-        source_log_id=str(log.source_log_id) if log.source_log_id else None,
+        source_log_id=log.source_log_id,
         feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
     )
 
@@ -50,7 +50,9 @@ def process_message(
 )
 def health(services: ServicesDep):
     report = services.health.check()
-    body = HealthResponse(status=report.status, components=report.components)
+    body = HealthResponse(
+        status=report.status, components=report.working, details=report.components
+    )
     if report.database_down:
         return JSONResponse(body.model_dump(), status_code=503)
     return body

@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.db.models import AnswerSource
+
 # Hard cap on what the parser accepts at all; the configurable MAX_MESSAGE_LENGTH is
 # checked by the pipeline so that its message can name the limit in force.
 MESSAGE_HARD_LIMIT = 20_000
@@ -22,14 +24,15 @@ class ProcessRequest(BaseModel):
 
 class ProcessResponse(BaseModel):
     response: str = Field(examples=["Влажная уборка — 2 раза в неделю, по вторникам и пятницам."])
-    log_id: str
+    log_id: int = Field(examples=[42], description="Номер записи диалога (для /feedback)")
     session_id: str
     model_used: str = Field(examples=["gpt-4o-mini"])
     response_time: float = Field(description="Секунды от запроса до ответа")
-    answer_source: str = Field(
-        description="cache | local | llm | knowledge_base | fallback", examples=["llm"]
+    answer_source: AnswerSource = Field(
+        description="Откуда ответ: cache | local | llm | knowledge_base | fallback",
+        examples=["llm"],
     )
-    source_log_id: str | None = Field(
+    source_log_id: int | None = Field(
         default=None, description="Диалог, из которого взят готовый ответ, если он взят"
     )
     feedback_token: str = Field(
@@ -39,8 +42,21 @@ class ProcessResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str = Field(examples=["healthy"])
-    components: dict[str, str] = Field(
+    status: str = Field(examples=["healthy"], description="healthy | degraded | unhealthy")
+    components: dict[str, bool] = Field(
+        description="Работает ли каждая часть (как в исходном API)",
+        examples=[
+            {
+                "ai_service": False,
+                "embedding_service": True,
+                "local_model": False,
+                "database": True,
+            }
+        ],
+    )
+    details: dict[str, str] = Field(
+        description="Состояние частей словом: healthy, unavailable, offline (платная модель "
+        "не настроена), disabled, failed",
         examples=[
             {
                 "ai_service": "offline",
@@ -48,5 +64,5 @@ class HealthResponse(BaseModel):
                 "local_model": "disabled",
                 "database": "healthy",
             }
-        ]
+        ],
     )

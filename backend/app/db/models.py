@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -104,14 +105,15 @@ class VoiceLog(Base):
         Index("ix_voice_logs_session_created", "session_id", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    #: An integer, as in the seed (``"log_id": 42``); numbered by the database.
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     session_id: Mapped[str] = mapped_column(String(128))
     user_message: Mapped[str] = mapped_column(Text)
     ai_response: Mapped[str] = mapped_column(Text)
     model_used: Mapped[str] = mapped_column(String(200))
     answer_source: Mapped[str] = mapped_column(String(32))
-    source_log_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="SET NULL")
+    source_log_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="SET NULL")
     )
     response_time: Mapped[float] = mapped_column(Float)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -149,8 +151,8 @@ class VoiceFeedback(Base):
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_voice_feedback_rating"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    log_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
+    log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
     )
     rating: Mapped[int] = mapped_column(SmallInteger)
     feedback_text: Mapped[str | None] = mapped_column(Text)
@@ -178,9 +180,7 @@ class VoiceEmbedding(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    log_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="CASCADE")
-    )
+    log_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"))
     embedding = mapped_column(Vector(EMBEDDING_DIM), nullable=False)
     embedding_model: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -261,8 +261,8 @@ class VerifiedAnswer(Base):
     text_key: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     #: The dialog whose answer (or correction) this is; cached replies point to it.
-    source_log_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="SET NULL")
+    source_log_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="SET NULL")
     )
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -287,8 +287,8 @@ class AnswerEvidence(Base):
     verified_answer_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("verified_answers.id", ondelete="CASCADE"), index=True
     )
-    log_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
+    log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
     )
     agrees: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -340,8 +340,8 @@ class GoldenSetItem(Base):
     #: The question lower-cased without punctuation: export skips logs asking it.
     question_key: Mapped[str] = mapped_column(Text, index=True)
     approved_answer: Mapped[str] = mapped_column(Text)
-    source_log_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("voice_logs.id", ondelete="SET NULL"), unique=True
+    source_log_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="SET NULL"), unique=True
     )
     origin: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -6,7 +6,7 @@ from app.embeddings.service import SimilarLog
 
 
 class SimilarDialog(BaseModel):
-    log_id: str
+    log_id: int
     user_message: str = Field(examples=["Когда моют полы в подъезде?"])
     ai_response: str
     similarity_score: float
@@ -16,7 +16,7 @@ class SimilarDialog(BaseModel):
     def from_similar(cls, found: SimilarLog) -> "SimilarDialog":
         log = found.log
         return cls(
-            log_id=str(log.id),
+            log_id=log.id,
             user_message=log.user_message,
             ai_response=log.ai_response,
             similarity_score=round(found.similarity, 6),

@@ -8,7 +8,6 @@ vectors of two different spaces; ``embeddings/update`` then fills in the new mod
 
 import logging
 import threading
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -126,7 +125,7 @@ class EmbeddingService:
     def question_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
 
-    def store_log_vectors(self, session: Session, rows: Sequence[tuple[uuid.UUID, np.ndarray]]):
+    def store_log_vectors(self, session: Session, rows: Sequence[tuple[int, np.ndarray]]):
         """Insert vectors; a log that already has one for this model keeps it.
 
         The logs are key-share locked first, in id order: the insert's foreign-key check
@@ -152,7 +151,7 @@ class EmbeddingService:
         )
 
     def store_after_response(
-        self, database: Database, log_id: uuid.UUID, vector: np.ndarray | None
+        self, database: Database, log_id: int, vector: np.ndarray | None
     ) -> None:
         """Runs after the response is sent. A failure here only delays the vector: the
         backfill (``embeddings/update`` and the service's own loop) picks up every log
@@ -181,7 +180,7 @@ class EmbeddingService:
             self.store_log_vectors(session, [(log.id, vector)])
         return vector
 
-    def stored_vector(self, session: Session, log_id: uuid.UUID) -> np.ndarray | None:
+    def stored_vector(self, session: Session, log_id: int) -> np.ndarray | None:
         vector = session.scalar(
             select(VoiceEmbedding.embedding).where(
                 VoiceEmbedding.log_id == log_id, VoiceEmbedding.embedding_model == self.model_name
@@ -195,7 +194,7 @@ class EmbeddingService:
         vector: np.ndarray,
         *,
         limit: int,
-        exclude_log_id: uuid.UUID | None = None,
+        exclude_log_id: int | None = None,
         min_rating: int | None = None,
     ) -> list[SimilarLog]:
         """Nearest past questions by cosine similarity, computed by pgvector's HNSW index.
@@ -233,7 +232,7 @@ class EmbeddingService:
         with database.session() as session:
             total_found = session.scalar(select(func.count()).select_from(VoiceLog).where(missing))
         processed = errors = 0
-        last_id: uuid.UUID | None = None
+        last_id: int | None = None
         while True:
             with database.transaction() as session:
                 query = select(VoiceLog.id, VoiceLog.user_message).where(missing)
@@ -252,7 +251,7 @@ class EmbeddingService:
             )
         return BackfillResult(processed=processed, errors=errors, total_found=total_found or 0)
 
-    def _embed_batch(self, batch) -> tuple[list[tuple[uuid.UUID, np.ndarray]], int]:
+    def _embed_batch(self, batch) -> tuple[list[tuple[int, np.ndarray]], int]:
         try:
             vectors = self.embedder.embed_queries([row.user_message for row in batch])
             return list(zip((row.id for row in batch), vectors, strict=True)), 0

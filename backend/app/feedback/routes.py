@@ -49,7 +49,7 @@ def give_feedback(
         client_address=client,
     )
     return FeedbackResponse(
-        success=True, message="Спасибо за оценку!", log_id=str(feedback.log_id),
+        success=True, message="Спасибо за оценку!", log_id=feedback.log_id,
         rating=feedback.rating,
     )  # fmt: skip
 
@@ -66,7 +66,7 @@ def correct_answer(
     return CorrectionResponse(
         success=True,
         message="Исправление сохранено и будет использоваться в ответах",
-        log_id=str(correction.log_id),
+        log_id=correction.log_id,
         verified_answer_id=(
             str(correction.verified_answer_id) if correction.verified_answer_id else None
         ),

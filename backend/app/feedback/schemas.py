@@ -1,10 +1,12 @@
 """Bodies of ratings, operator corrections and the review queue."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from app.api.schemas import IdText, Schema
+from app.api.schemas import Schema
+from app.db.models import AnswerSource
 
 
 class FeedbackRequest(BaseModel):
@@ -12,7 +14,7 @@ class FeedbackRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "log_id": "0b8f7c1e-5d1a-4c0e-9a57-2f1d3c4b5a69",
+                    "log_id": 42,
                     "rating": 5,
                     "feedback_text": "Спасибо, всё понятно!",
                 }
@@ -20,7 +22,9 @@ class FeedbackRequest(BaseModel):
         }
     )
 
-    log_id: str = Field(max_length=64)
+    log_id: int | Annotated[str, Field(max_length=64)] = Field(
+        description="log_id из ответа /process; несуществующая запись — 404"
+    )
     rating: int = Field(ge=1, le=5, strict=True, description="Оценка от 1 до 5")
     feedback_text: str | None = Field(default=None, max_length=4000)
     feedback_token: str | None = Field(
@@ -33,7 +37,7 @@ class FeedbackRequest(BaseModel):
 class FeedbackResponse(BaseModel):
     success: bool
     message: str = Field(examples=["Спасибо за оценку!"])
-    log_id: str
+    log_id: int
     rating: int
 
 
@@ -68,18 +72,18 @@ class CorrectionRequest(BaseModel):
 class CorrectionResponse(BaseModel):
     success: bool
     message: str = Field(examples=["Исправление сохранено и будет использоваться в ответах"])
-    log_id: str
+    log_id: int
     verified_answer_id: str | None
 
 
 class LogEntry(Schema):
-    log_id: IdText = Field(validation_alias=AliasChoices("log_id", "id"))
+    log_id: int = Field(validation_alias=AliasChoices("log_id", "id"))
     session_id: str
     user_message: str
     ai_response: str
     model_used: str
-    answer_source: str
-    source_log_id: IdText | None
+    answer_source: AnswerSource
+    source_log_id: int | None
     rating: int | None
     feedback_text: str | None
     corrected_response: str | None

@@ -22,21 +22,21 @@ from app.verified_answers.service import VerifiedAnswers
 
 @dataclass(frozen=True)
 class RecordedFeedback:
-    log_id: uuid.UUID
+    log_id: int
     rating: int
     feedback_text: str | None
 
 
 @dataclass(frozen=True)
 class RecordedCorrection:
-    log_id: uuid.UUID
+    log_id: int
     verified_answer_id: uuid.UUID | None
 
 
 def record_feedback(
     session: Session,
     verified: VerifiedAnswers,
-    log_id: str | uuid.UUID,
+    log_id: int | str,
     rating: int,
     feedback_text: str | None,
 ) -> RecordedFeedback:
@@ -54,7 +54,7 @@ def record_feedback(
 def record_correction(
     session: Session,
     verified: VerifiedAnswers,
-    log_id: str | uuid.UUID,
+    log_id: int | str,
     corrected_response: str,
     operator: str,
 ) -> RecordedCorrection:
@@ -82,7 +82,7 @@ class Ratings:
     def rate(
         self,
         session: Session,
-        log_id: str,
+        log_id: int | str,
         rating: int,
         feedback_text: str | None,
         *,

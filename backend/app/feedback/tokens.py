@@ -14,7 +14,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import uuid
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -32,12 +31,12 @@ class FeedbackTokens:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
 
-    def issue(self, log_id: uuid.UUID | str, session_id: str) -> str:
+    def issue(self, log_id: int | str, session_id: str) -> str:
         message = f"{log_id}\n{session_id}".encode()
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()[:TOKEN_BYTES]
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def valid(self, token: str | None, log_id: uuid.UUID | str, session_id: str) -> bool:
+    def valid(self, token: str | None, log_id: int | str, session_id: str) -> bool:
         if not token:
             return False
         return hmac.compare_digest(token.encode(), self.issue(log_id, session_id).encode())

@@ -17,7 +17,7 @@ class ListedAnswer:
     id: uuid.UUID
     answer_text: str
     kind: str
-    source_log_id: uuid.UUID | None
+    source_log_id: int | None
     created_by: str | None
     created_at: datetime
     confirmed_at: datetime

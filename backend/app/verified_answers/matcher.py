@@ -62,7 +62,7 @@ class Candidate:
     #: Query-mode vector of the answer text itself.
     answer_vector: np.ndarray
     #: The dialog the answer came from; cached replies point to it.
-    source_log_id: str | None = None
+    source_log_id: int | None = None
     #: That dialog's question, shown with the answer when it is a prompt example.
     question: str | None = None
     #: Written by an operator rather than rated by a resident.
@@ -238,7 +238,7 @@ def candidate(
     answer_vector: np.ndarray,
     approved: Sequence[np.ndarray] = (),
     refused: Sequence[np.ndarray] = (),
-    source_log_id: str | None = None,
+    source_log_id: int | None = None,
     question: str | None = None,
     corrected: bool = False,
     texts: Sequence[str] = (),

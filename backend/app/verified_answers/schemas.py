@@ -11,7 +11,7 @@ class VerifiedAnswerEntry(Schema):
     id: IdText
     answer_text: str
     kind: str = Field(description="rated (оценка 5) | corrected (исправление оператора)")
-    source_log_id: IdText | None
+    source_log_id: int | None
     created_by: str | None
     created_at: datetime
     confirmed_at: datetime

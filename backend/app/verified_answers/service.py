@@ -443,7 +443,7 @@ class VerifiedAnswerIndex:
                 approved=[row.vector for row in approved[a.id]],
                 refused=[row.vector for row in refused.get(a.id, [])],
                 texts=[row.question for row in approved[a.id]],
-                source_log_id=str(a.source_log_id) if a.source_log_id else None,
+                source_log_id=a.source_log_id,
                 question=a.user_message,
                 corrected=a.kind == "corrected",
             )

@@ -34,7 +34,7 @@ def test_a_version_another_process_activates_starts_answering_without_restart(
     client = make_client(
         make_settings(USE_LOCAL_MODEL="true", MODEL_SYNC_SECONDS="0.2", ADMIN_API_KEY=OPERATOR_KEY)
     )
-    assert client.get("/api/voice/health").json()["components"]["local_model"] == "failed"
+    assert client.get("/api/voice/health").json()["details"]["local_model"] == "failed"
     with database.session() as session:
         version = ModelVersion(name="v-worker", base_model="tiny", path=str(tiny_model),
                                adapter=False, status="candidate")  # fmt: skip
@@ -48,7 +48,7 @@ def test_a_version_another_process_activates_starts_answering_without_restart(
         return status.json()["current_model"]
 
     assert wait_for(lambda: current_model() == f"local:{tiny_model.name}")  # named by its dir
-    assert client.get("/api/voice/health").json()["components"]["local_model"] == "healthy"
+    assert client.get("/api/voice/health").json()["details"]["local_model"] == "healthy"
 
 
 def test_with_the_worker_in_the_service_queued_jobs_run_in_the_service(

@@ -58,7 +58,7 @@ def test_a_fine_tuned_version_is_activated_without_restart_and_answers(
     assert reply["answer_source"] == "local"
     assert reply["model_used"] == f"local:{name}"
     health = client.get("/api/voice/health").json()
-    assert health["components"]["local_model"] == "healthy"
+    assert health["details"]["local_model"] == "healthy"
 
 
 def test_rollback_returns_to_the_previous_version_and_a_broken_one_changes_nothing(

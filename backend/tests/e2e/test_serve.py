@@ -107,7 +107,7 @@ def test_with_no_configuration_the_service_answers_and_keeps_data_across_restart
         assert status["positive_ratings_count"] == 1
         assert status["avg_rating"] == 5
         health = service.get("/api/voice/health").json()
-        assert health["components"]["database"] == "healthy"
+        assert health["details"]["database"] == "healthy"
 
 
 def test_with_database_url_the_service_uses_that_server_and_starts_none(

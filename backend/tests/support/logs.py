@@ -17,7 +17,6 @@ def add_log(session: Session, question: str, answer: str, **values) -> VoiceLog:
         "session_id": f"s-{uuid.uuid4().hex[:12]}",
     }
     log = VoiceLog(
-        id=uuid.uuid4(),
         user_message=question,
         ai_response=answer,
         **(defaults | values),

@@ -10,11 +10,11 @@ from app.answering.prompt import PromptContext
 class Answer:
     text: str
     model_used: str
-    source: str  # one of app.db.models.ANSWER_SOURCES
+    source: str  # one of app.db.models.AnswerSource
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-    source_log_id: str | None = None
+    source_log_id: int | None = None
     #: The verified answer served (cache answers only).
     verified_answer_id: str | None = None
 

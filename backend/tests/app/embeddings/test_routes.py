@@ -1,7 +1,5 @@
 """Similar past dialogs and the vector backfill, for operators."""
 
-import uuid
-
 import pytest
 from sqlalchemy import func, select
 
@@ -64,7 +62,7 @@ def test_similar_with_a_bad_limit_is_422(client, limit):
 
 
 def test_similar_for_unknown_log_is_404(client):
-    assert as_operator(client, "GET", f"/api/voice/similar/{uuid.uuid4()}").status_code == 404
+    assert as_operator(client, "GET", "/api/voice/similar/987654321").status_code == 404
 
 
 def test_embeddings_update_backfills_missing_vectors(client, database):
@@ -89,3 +87,10 @@ def test_embeddings_update_rejects_a_bad_batch_size(client):
         ).status_code
         == 422
     )
+
+
+@pytest.mark.parametrize("log_id", ["0", "-3", "abc", "1.5", "99999999999999999999999"])
+def test_a_log_id_of_any_other_form_is_a_404_not_a_422(client, log_id):
+    response = as_operator(client, "GET", f"/api/voice/similar/{log_id}")
+    assert response.status_code == 404
+    assert "не найдена" in response.json()["detail"]

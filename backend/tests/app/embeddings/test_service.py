@@ -1,7 +1,6 @@
 """Embeddings with the real bundled model, and the similar search pgvector runs."""
 
 import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,6 @@ def test_vectors_are_normalised_and_384_wide(embedder):
 
 def add_log(session, message: str, rating: int | None = None) -> VoiceLog:
     log = VoiceLog(
-        id=uuid.uuid4(),
         session_id="s",
         user_message=message,
         ai_response="ответ",

@@ -2,7 +2,6 @@
 Debian's chromium (headless). Screenshots go to backend/test-artifacts/."""
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import uvicorn
 
 from app.core.paths import BACKEND_DIR
 from app.main import create_app
+from tests.support.network import free_port
 
 ARTIFACTS = BACKEND_DIR / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -20,12 +20,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LiveServer:
@@ -66,8 +60,11 @@ def serve(embedder):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One browser for the page tests, closed after them: Playwright's sync API keeps an
+    event loop running in this thread while it is open, which other tests' asyncio.run()
+    would trip over."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test does)")
     from playwright.sync_api import sync_playwright

@@ -63,6 +63,4 @@ def test_a_failing_paid_llm_is_skipped_and_answers_stay_truthful(make_llm_client
 
     assert all(r["model_used"] == "offline" for r in replies), "never named after the paid LLM"
     assert asked == 2 * 2, "two requests with one retry each, then the circuit stays open"
-    assert (
-        client.get("/api/voice/health").json()["components"]["ai_service"].startswith("unavailable")
-    )
+    assert client.get("/api/voice/health").json()["details"]["ai_service"].startswith("unavailable")

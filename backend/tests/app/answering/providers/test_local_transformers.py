@@ -41,7 +41,7 @@ def test_service_answers_with_the_local_model_when_enabled(
     assert reply["model_used"] == f"local:{tiny_model_dir.name}"
     assert reply["response"]
     health = client.get("/api/voice/health").json()
-    assert health["components"]["local_model"] == "healthy"
+    assert health["details"]["local_model"] == "healthy"
     status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
     assert status["current_model"] == f"local:{tiny_model_dir.name}"
 
@@ -53,7 +53,7 @@ def test_a_model_that_cannot_load_is_reported_and_answers_still_come(
         make_settings(USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tmp_path / "missing"))
     )
     health = client.get("/api/voice/health").json()
-    assert health["components"]["local_model"] == "failed"
+    assert health["details"]["local_model"] == "failed"
     assert health["status"] == "degraded"
     reply = client.post("/api/voice/process", json={"message": "Какой телефон диспетчерской?"})
     assert reply.status_code == 200
