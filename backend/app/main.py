@@ -10,8 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from app.access import routes as access
 from app.alerts import routes as alerts
 from app.answering import routes as answering
-from app.api.errors import document_common_errors, install_error_handlers
+from app.api.errors import install_error_handlers
 from app.api.limits import install_limits
+from app.api.openapi import describe_api
 from app.background import background_work
 from app.container import build_services
 from app.core.config import Settings, get_settings
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    document_common_errors(app)
+    describe_api(app, settings)
     install_limits(app, settings)
     for router in (
         answering.router,

@@ -96,8 +96,12 @@ def account_for_token(session: Session, token: str) -> OperatorAccount | None:
     )
 
 
-def log_out(session: Session, token: str) -> None:
-    session.execute(
-        delete(OperatorSession).where(OperatorSession.token_hash == token_digest(token))
+def log_out(session: Session, token: str) -> bool:
+    """End the login; False when the token names no login (unknown or expired)."""
+    ended = session.execute(
+        delete(OperatorSession).where(
+            OperatorSession.token_hash == token_digest(token),
+            OperatorSession.expires_at > datetime.now(UTC),
+        )
     )
-    session.flush()
+    return bool(ended.rowcount)

@@ -33,11 +33,11 @@ def login(body: LoginRequest, services: ServicesDep, session: SessionDep) -> Log
     summary="Выход: токен перестаёт действовать",
 )
 def logout(session: SessionDep, credentials: BearerDep) -> Response:
-    """Without a token there is nothing to end: 401, like every operator call."""
-    if credentials is None:
+    """Only a live login can be ended: without a token, or with one that names no login,
+    the answer is 401, like every operator call."""
+    if credentials is None or not log_out(session, credentials.credentials):
         raise HTTPException(
-            401, "Нужен токен входа: заголовок Authorization: Bearer <токен>",
+            401, "Нужен действующий токен входа: заголовок Authorization: Bearer <токен>",
             headers={"WWW-Authenticate": "Bearer"},
         )  # fmt: skip
-    log_out(session, credentials.credentials)
     return Response(status_code=204)

@@ -4,9 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.api.schemas import NO_NUL
+
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=100, examples=["irina"])
+    username: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["irina"])
     password: str = Field(min_length=1, max_length=1000)
 
 

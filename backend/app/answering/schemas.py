@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas import NO_NUL, NOT_BLANK
 from app.db.models import AnswerSource
 
 # Hard cap on what the parser accepts at all; the configurable MAX_MESSAGE_LENGTH is
@@ -16,9 +17,14 @@ class ProcessRequest(BaseModel):
         }
     )
 
-    message: str = Field(max_length=MESSAGE_HARD_LIMIT, description="Вопрос жильца")
+    message: str = Field(
+        min_length=1, max_length=MESSAGE_HARD_LIMIT, pattern=NOT_BLANK, description="Вопрос жильца"
+    )
     session_id: str | None = Field(
-        default=None, max_length=128, description="Идентификатор разговора; новый, если не задан"
+        default=None,
+        max_length=128,
+        pattern=NO_NUL,
+        description="Идентификатор разговора; новый, если не задан",
     )
 
 

@@ -4,7 +4,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,14 @@ def client_address(request: Request) -> str | None:
 
 
 ClientAddressDep = Annotated[str | None, Depends(client_address)]
+
+
+#: The largest id a BIGINT row key holds.
+MAX_ROW_ID = 2**63 - 1
+
+#: A row number in a path: the schema states the range the database can hold, so an id past
+#: it is the caller's 422, and one inside it that names nothing is a 404.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Номер записи")]
 
 
 bearer = HTTPBearer(auto_error=False, description="ADMIN_API_KEY или токен входа оператора")

@@ -2,14 +2,18 @@
 for anything a caller or an outage can cause."""
 
 import logging
+import re
 from types import MappingProxyType
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.schemas import NO_NUL, NOT_BLANK
 from app.core.errors import (
     ConflictError,
     DomainError,
@@ -60,11 +64,22 @@ _RUSSIAN_MESSAGES = MappingProxyType(
         "dict_type": "ожидается JSON-объект",
         "bool_parsing": "ожидается true или false",
         "extra_forbidden": "неизвестное поле",
+        "enum": "допустимые значения — {expected}",
+    }
+)
+
+
+_PATTERN_MESSAGES = MappingProxyType(
+    {
+        NOT_BLANK: "не может быть пустым и не может содержать символ NUL",
+        NO_NUL: "не может содержать символ NUL",
     }
 )
 
 
 def _russian_message(error: dict) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), "неверный формат")
     if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
         return str(error["ctx"]["error"])  # our own validators speak Russian already
     template = _RUSSIAN_MESSAGES.get(str(error.get("type")))
@@ -121,72 +136,33 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's own answer, except that a 405 names every method the path documents:
+    Starlette lists only the methods of the first route that matched the path."""
+    if exc.status_code == 405:
+        allowed = documented_methods(request.app, request.url.path)
+        if allowed:
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+    return await http_exception_handler(request, exc)
+
+
+def documented_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the published schema lists for ``path`` (its templates compiled once per
+    app and kept on ``app.state``)."""
+    templates = getattr(app.state, "path_templates", None)
+    if templates is None:
+        templates = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"),
+             sorted(method.upper() for method in operations))
+            for template, operations in app.openapi().get("paths", {}).items()
+        ]  # fmt: skip
+        app.state.path_templates = templates
+    return sorted({m for pattern, methods in templates if pattern.match(path) for m in methods})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(PoolTimeoutError, on_database_error)
-
-
-#: Answers any operation can give, whatever its route declares: malformed JSON, a body over
-#: MAX_BODY_BYTES, invalid fields (our JSON shape, not FastAPI's default) and a database
-#: outage. Documented so clients — and the schema fuzzing — can rely on them.
-_COMMON_ERRORS = MappingProxyType(
-    {
-        "400": "Тело запроса не является корректным JSON",
-        "413": "Тело запроса больше MAX_BODY_BYTES",
-        "422": "Некорректные данные",
-        "503": "База данных временно недоступна",
-    }
-)
-
-
-def document_common_errors(app: FastAPI) -> None:
-    """Every operation's OpenAPI lists the common error answers with the shape we send."""
-    from fastapi.openapi.utils import get_openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault(
-            "ErrorResponse",
-            {
-                "type": "object",
-                "properties": {"detail": {"type": "string"}},
-                "required": ["detail"],
-                "title": "ErrorResponse",
-            },
-        )
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                responses = operation.setdefault("responses", {})
-                if any(p.get("name") == "format" for p in operation.get("parameters", [])):
-                    # Tables answer format=csv with the same rows as a CSV attachment.
-                    ok = responses.setdefault("200", {"description": "OK"})
-                    ok.setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
-                takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
-                for status, description in _COMMON_ERRORS.items():
-                    if status in {"400", "413", "422"} and not takes_input:
-                        continue
-                    documented = responses.get(status)
-                    if documented is None or _is_fastapi_default(documented):
-                        responses[status] = {
-                            "description": description,
-                            "content": {"application/json": {"schema": error_ref}},
-                        }
-        components.pop("HTTPValidationError", None)
-        components.pop("ValidationError", None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi
-
-
-def _is_fastapi_default(response: dict) -> bool:
-    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return schema.get("$ref", "").endswith("/HTTPValidationError")

@@ -13,6 +13,12 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+#: Texts PostgreSQL can store hold no NUL character; the schema says so, so such a request
+#: is the caller's clear 422 rather than a database error.
+NO_NUL = r"^[^\u0000]*$"
+#: A text that must say something: at least one character besides spaces, and no NUL.
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
 #: A row id as the API shows it (a UUID row key read from the ORM becomes its text).
 IdText = Annotated[str, BeforeValidator(lambda value: str(value))]
 

@@ -3,10 +3,18 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from app.api.schemas import Schema
+from app.api.schemas import NO_NUL, NOT_BLANK, Schema
 from app.db.models import AnswerSource
+
+
+def _whole_number(value: object) -> object:
+    """A rating is a JSON number with no fraction (``5`` or ``5.0``, as JSON has it); text
+    and booleans are not ratings, though pydantic's lax mode would read them as numbers."""
+    if isinstance(value, str | bool):
+        raise ValueError("ожидается целое число от 1 до 5")
+    return value
 
 
 class FeedbackRequest(BaseModel):
@@ -25,8 +33,10 @@ class FeedbackRequest(BaseModel):
     log_id: int | Annotated[str, Field(max_length=64)] = Field(
         description="log_id из ответа /process; несуществующая запись — 404"
     )
-    rating: int = Field(ge=1, le=5, strict=True, description="Оценка от 1 до 5")
-    feedback_text: str | None = Field(default=None, max_length=4000)
+    rating: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        ge=1, le=5, description="Оценка от 1 до 5"
+    )
+    feedback_text: str | None = Field(default=None, max_length=4000, pattern=NO_NUL)
     feedback_token: str | None = Field(
         default=None,
         max_length=64,
@@ -57,8 +67,10 @@ class CorrectionRequest(BaseModel):
         }
     )
 
-    corrected_response: str = Field(max_length=CORRECTION_MAX_LENGTH)
-    operator: str = Field(max_length=200)
+    corrected_response: str = Field(
+        min_length=1, max_length=CORRECTION_MAX_LENGTH, pattern=NOT_BLANK
+    )
+    operator: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
     @field_validator("corrected_response", "operator")
     @classmethod

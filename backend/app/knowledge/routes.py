@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response
 
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
 from app.knowledge.schemas import KnowledgeEntryIn, KnowledgeEntryOut
 
@@ -45,7 +45,7 @@ def add_entry(
     summary="Изменить факт",
 )
 def update_entry(
-    entry_id: int, body: KnowledgeEntryIn, services: ServicesDep, session: SessionDep
+    entry_id: RowId, body: KnowledgeEntryIn, services: ServicesDep, session: SessionDep
 ) -> KnowledgeEntryOut:
     return KnowledgeEntryOut.model_validate(
         services.knowledge.update(session, entry_id, body.fact())
@@ -53,6 +53,6 @@ def update_entry(
 
 
 @router.delete("/{entry_id}", status_code=204, summary="Удалить факт")
-def delete_entry(entry_id: int, services: ServicesDep, session: SessionDep) -> Response:
+def delete_entry(entry_id: RowId, services: ServicesDep, session: SessionDep) -> Response:
     services.knowledge.remove(session, entry_id)
     return Response(status_code=204)

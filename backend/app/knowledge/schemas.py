@@ -4,13 +4,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import Schema
+from app.api.schemas import NO_NUL, NOT_BLANK, Schema
 from app.knowledge.service import KnowledgeFact
 
 
 class KnowledgeEntryIn(BaseModel):
-    title: str = Field(default="", max_length=300, examples=["Цены"])
-    content: str = Field(min_length=1, max_length=4000, examples=["Стандартный тариф: 4800 рублей"])
+    title: str = Field(default="", max_length=300, pattern=NO_NUL, examples=["Цены"])
+    content: str = Field(
+        min_length=1,
+        max_length=4000,
+        pattern=NOT_BLANK,
+        examples=["Стандартный тариф: 4800 рублей"],
+    )
 
     def fact(self) -> KnowledgeFact:
         return KnowledgeFact(self.title.strip(), self.content.strip())

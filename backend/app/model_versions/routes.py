@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from app.alerts.service import Alerts
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS
 from app.model_versions.schemas import ModelVersionEntry
 from app.model_versions.service import list_versions
@@ -33,7 +33,7 @@ def list_model_versions(
     response_model=ModelVersionEntry,
     summary="Включить версию локальной модели (без перезапуска)",
 )
-def activate_model_version(version_id: int, services: ServicesDep) -> ModelVersionEntry:
+def activate_model_version(version_id: RowId, services: ServicesDep) -> ModelVersionEntry:
     return ModelVersionEntry.model_validate(services.local_models.activate(version_id))
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS
 from app.retraining import service
 from app.retraining.schemas import RetrainingRequest, RetrainingRunEntry, TrainingDatasetEntry
@@ -32,7 +32,7 @@ def list_runs(
     response_model=RetrainingRunEntry,
     summary="Ход и журнал одного переобучения",
 )
-def get_run(run_id: int, session: SessionDep) -> RetrainingRunEntry:
+def get_run(run_id: RowId, session: SessionDep) -> RetrainingRunEntry:
     return RetrainingRunEntry.model_validate(service.get_run(session, run_id))
 
 
@@ -71,6 +71,6 @@ def training_datasets(
     summary="Скачать файл выгрузки (JSONL)",
     response_class=FileResponse,
 )
-def download_dataset(dataset_id: int, session: SessionDep) -> FileResponse:
+def download_dataset(dataset_id: RowId, session: SessionDep) -> FileResponse:
     path = service.dataset_file(session, dataset_id)
     return FileResponse(path, media_type="application/jsonl", filename=path.name)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from app.api.schemas import EmptyWhenNull, Schema
+from app.api.schemas import NOT_BLANK, EmptyWhenNull, Schema
 
 
 class RetrainingRunEntry(Schema):
@@ -27,7 +27,11 @@ class RetrainingRunEntry(Schema):
 
 class RetrainingRequest(BaseModel):
     reason: str = Field(
-        default="запрошено оператором", min_length=1, max_length=500, examples=["новый тариф"]
+        default="запрошено оператором",
+        min_length=1,
+        max_length=500,
+        pattern=NOT_BLANK,
+        examples=["новый тариф"],
     )
 
 

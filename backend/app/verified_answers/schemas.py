@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import IdText, Schema
+from app.api.schemas import NOT_BLANK, IdText, Schema
 
 
 class VerifiedAnswerEntry(Schema):
@@ -27,7 +27,7 @@ class VerifiedAnswerEntry(Schema):
 
 
 class WithdrawRequest(BaseModel):
-    operator: str = Field(min_length=1, max_length=200)
+    operator: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class WithdrawResponse(BaseModel):

@@ -1,20 +1,46 @@
-"""A small schemathesis run over every endpoint, as part of every test run: generated valid
-and invalid requests against the real service over HTTP get no 5xx and only documented
-answers. ``python -m benchmarks.fuzz_api`` is the same with a bigger budget."""
+"""A small schemathesis run over every operation, as part of every test run: all checks,
+all four phases (stateful included), against the real service over HTTP — no 5xx, no
+failed check. ``python -m benchmarks.fuzz_api`` is the same with a bigger budget."""
 
-from benchmarks.fuzz_api import OPERATOR_KEY, fuzz, service_env
+from benchmarks.fuzz_api import fuzz, read_report, service_env
 from benchmarks.service import ServiceProcess
 
 
-def test_generated_requests_get_no_server_error_and_only_documented_answers(database_url):
+def test_every_operation_passes_every_check_in_every_phase(database_url):
     service = ServiceProcess(service_env() | {"DATABASE_URL": database_url}).wait_ready()
     try:
-        report = fuzz(service.base_url, examples=4, operator_key=OPERATOR_KEY)
+        report = fuzz(service.base_url, max_examples=8, seed=3)
     finally:
         service.stop()
 
-    assert report.operations >= 25, "every operation of the schema is fuzzed"
-    assert report.cases >= report.operations * 4
+    assert report.operations >= 27, "every operation of the schema is fuzzed"
+    assert report.cases >= report.operations * 8
+    assert report.phases == {phase: "success" for phase in
+                             ("examples", "coverage", "fuzzing", "stateful")}  # fmt: skip
     assert report.server_errors == 0
-    assert report.failures == [], report.failures[:3]
-    assert report.statuses[422] > 0, "invalid requests were sent and refused"
+    assert report.failures == [] and report.errors == [], (report.failures, report.errors)
+
+
+def test_a_failed_check_or_a_server_error_in_the_report_fails_the_run():
+    raw = {
+        "operations": {"tested": 27},
+        "test_cases": {"generated": 300},
+        "phases": {"examples": {"status": "success"}, "stateful": {"status": "failure"}},
+        "failures": [
+            {
+                "type": "ServerError",
+                "code": "ST100",
+                "title": "Server error",
+                "count": 2,
+                "operations": ["POST /api/voice/process"],
+            },
+        ],  # fmt: skip
+        "errors": [],
+        "warnings": {"missing_test_data": [], "missing_auth": ["POST /api/voice/auth/login"]},
+    }
+
+    report = read_report(raw, seconds=1.0)
+
+    assert report.failed and report.server_errors == 2
+    assert report.phases == {"examples": "success", "stateful": "failure"}
+    assert report.warnings == {"missing_auth": ["POST /api/voice/auth/login"]}

@@ -91,3 +91,10 @@ def test_the_cli_creates_an_account_that_can_log_in(
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert login(make_client(make_settings()), username="oleg").status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer no-such-login"}])
+def test_logout_without_a_live_login_is_a_401(make_client, make_settings, irina, headers):
+    client = make_client(make_settings())
+    response = client.post("/api/voice/auth/logout", headers=headers)
+    assert response.status_code == 401 and "токен" in response.json()["detail"]

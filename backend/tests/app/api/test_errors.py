@@ -28,3 +28,27 @@ def test_the_schema_documents_the_error_answers_and_csv_tables(client):
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     logs = schema["paths"]["/api/voice/logs"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv"} <= logs.keys()
+
+
+def test_a_wrong_method_names_every_method_the_path_documents(client):
+    for path, allowed in [
+        ("/api/voice/knowledge", "GET, POST"),
+        ("/api/voice/knowledge/1", "DELETE, PUT"),
+        ("/api/voice/process", "POST"),
+    ]:
+        response = client.request("OPTIONS", path, headers=OPERATOR_HEADERS)
+        assert response.status_code == 405
+        assert response.headers["allow"] == allowed, path
+
+
+def test_the_schema_states_the_limits_the_server_enforces(make_client, make_settings):
+    client = make_client(make_settings(MAX_MESSAGE_LENGTH="300"))
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    message = schema["ProcessRequest"]["properties"]["message"]
+    assert message["maxLength"] == 300 and message["minLength"] == 1 and message["pattern"]
+    assert client.post("/api/voice/process", json={"message": "а" * 301}).status_code == 422
+    assert client.post("/api/voice/process", json={"message": "а" * 300}).status_code == 200
+    assert set(schema["ProcessResponse"]["properties"]["answer_source"]["$ref"].split("/")) & {
+        "AnswerSource"
+    }
+    assert schema["AnswerSource"]["enum"] == ["cache", "local", "llm", "knowledge_base", "fallback"]

@@ -105,6 +105,19 @@ def test_feedback_on_unknown_log_returns_404(client, log_id):
     assert "не найдена" in response.json()["detail"]
 
 
+def test_a_rating_written_as_a_json_number_with_no_fraction_is_accepted(client, database):
+    answer = ask(client, "Как часто моют подъезд?")
+    response = client.post(
+        "/api/voice/feedback",
+        json={
+            "log_id": answer["log_id"],
+            "rating": 4.0,
+            "feedback_token": answer["feedback_token"],
+        },
+    )
+    assert response.status_code == 200 and response.json()["rating"] == 4
+
+
 @pytest.mark.parametrize("rating", [0, 6, -1, 4.5, "5", None, True])
 def test_feedback_with_rating_outside_1_to_5_is_refused_and_keeps_the_old_rating(
     client, database, rating

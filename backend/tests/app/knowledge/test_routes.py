@@ -39,3 +39,33 @@ def test_bad_edits_are_clear_4xx_and_the_key_is_required(make_client, make_setti
     assert client.get("/api/voice/knowledge").status_code == 401
     table = client.get("/api/voice/knowledge?format=csv", headers=OPERATOR)
     assert table.headers["content-type"].startswith("text/csv") and "4800" in table.text
+
+
+def test_changing_a_fact_into_another_existing_fact_is_a_409_and_both_stay(
+    make_client, make_settings
+):
+    client = make_client(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    first = client.post("/api/voice/knowledge", json={"content": "Мусор выносим утром."},
+                        headers=OPERATOR).json()  # fmt: skip
+    second = client.post("/api/voice/knowledge", json={"content": "Полы моем вечером."},
+                         headers=OPERATOR).json()  # fmt: skip
+
+    clash = client.put(f"/api/voice/knowledge/{second['id']}", headers=OPERATOR,
+                       json={"content": "Мусор выносим утром."})  # fmt: skip
+
+    assert clash.status_code == 409 and str(first["id"]) in clash.json()["detail"]
+    contents = {e["id"]: e["content"] for e in client.get("/api/voice/knowledge",
+                                                          headers=OPERATOR).json()}  # fmt: skip
+    assert contents[first["id"]] == "Мусор выносим утром."
+    assert contents[second["id"]] == "Полы моем вечером."
+
+
+def test_a_blank_fact_or_one_with_a_nul_character_is_a_clear_422(make_client, make_settings):
+    client = make_client(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    for content in ["   ", "Мусор\u0000"]:
+        response = client.post("/api/voice/knowledge", json={"content": content}, headers=OPERATOR)
+        assert response.status_code == 422
+        assert (
+            "content: не может быть пустым и не может содержать символ NUL"
+            in (response.json()["detail"])
+        )
