@@ -34,7 +34,7 @@ def test_a_failed_check_or_a_server_error_in_the_report_fails_the_run():
                 "count": 2,
                 "operations": ["POST /api/voice/process"],
             },
-        ],  # fmt: skip
+        ],
         "errors": [],
         "warnings": {"missing_test_data": [], "missing_auth": ["POST /api/voice/auth/login"]},
     }
