@@ -23,7 +23,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.alerts.service import Alerts
 from app.container import Services
-from app.db.models import ENDED_RETRAINING_STATUSES, ModelVersion, RetrainingRun, RetrainingStatus
+from app.db.models import (
+    ENDED_RETRAINING_STATUSES,
+    ModelStatus,
+    ModelVersion,
+    RetrainingRun,
+    RetrainingStatus,
+)
 from app.model_versions.service import mark_active
 from app.quality.evaluation import ModelEvaluator
 from app.quality.promotion import promotion_gate
@@ -81,7 +87,7 @@ class RetrainingJob:
         except Exception as error:
             final = attempt >= MAX_ATTEMPTS
             self._log(run_id, "error", f"{type(error).__name__}: {error}")
-            self._set(run_id, status="failed" if final else "queued",
+            self._set(run_id, status=RetrainingStatus.FAILED if final else RetrainingStatus.QUEUED,
                       finished_at=datetime.now(UTC) if final else None)  # fmt: skip
             if final:
                 self.alerts.raise_alert(
@@ -146,13 +152,15 @@ class RetrainingJob:
             return self._reject(run_id, candidate_id, gate.reasons)
         mark_active(self.database, candidate_id)
         self.services.local_models.sync_with_registry()
-        self._set(run_id, status="promoted", step="done", finished_at=datetime.now(UTC))
+        self._set(
+            run_id, status=RetrainingStatus.PROMOTED, step="done", finished_at=datetime.now(UTC)
+        )
         self._log(run_id, "done", f"{result.version} promoted")
         details = {"run_id": run_id, "version": result.version, **gate.candidate}
         self.alerts.raise_alert("model_promoted", f"Модель {result.version} включена", details)
         self.alerts.raise_alert("retraining_finished", f"Переобучение #{run_id}: модель включена",
                                 details)  # fmt: skip
-        return "promoted"
+        return RetrainingStatus.PROMOTED
 
     def _candidate_provider(self, path: Path):
         from app.answering.providers.local_transformers import LocalTransformersProvider
@@ -167,17 +175,21 @@ class RetrainingJob:
         with self.database.transaction() as session:
             session.execute(
                 update(ModelVersion)
-                .where(ModelVersion.id == candidate_id, ModelVersion.status == "candidate")
-                .values(status="rejected")
+                .where(
+                    ModelVersion.id == candidate_id, ModelVersion.status == ModelStatus.CANDIDATE
+                )
+                .values(status=ModelStatus.REJECTED)
             )
-        self._set(run_id, status="rejected", step="done", finished_at=datetime.now(UTC))
+        self._set(
+            run_id, status=RetrainingStatus.REJECTED, step="done", finished_at=datetime.now(UTC)
+        )
         self._log(run_id, "done", "candidate rejected; the active model stays")
         details = {"run_id": run_id, "reasons": reasons}
         self.alerts.raise_alert("model_rejected", f"Кандидат переобучения #{run_id} отклонён",
                                 details)  # fmt: skip
         self.alerts.raise_alert("retraining_finished", f"Переобучение #{run_id}: кандидат отклонён",
                                 details)  # fmt: skip
-        return "rejected"
+        return RetrainingStatus.REJECTED
 
     def _set(self, run_id: int, **values) -> None:
         with self.database.transaction() as session:

@@ -26,7 +26,7 @@ from app.answering.providers.offline import OfflineAnswerer
 from app.core.config import Settings
 from app.core.errors import InvalidInputError
 from app.db.database import Database
-from app.db.models import VoiceLog
+from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.knowledge.service import KnowledgeBase
 from app.verified_answers.matcher import Candidate, FittedMatcher
@@ -163,7 +163,7 @@ class AnswerPipeline:
         return Answer(
             candidate.text,
             CACHE_MODEL_NAME,
-            "cache",
+            AnswerSource.CACHE,
             source_log_id=candidate.source_log_id,
             verified_answer_id=candidate.key,
         )

@@ -10,6 +10,10 @@ way, with itself in the local model's place, so the promotion gate compares like
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.answering.pipeline import first_answer
 from app.answering.prompt import PromptContext
@@ -18,6 +22,9 @@ from app.db.models import ModelMetrics
 from app.quality.golden_set import GoldenReport, GoldenSet
 from app.quality.metrics import PeriodMetrics, period_metrics
 from app.quality.retraining_rule import RetrainingDecision, retraining_decision
+
+if TYPE_CHECKING:
+    from app.container import Services
 
 
 @dataclass
@@ -46,7 +53,7 @@ class Evaluation:
 
 
 class ModelEvaluator:
-    def __init__(self, services) -> None:
+    def __init__(self, services: "Services") -> None:
         self.services = services
         settings = services.settings
         self.golden_set = GoldenSet(
@@ -120,3 +127,8 @@ class ModelEvaluator:
             session.add(row)
             session.flush()
             return row.id
+
+
+def latest_evaluation(session: Session) -> ModelMetrics | None:
+    """The most recent ``evaluate_model`` run (a ``model_metrics`` row)."""
+    return session.scalar(select(ModelMetrics).order_by(ModelMetrics.id.desc()).limit(1))

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import GoldenSetItem, VoiceLog, approved_dialog
+from app.db.models import AnswerSource, GoldenSetItem, VoiceLog, approved_dialog
 from app.embeddings.service import Embedder
 
 #: Digit runs with the separators people write inside numbers: 8-800-555-01-23, 9:00, 4 800.
@@ -129,7 +129,7 @@ class GoldenSet:
         logs = session.scalars(
             select(VoiceLog)
             .where(approved_dialog(5))
-            .where(VoiceLog.answer_source != "fallback")
+            .where(VoiceLog.answer_source != AnswerSource.FALLBACK)
             .order_by(VoiceLog.corrected_response.is_(None), VoiceLog.created_at)
         )
         seen, rating_sessions, picked = set(), set(), []

@@ -4,14 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.api.csv_export import csv_response
 from app.api.deps import OperatorDep, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
-from app.db.models import ModelMetrics
-from app.quality.evaluation import ModelEvaluator
+from app.quality.evaluation import ModelEvaluator, latest_evaluation
 from app.quality.metrics import estimated_savings, metrics_over_time, period_metrics
 from app.quality.retraining_rule import decide_now, summarize_ratings
 from app.quality.schemas import LearningStatus
@@ -24,11 +21,6 @@ router = APIRouter(
 )
 
 
-def latest_metrics(session: Session) -> ModelMetrics | None:
-    """The most recent ``evaluate_model`` run."""
-    return session.scalar(select(ModelMetrics).order_by(ModelMetrics.id.desc()).limit(1))
-
-
 @router.get(
     "/self-learning/status",
     response_model=LearningStatus,
@@ -39,7 +31,7 @@ def learning_status(services: ServicesDep, session: SessionDep) -> LearningStatu
     settings = services.settings
     summary = summarize_ratings(session)
     window, decision = decide_now(session, settings)
-    latest = latest_metrics(session)
+    latest = latest_evaluation(session)
     return LearningStatus(
         total_interactions=summary.total_interactions,
         avg_rating=summary.avg_rating,

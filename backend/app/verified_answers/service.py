@@ -137,7 +137,7 @@ class VerifiedAnswers:
         )
         if log.corrected_response:
             supported = self._verified_for(
-                session, log.corrected_response, "corrected", log, log.corrected_by
+                session, log.corrected_response, VerifiedKind.CORRECTED, log, log.corrected_by
             )
             if served_from is not None and served_from.id != supported.id:
                 self._add_evidence(session, served_from, log, agrees=False)
@@ -148,7 +148,7 @@ class VerifiedAnswers:
                     supported = served_from
             else:
                 supported = self._answer_restated_by(session, log) or self._verified_for(
-                    session, log.ai_response, "rated", log, None
+                    session, log.ai_response, VerifiedKind.RATED, log, None
                 )
         elif log.rating is not None and log.rating <= LOW_RATING and served_from is not None:
             self._add_evidence(session, served_from, log, agrees=False)
@@ -184,11 +184,11 @@ class VerifiedAnswers:
         if existing is not None:
             if existing.withdrawn_at is None:
                 return existing
-            if kind == "rated":
+            if kind == VerifiedKind.RATED:
                 return None
             existing.withdrawn_at = None
             existing.withdrawn_reason = None
-            existing.kind = "corrected"
+            existing.kind = VerifiedKind.CORRECTED
             return existing
         verified = VerifiedAnswer(
             id=uuid.uuid4(),
@@ -288,7 +288,7 @@ class VerifiedAnswers:
         for verified in session.scalars(
             select(VerifiedAnswer).where(
                 VerifiedAnswer.source_log_id == log.id,
-                VerifiedAnswer.kind == "rated",
+                VerifiedAnswer.kind == VerifiedKind.RATED,
                 VerifiedAnswer.withdrawn_at.is_(None),
             )
         ):
@@ -445,7 +445,7 @@ class VerifiedAnswerIndex:
                 texts=[row.question for row in approved[a.id]],
                 source_log_id=a.source_log_id,
                 question=a.user_message,
-                corrected=a.kind == "corrected",
+                corrected=a.kind == VerifiedKind.CORRECTED,
             )
             for a in answers
             if approved.get(a.id)

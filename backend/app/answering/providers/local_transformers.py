@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
 from app.answering.providers.base import Answer, ProviderError
+from app.db.models import AnswerSource
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class LocalTransformersProvider:
         return Answer(
             text=text,
             model_used=self.model_used,
-            source="local",
+            source=AnswerSource.LOCAL,
             prompt_tokens=int(inputs["input_ids"].shape[1]),
             completion_tokens=int(new_tokens.shape[0]),
         )

@@ -7,6 +7,7 @@ is asked, by the verified-answer matcher.)
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.base import Answer
+from app.db.models import AnswerSource
 
 OFFLINE_MODEL_NAME = "offline"
 NO_ANSWER_TEXT = (
@@ -30,8 +31,8 @@ class OfflineAnswerer:
         if facts:
             lines = [s.content for s in facts[: self._max_facts]]
             text = "Вот что я нашёл в справочнике компании:\n" + "\n".join(f"— {x}" for x in lines)
-            return Answer(text, OFFLINE_MODEL_NAME, "knowledge_base")
-        return Answer(NO_ANSWER_TEXT, OFFLINE_MODEL_NAME, "fallback")
+            return Answer(text, OFFLINE_MODEL_NAME, AnswerSource.KNOWLEDGE_BASE)
+        return Answer(NO_ANSWER_TEXT, OFFLINE_MODEL_NAME, AnswerSource.FALLBACK)
 
     def check(self) -> str:
         return "healthy"

@@ -8,6 +8,7 @@ import openai
 from app.answering.prompt import PromptContext
 from app.answering.providers.base import Answer, ProviderError
 from app.core.config import Settings
+from app.db.models import AnswerSource
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class OpenAICompatibleProvider:
         return Answer(
             text=text,
             model_used=self.model_used,
-            source="llm",
+            source=AnswerSource.LLM,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=(prompt_tokens * self._price_in + completion_tokens * self._price_out) / 1000,

@@ -1,13 +1,11 @@
-"""The retraining rule over synthetic histories: each threshold alone, all together, none,
-too few ratings, an empty database; and when a retraining run is (not) queued."""
+"""When a retraining run is queued: a crossed threshold with enough new training data queues
+one run and only one; without enough new data nothing is queued."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.db.models import RetrainingRun
-from app.quality.retraining_rule import decide_now
 from app.retraining.decision import check_retraining
 from tests.support.logs import add_log
 
@@ -21,63 +19,7 @@ def history(session, ratings: list[int], *, unrated: int = 0, days_ago: float = 
     session.commit()
 
 
-# 40 ratings each. avg / satisfaction (4-5) / negative (1-2):
-GOOD = [5] * 30 + [4] * 6 + [3] * 2 + [1] * 2  # 4.55 / 90 % / 5 %
-LOW_AVERAGE_ONLY = [4] * 28 + [3] * 4 + [2] * 6 + [1] * 2  # 3.45 / 70 % / 20 %
-LOW_SATISFACTION_ONLY = [5] * 22 + [3] * 16 + [2] * 2  # 4.05 / 55 % / 5 %
-MANY_NEGATIVE_ONLY = [5] * 31 + [1] * 9  # 4.10 / 77.5 % / 22.5 %
 EVERYTHING_BAD = [1] * 20 + [3] * 10 + [4] * 10  # 2.25 / 25 % / 50 %
-
-
-@pytest.mark.parametrize(
-    ("ratings", "expected"),
-    [
-        (GOOD, []),
-        (LOW_AVERAGE_ONLY, ["average rating"]),
-        (LOW_SATISFACTION_ONLY, ["satisfaction"]),
-        (MANY_NEGATIVE_ONLY, ["negative share"]),
-        (EVERYTHING_BAD, ["average rating", "satisfaction", "negative share"]),
-    ],
-    ids=["good", "low-average", "low-satisfaction", "many-negative", "all-three"],
-)
-def test_each_threshold_is_a_reason_of_its_own(database, settings, ratings, expected):
-    with database.session() as session:
-        history(session, ratings, unrated=10)
-        metrics, decision = decide_now(session, settings)
-
-    assert metrics.rated == 40 and metrics.interactions == 50
-    assert decision.required == bool(expected)
-    assert [label(reason) for reason in decision.reasons] == expected
-
-
-def label(reason: str) -> str:
-    return next(name for name in ("average rating", "satisfaction", "negative share")
-                if reason.startswith(name))  # fmt: skip
-
-
-def test_too_few_ratings_decide_nothing_however_bad_they_are(database, make_settings):
-    settings = make_settings(MIN_RATED_FOR_DECISION="41")
-    with database.session() as session:
-        history(session, EVERYTHING_BAD)
-        _, decision = decide_now(session, settings)
-    assert not decision.required
-    assert decision.reasons == ["not enough rated answers to judge: 40 < 41"]
-
-
-def test_ratings_older_than_the_window_do_not_count(database, settings):
-    with database.session() as session:
-        history(session, EVERYTHING_BAD, days_ago=settings.retraining_window_days + 1)
-        history(session, GOOD)
-        metrics, decision = decide_now(session, settings)
-    assert metrics.rated == 40 and not decision.required
-
-
-def test_an_empty_database_needs_nothing(database, settings):
-    with database.session() as session:
-        metrics, decision = decide_now(session, settings)
-        check = check_retraining(session, settings, enqueue=True)
-    assert metrics.interactions == 0 and metrics.avg_rating is None
-    assert not decision.required and check.run_id is None
 
 
 def test_a_crossed_threshold_with_enough_new_data_queues_one_run_and_only_one(
