@@ -17,6 +17,7 @@ from app.db.embedded import start_embedded_postgres
 from app.db.migrations import upgrade_to_head
 from app.embeddings.service import BundledE5Embedder
 from app.main import create_app
+from tests.support.dialog import OPERATOR_KEY
 from tests.support.openai_server import OpenAIStubServer
 from tests.support.postgres import stop_embedded
 
@@ -89,11 +90,6 @@ def make_settings(database_url: str, tmp_path: Path):
         return Settings(_env_file=None, **values)
 
     return make
-
-
-#: The operator key of the default test app; send OPERATOR_HEADERS to its operator endpoints.
-OPERATOR_KEY = "test-operator-key"
-OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 
 @pytest.fixture

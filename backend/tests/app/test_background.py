@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.db.models import ModelVersion, RetrainingRun, VoiceEmbedding, VoiceLog
 from app.model_versions.service import mark_active
 from app.retraining.queue import enqueue_retraining
-from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
+from tests.support.dialog import OPERATOR_HEADERS, OPERATOR_KEY
 from training.tiny_model import build_tiny_model
 
 

@@ -2,8 +2,13 @@
 page and the operator console do."""
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from tests.support.feedback import rate
+
+#: The operator key of the default test app (the ``settings`` fixture).
+OPERATOR_KEY = "test-operator-key"
+OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 #: The operator key of the ``bot`` fixture (``tests/conftest.py``).
 BOT_ADMIN_KEY = "operator-secret"
@@ -17,6 +22,11 @@ def ask(client: TestClient, message: str, session_id: str | None = None) -> dict
     response = client.post("/api/voice/process", json=body)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def as_operator(client: TestClient, method: str, path: str, **options) -> Response:
+    """A call with the operator key of the default test app."""
+    return client.request(method, path, headers=OPERATOR_HEADERS, **options)
 
 
 def rate_accepted(client: TestClient, answer: dict, rating: int) -> None:

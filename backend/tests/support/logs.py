@@ -1,6 +1,7 @@
 """Logged dialogs written straight to the database, for tests that need a history."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,3 +25,15 @@ def add_log(session: Session, question: str, answer: str, **values) -> VoiceLog:
     session.add(log)
     session.flush()
     return log
+
+
+def rated_history(
+    session: Session, ratings: list[int], *, unrated: int = 0, days_ago: float = 1
+) -> None:
+    """One log per rating (and ``unrated`` more), ``days_ago`` old, committed."""
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    for number, rating in enumerate(ratings):
+        add_log(session, f"Вопрос {number}", f"Ответ {number}", rating=rating, created_at=when)
+    for number in range(unrated):
+        add_log(session, f"Без оценки {number}", "Ответ", created_at=when)
+    session.commit()

@@ -5,19 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import VoiceEmbedding, VoiceLog
+from tests.support.dialog import ask
 
 PROCESS_KEYS = {"response", "log_id", "session_id", "model_used", "response_time"}
-
-
-def ask(client, message: str, session_id: str | None = None) -> dict:
-    body = (
-        {"message": message}
-        if session_id is None
-        else {"message": message, "session_id": session_id}
-    )
-    response = client.post("/api/voice/process", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_process_returns_the_seed_shape_and_logs_before_replying(client, database):

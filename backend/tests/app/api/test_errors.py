@@ -1,6 +1,6 @@
 """Whatever a caller sends, the answer is a documented 4xx with a message, never a 500."""
 
-from tests.conftest import OPERATOR_HEADERS
+from tests.support.dialog import OPERATOR_HEADERS
 
 BEYOND_BIGINT = 2**63
 

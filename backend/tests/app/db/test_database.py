@@ -11,7 +11,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.paths import BACKEND_DIR
 from app.db.database import Database, normalize_database_url
-from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
+from tests.support.dialog import OPERATOR_HEADERS, OPERATOR_KEY
 from tests.support.feedback import rate
 from tests.support.postgres import start_embedded, stop_embedded
 

@@ -4,23 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import VoiceEmbedding
-from tests.conftest import OPERATOR_HEADERS
-
-
-def as_operator(client, method: str, path: str, **options):
-    """Status, similar dialogs and the embedding backfill are operators' endpoints."""
-    return client.request(method, path, headers=OPERATOR_HEADERS, **options)
-
-
-def ask(client, message: str, session_id: str | None = None) -> dict:
-    body = (
-        {"message": message}
-        if session_id is None
-        else {"message": message, "session_id": session_id}
-    )
-    response = client.post("/api/voice/process", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.support.dialog import OPERATOR_HEADERS, as_operator, ask
 
 
 def test_similar_returns_nearest_past_dialogs_best_first_without_the_log_itself(client):

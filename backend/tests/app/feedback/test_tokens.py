@@ -1,17 +1,7 @@
 """Feedback tokens: one secret per database, shared by every process, or configured."""
 
+from tests.support.dialog import ask
 from tests.support.feedback import rate
-
-
-def ask(client, message: str, session_id: str | None = None) -> dict:
-    body = (
-        {"message": message}
-        if session_id is None
-        else {"message": message, "session_id": session_id}
-    )
-    response = client.post("/api/voice/process", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_the_token_secret_is_shared_through_the_database_and_can_be_configured(

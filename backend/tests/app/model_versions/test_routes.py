@@ -1,7 +1,7 @@
 """The model registry for operators: an empty registry, and clear 404s for what is not there
 (the full switch and rollback are in tests/e2e/test_local_model_cycle.py)."""
 
-from tests.conftest import OPERATOR_HEADERS
+from tests.support.dialog import OPERATOR_HEADERS
 
 
 def test_an_empty_registry_lists_nothing_and_has_nothing_to_switch_to(client):

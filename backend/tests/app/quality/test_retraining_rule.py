@@ -1,23 +1,11 @@
 """The seed's retraining rule over synthetic histories: each threshold alone, all together,
 none, too few ratings, ratings outside the window, an empty database."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from app.quality.retraining_rule import decide_now
 from app.retraining.decision import check_retraining
-from tests.support.logs import add_log
-
-
-def history(session, ratings: list[int], *, unrated: int = 0, days_ago: float = 1) -> None:
-    when = datetime.now(UTC) - timedelta(days=days_ago)
-    for number, rating in enumerate(ratings):
-        add_log(session, f"Вопрос {number}", f"Ответ {number}", rating=rating, created_at=when)
-    for number in range(unrated):
-        add_log(session, f"Без оценки {number}", "Ответ", created_at=when)
-    session.commit()
-
+from tests.support.logs import rated_history
 
 # 40 ratings each. avg / satisfaction (4-5) / negative (1-2):
 GOOD = [5] * 30 + [4] * 6 + [3] * 2 + [1] * 2  # 4.55 / 90 % / 5 %
@@ -44,7 +32,7 @@ EVERYTHING_BAD = [1] * 20 + [3] * 10 + [4] * 10  # 2.25 / 25 % / 50 %
 )
 def test_each_threshold_is_a_reason_of_its_own(database, settings, ratings, expected):
     with database.session() as session:
-        history(session, ratings, unrated=10)
+        rated_history(session, ratings, unrated=10)
         metrics, decision = decide_now(session, settings)
 
     assert metrics.rated == 40 and metrics.interactions == 50
@@ -60,7 +48,7 @@ def label(reason: str) -> str:
 def test_too_few_ratings_decide_nothing_however_bad_they_are(database, make_settings):
     settings = make_settings(MIN_RATED_FOR_DECISION="41")
     with database.session() as session:
-        history(session, EVERYTHING_BAD)
+        rated_history(session, EVERYTHING_BAD)
         _, decision = decide_now(session, settings)
     assert not decision.required
     assert decision.reasons == ["not enough rated answers to judge: 40 < 41"]
@@ -68,8 +56,8 @@ def test_too_few_ratings_decide_nothing_however_bad_they_are(database, make_sett
 
 def test_ratings_older_than_the_window_do_not_count(database, settings):
     with database.session() as session:
-        history(session, EVERYTHING_BAD, days_ago=settings.retraining_window_days + 1)
-        history(session, GOOD)
+        rated_history(session, EVERYTHING_BAD, days_ago=settings.retraining_window_days + 1)
+        rated_history(session, GOOD)
         metrics, decision = decide_now(session, settings)
     assert metrics.rated == 40 and not decision.required
 

@@ -10,25 +10,9 @@ from sqlalchemy import select
 
 from app.db.models import RetrainingRun
 from app.retraining.decision import check_retraining
-from tests.conftest import OPERATOR_HEADERS
+from tests.support.dialog import OPERATOR_HEADERS, as_operator, ask
 from tests.support.feedback import rate
 from tests.support.logs import add_log
-
-
-def as_operator(client, method: str, path: str, **options):
-    """Status, similar dialogs and the embedding backfill are operators' endpoints."""
-    return client.request(method, path, headers=OPERATOR_HEADERS, **options)
-
-
-def ask(client, message: str, session_id: str | None = None) -> dict:
-    body = (
-        {"message": message}
-        if session_id is None
-        else {"message": message, "session_id": session_id}
-    )
-    response = client.post("/api/voice/process", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_status_counts_interactions_and_ratings(client):

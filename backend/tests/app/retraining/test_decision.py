@@ -1,23 +1,11 @@
 """When a retraining run is queued: a crossed threshold with enough new training data queues
 one run and only one; without enough new data nothing is queued."""
 
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy import select
 
 from app.db.models import RetrainingRun
 from app.retraining.decision import check_retraining
-from tests.support.logs import add_log
-
-
-def history(session, ratings: list[int], *, unrated: int = 0, days_ago: float = 1) -> None:
-    when = datetime.now(UTC) - timedelta(days=days_ago)
-    for number, rating in enumerate(ratings):
-        add_log(session, f"Вопрос {number}", f"Ответ {number}", rating=rating, created_at=when)
-    for number in range(unrated):
-        add_log(session, f"Без оценки {number}", "Ответ", created_at=when)
-    session.commit()
-
+from tests.support.logs import rated_history
 
 EVERYTHING_BAD = [1] * 20 + [3] * 10 + [4] * 10  # 2.25 / 25 % / 50 %
 
@@ -27,7 +15,7 @@ def test_a_crossed_threshold_with_enough_new_data_queues_one_run_and_only_one(
 ):
     settings = make_settings(RETRAINING_MIN_NEW_SAMPLES="10")
     with database.session() as session:
-        history(session, EVERYTHING_BAD)  # 10 approved (4★) dialogs
+        rated_history(session, EVERYTHING_BAD)  # 10 approved (4★) dialogs
         first = check_retraining(session, settings, enqueue=True)
         session.commit()
         again = check_retraining(session, settings, enqueue=True)
@@ -43,7 +31,7 @@ def test_a_crossed_threshold_with_enough_new_data_queues_one_run_and_only_one(
 def test_without_enough_new_training_data_nothing_is_queued(database, make_settings):
     settings = make_settings(RETRAINING_MIN_NEW_SAMPLES="11")
     with database.session() as session:
-        history(session, EVERYTHING_BAD)
+        rated_history(session, EVERYTHING_BAD)
         check = check_retraining(session, settings, enqueue=True)
     assert check.decision.required and check.run_id is None
     assert check.notes == ["not enough new training data: 10 approved dialogs < 11"]

@@ -6,7 +6,7 @@ pytest.importorskip("transformers", reason="ML extras (requirements_ml.txt) not 
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.local_transformers import LocalTransformersProvider
-from tests.conftest import OPERATOR_HEADERS, OPERATOR_KEY
+from tests.support.dialog import OPERATOR_HEADERS, OPERATOR_KEY
 from training.tiny_model import build_tiny_model
 
 
