@@ -66,9 +66,18 @@ class RateLimits:
     session: RateLimiter
 
     def check(self, client_address: str | None, session_id: str | None) -> None:
-        for limiter, key in ((self.client, client_address), (self.session, session_id)):
-            if key is None:
-                continue
-            wait = limiter.retry_after(key)
-            if wait is not None:
-                raise RateLimitedError(wait)
+        self.check_client(client_address)
+        self.check_conversation(session_id)
+
+    def check_client(self, client_address: str | None) -> None:
+        _take(self.client, client_address)
+
+    def check_conversation(self, session_id: str | None) -> None:
+        _take(self.session, session_id)
+
+
+def _take(limiter: RateLimiter, key: str | None) -> None:
+    if key is not None:
+        wait = limiter.retry_after(key)
+        if wait is not None:
+            raise RateLimitedError(wait)

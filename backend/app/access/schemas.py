@@ -4,11 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import NO_NUL
+from app.api.schemas import PLAIN_TEXT
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["irina"])
+    username: str = Field(min_length=1, max_length=100, pattern=PLAIN_TEXT, examples=["irina"])
     password: str = Field(min_length=1, max_length=1000)
 
 

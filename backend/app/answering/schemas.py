@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schemas import NO_NUL, NOT_BLANK
+from app.api.schemas import NOT_BLANK, PLAIN_TEXT
 from app.db.models import AnswerSource
 
 # Hard cap on what the parser accepts at all; the configurable MAX_MESSAGE_LENGTH is
@@ -23,7 +23,7 @@ class ProcessRequest(BaseModel):
     session_id: str | None = Field(
         default=None,
         max_length=128,
-        pattern=NO_NUL,
+        pattern=PLAIN_TEXT,
         description="Идентификатор разговора; новый, если не задан",
     )
 

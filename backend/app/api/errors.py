@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.schemas import NO_NUL, NOT_BLANK
+from app.api.schemas import NOT_BLANK, PLAIN_TEXT
 from app.core.errors import (
     ConflictError,
     DomainError,
@@ -71,8 +71,8 @@ _RUSSIAN_MESSAGES = MappingProxyType(
 
 _PATTERN_MESSAGES = MappingProxyType(
     {
-        NOT_BLANK: "не может быть пустым и не может содержать символ NUL",
-        NO_NUL: "не может содержать символ NUL",
+        NOT_BLANK: "не может быть пустым и не может содержать управляющие символы",
+        PLAIN_TEXT: "не может содержать управляющие символы",
     }
 )
 

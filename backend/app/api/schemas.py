@@ -13,11 +13,13 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-#: Texts PostgreSQL can store hold no NUL character; the schema says so, so such a request
-#: is the caller's clear 422 rather than a database error.
-NO_NUL = r"^[^\u0000]*$"
-#: A text that must say something: at least one character besides spaces, and no NUL.
-NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+#: Control characters other than tab and line breaks (NUL among them, which PostgreSQL cannot
+#: store): text carrying them is refused by the schema, before any model call or query.
+_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
+#: Plain text: no control characters.
+PLAIN_TEXT = rf"^[^{_CONTROL}]*$"
+#: Plain text that says something: at least one character besides spaces.
+NOT_BLANK = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
 
 #: A row id as the API shows it (a UUID row key read from the ORM becomes its text).
 IdText = Annotated[str, BeforeValidator(lambda value: str(value))]

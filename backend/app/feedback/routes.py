@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query
 
 from app.api.csv_export import csv_response
 from app.api.deps import ClientAddressDep, OperatorDep, ServicesDep, SessionDep
-from app.api.schemas import NO_NUL, OPERATOR_ERRORS, error_responses
+from app.api.schemas import OPERATOR_ERRORS, PLAIN_TEXT, error_responses
 from app.db.models import AnswerSource
 from app.feedback.schemas import (
     CorrectionRequest,
@@ -81,7 +81,7 @@ def list_logs(
     unrated: bool = Query(False, description="Только диалоги без оценки"),
     uncorrected: bool = Query(False, description="Только без исправления оператора"),
     answer_source: AnswerSource | None = Query(None, description="Откуда ответ"),
-    session_id: str | None = Query(None, max_length=128, pattern=NO_NUL),
+    session_id: str | None = Query(None, max_length=128, pattern=PLAIN_TEXT),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000_000),
     format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from app.api.schemas import NO_NUL, NOT_BLANK, Schema
+from app.api.schemas import NOT_BLANK, PLAIN_TEXT, Schema
 from app.db.models import AnswerSource
 
 
@@ -36,7 +36,7 @@ class FeedbackRequest(BaseModel):
     rating: Annotated[int, BeforeValidator(_whole_number)] = Field(
         ge=1, le=5, description="Оценка от 1 до 5"
     )
-    feedback_text: str | None = Field(default=None, max_length=4000, pattern=NO_NUL)
+    feedback_text: str | None = Field(default=None, max_length=4000, pattern=PLAIN_TEXT)
     feedback_token: str | None = Field(
         default=None,
         max_length=64,

@@ -90,10 +90,13 @@ class Ratings:
         client_address: str | None,
     ) -> RecordedFeedback:
         log = get_log(session, log_id)
-        # Limited before the token is checked: guessing tokens is flooding too.
-        self.limits.check(client_address, log.session_id)
+        # The caller's own address pays for every attempt (guessing tokens is flooding too);
+        # the conversation's bucket only once the token proves the caller is that
+        # conversation, so failed guesses never lock the resident out of rating.
+        self.limits.check_client(client_address)
         if not self.tokens.valid(token, log.id, log.session_id):
             raise FeedbackNotAllowedError()
+        self.limits.check_conversation(log.session_id)
         return record_feedback(session, self.verified, log.id, rating, feedback_text)
 
 

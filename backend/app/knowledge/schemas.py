@@ -4,12 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import NO_NUL, NOT_BLANK, Schema
+from app.api.schemas import NOT_BLANK, PLAIN_TEXT, Schema
 from app.knowledge.service import KnowledgeFact
 
 
 class KnowledgeEntryIn(BaseModel):
-    title: str = Field(default="", max_length=300, pattern=NO_NUL, examples=["Цены"])
+    title: str = Field(default="", max_length=300, pattern=PLAIN_TEXT, examples=["Цены"])
     content: str = Field(
         min_length=1,
         max_length=4000,

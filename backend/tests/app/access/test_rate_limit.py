@@ -37,3 +37,23 @@ def test_process_and_feedback_answer_429_with_retry_after(make_client, make_sett
     assert ask("s3").status_code == 429  # the address is out of tokens
     feedback = rate(client, first.json(), 5)
     assert feedback.status_code == 429 and "Retry-After" in feedback.headers
+
+
+def test_failed_token_guesses_never_lock_the_resident_out_of_rating(make_client, make_settings):
+    """Someone who saw a log id floods feedback with wrong tokens from their own address:
+    they run out of tokens, the resident's conversation does not."""
+    client = make_client(make_settings(RATE_LIMIT_SESSION_PER_MINUTE="3"))
+    answer = client.post(
+        "/api/voice/process", json={"message": "Как часто моют подъезд?", "session_id": "kv-7"}
+    ).json()
+
+    guesses = [
+        client.post(
+            "/api/voice/feedback",
+            json={"log_id": answer["log_id"], "rating": 1, "feedback_token": f"guess-{n}"},
+        ).status_code
+        for n in range(31)
+    ]
+
+    assert set(guesses) == {403}
+    assert rate(client, answer, 5).status_code == 200, "the resident can still rate"

@@ -121,3 +121,16 @@ def test_health_reports_an_unreachable_paid_llm_as_degraded(make_client, make_se
 def test_health_reports_a_reachable_paid_llm(llm_client):
     body = llm_client.get("/api/voice/health").json()
     assert body["details"]["ai_service"] == "healthy" and body["components"]["ai_service"] is True
+
+
+@pytest.mark.parametrize("message", ["Когда уборка?\u0000", "Когда\u001b[2J уборка?", "\u0007"])
+def test_control_characters_are_refused_before_any_model_call_and_nothing_is_logged(
+    make_llm_client, llm_server, database, message
+):
+    client = make_llm_client()
+    response = client.post("/api/voice/process", json={"message": message})
+    assert response.status_code == 422
+    assert "управляющие символы" in response.json()["detail"]
+    assert llm_server.requests == [], "the paid model was not called"
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(VoiceLog)) == 0

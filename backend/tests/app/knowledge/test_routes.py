@@ -60,12 +60,12 @@ def test_changing_a_fact_into_another_existing_fact_is_a_409_and_both_stay(
     assert contents[second["id"]] == "Полы моем вечером."
 
 
-def test_a_blank_fact_or_one_with_a_nul_character_is_a_clear_422(make_client, make_settings):
+def test_a_blank_fact_or_one_with_a_control_character_is_a_clear_422(make_client, make_settings):
     client = make_client(make_settings(ADMIN_API_KEY=ADMIN_KEY))
-    for content in ["   ", "Мусор\u0000"]:
+    for content in ["   ", "Мусор\u0000", "Мусор\u001b[31m"]:
         response = client.post("/api/voice/knowledge", json={"content": content}, headers=OPERATOR)
         assert response.status_code == 422
         assert (
-            "content: не может быть пустым и не может содержать символ NUL"
+            "content: не может быть пустым и не может содержать управляющие символы"
             in (response.json()["detail"])
         )
