@@ -37,6 +37,8 @@ class Services:
     rate_limits: RateLimits
     feedback_tokens: FeedbackTokens
     ratings: Ratings
+    #: Operator logins: one bucket per client address, one per username.
+    login_limits: RateLimits
 
     def close(self) -> None:
         self.database.dispose()
@@ -115,6 +117,10 @@ def build_services(
         limits,
         tokens,
         Ratings(verified, tokens, limits),
+        RateLimits(
+            RateLimiter(settings.rate_limit_login_per_minute),
+            RateLimiter(settings.rate_limit_login_per_minute),
+        ),
     )
     seed_knowledge_base(services)
     return services

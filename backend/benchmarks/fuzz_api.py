@@ -131,6 +131,7 @@ def service_env() -> dict[str, str]:
         # One client sends everything: limits would answer most cases with 429.
         "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
         "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+        "RATE_LIMIT_LOGIN_PER_MINUTE": "0",
     }
 
 

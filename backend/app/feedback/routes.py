@@ -5,7 +5,13 @@ from typing import Literal
 from fastapi import APIRouter, Header, Query
 
 from app.api.csv_export import csv_response
-from app.api.deps import ClientAddressDep, OperatorDep, ServicesDep, SessionDep
+from app.api.deps import (
+    ClientAddressDep,
+    LoggedInOperatorDep,
+    OperatorDep,
+    ServicesDep,
+    SessionDep,
+)
 from app.api.schemas import OPERATOR_ERRORS, PLAIN_TEXT, error_responses
 from app.db.models import AnswerSource
 from app.feedback.schemas import (
@@ -58,10 +64,16 @@ def give_feedback(
     "/logs/{log_id}/correction", response_model=CorrectionResponse, summary="Исправить ответ бота"
 )
 def correct_answer(
-    log_id: str, body: CorrectionRequest, services: ServicesDep, session: SessionDep
+    log_id: str,
+    body: CorrectionRequest,
+    services: ServicesDep,
+    session: SessionDep,
+    logged_in: LoggedInOperatorDep,
 ) -> CorrectionResponse:
+    """``corrected_by`` is the logged-in operator; the body's name counts only with the
+    shared admin key, which names nobody."""
     correction = record_correction(
-        session, services.verified, log_id, body.corrected_response, body.operator
+        session, services.verified, log_id, body.corrected_response, logged_in or body.operator
     )
     return CorrectionResponse(
         success=True,

@@ -12,7 +12,7 @@ ADMIN = {"Authorization": "Bearer operator-secret"}
 
 @pytest.fixture
 def app_with_local_models(make_client, make_settings):
-    return make_client(make_settings(ADMIN_API_KEY="operator-secret", LOCAL_MIN_CONFIDENCE="0"))
+    return make_client(make_settings(ADMIN_API_KEY="operator-secret-key", LOCAL_MIN_CONFIDENCE="0"))
 
 
 def trained_version(database, settings, tmp_path, name: str) -> int:

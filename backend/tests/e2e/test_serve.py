@@ -99,9 +99,9 @@ def test_with_no_configuration_the_service_answers_and_keeps_data_across_restart
     assert (fresh_data_dir / "pgdata" / "PG_VERSION").exists()
 
     # Restarted with an operator key, to read the status (an operators' endpoint).
-    with running_service(env | {"ADMIN_API_KEY": "e2e-key"}) as service:
+    with running_service(env | {"ADMIN_API_KEY": "e2e-operator-key"}) as service:
         status = service.get(
-            "/api/voice/self-learning/status", headers={"Authorization": "Bearer e2e-key"}
+            "/api/voice/self-learning/status", headers={"Authorization": "Bearer e2e-operator-key"}
         ).json()
         assert status["total_interactions"] == 1
         assert status["positive_ratings_count"] == 1
@@ -168,3 +168,30 @@ def test_a_stopped_service_finishes_requests_in_flight_and_their_embeddings(
             )
         ).one()
     assert tuple(stored) == (3, 3), "every answered question is logged and embedded"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "limited"), [("", True), ("127.0.0.1", False)], ids=["default", "behind-proxy"]
+)
+def test_forwarded_addresses_count_only_from_a_configured_proxy(
+    database_url, tmp_path, trusted, limited
+):
+    """By default a client cannot rotate ``X-Forwarded-For`` past its rate limit; behind a
+    configured proxy each forwarded address is a client of its own."""
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "RATE_LIMIT_CLIENT_PER_MINUTE": "3",
+        "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+        "FORWARDED_ALLOW_IPS": trusted,
+    }
+    with running_service(env) as client:
+        statuses = [
+            client.post(
+                "/api/voice/process",
+                json={"message": "Как часто моют подъезд?", "session_id": f"s-{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(6)
+        ]
+    assert (429 in statuses) is limited, statuses

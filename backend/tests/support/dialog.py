@@ -11,7 +11,7 @@ OPERATOR_KEY = "test-operator-key"
 OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 #: The operator key of the ``bot`` fixture (``tests/conftest.py``).
-BOT_ADMIN_KEY = "operator-secret"
+BOT_ADMIN_KEY = "operator-secret-key"
 BOT_OPERATOR = {"Authorization": f"Bearer {BOT_ADMIN_KEY}"}
 
 

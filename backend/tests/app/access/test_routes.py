@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.access.operators import create_account
 from app.core.errors import InvalidInputError
 from app.core.paths import BACKEND_DIR
-from app.db.models import OperatorAccount, OperatorSession
+from app.db.models import OperatorAccount, OperatorSession, VoiceLog
 
 PASSWORD = "уборка-подъездов-2026"
 
@@ -98,3 +98,32 @@ def test_logout_without_a_live_login_is_a_401(make_client, make_settings, irina,
     client = make_client(make_settings())
     response = client.post("/api/voice/auth/logout", headers=headers)
     assert response.status_code == 401 and "токен" in response.json()["detail"]
+
+
+def test_password_guessing_is_throttled_per_address_and_per_username(
+    make_client, make_settings, irina
+):
+    client = make_client(make_settings(RATE_LIMIT_LOGIN_PER_MINUTE="5"))
+    guesses = [login(client, password=f"guess-{n}").status_code for n in range(5)]
+
+    assert guesses == [401] * 5
+    throttled = login(client)  # even the right password waits now
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+
+
+def test_a_correction_is_signed_by_the_logged_in_operator_not_by_the_body(
+    make_client, make_settings, irina, database
+):
+    client = make_client(make_settings())
+    token = login(client).json()["token"]
+    answer = client.post("/api/voice/process", json={"message": "Когда моют окна?"}).json()
+
+    response = client.post(
+        f"/api/voice/logs/{answer['log_id']}/correction",
+        json={"corrected_response": "Окна моем в апреле и сентябре.", "operator": "Директор"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+    with database.session() as session:
+        assert session.get(VoiceLog, answer["log_id"]).corrected_by == "irina"

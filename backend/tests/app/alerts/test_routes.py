@@ -2,7 +2,7 @@
 
 from app.alerts.service import Alerts
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
 

@@ -56,3 +56,13 @@ def test_env_example_documents_every_setting():
     example = (BACKEND_DIR / ".env.example").read_text()
     for field in Settings.model_fields.values():
         assert f"{field.alias}=" in example, field.alias
+
+
+def test_a_short_admin_key_is_refused_with_a_message_saying_how_to_make_one():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        Settings(_env_file=None, ADMIN_API_KEY="secret")
+    assert Settings(_env_file=None, ADMIN_API_KEY="s" * 16).admin_api_key == "s" * 16
+    assert Settings(_env_file=None, ADMIN_API_KEY="").admin_api_key is None, "empty is unset"

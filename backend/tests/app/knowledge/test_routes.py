@@ -1,6 +1,6 @@
 """Editing the knowledge base over the API: add, change, delete; answers follow at once."""
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 

@@ -60,7 +60,7 @@ def test_status_reports_the_same_decision_as_check_retraining(client, settings, 
         assert session.scalars(select(RetrainingRun)).all() == []
 
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.db.models import RetrainingRun
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
 

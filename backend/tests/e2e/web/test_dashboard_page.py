@@ -7,7 +7,7 @@ from app.db.models import ModelVersion
 from tests.e2e.web.conftest import screenshot
 from tests.support.logs import add_log
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 
 
 def log_in(page, url: str) -> None:

@@ -4,7 +4,7 @@ the corrected answer, labelled as verified, and the dashboard's charts show both
 
 from tests.e2e.web.conftest import screenshot
 
-ADMIN_KEY = "operator-secret"
+ADMIN_KEY = "operator-secret-key"
 CORRECTION = "Уборка подъезда стоит 4800 рублей в месяц, включая мытьё окон дважды в год."
 
 
