@@ -7,7 +7,7 @@ from training.exporting import ExportOptions, export
 from training.fine_tuning import FineTuneOptions, fine_tune, register
 from training.tiny_model import build_tiny_model
 
-ADMIN = {"Authorization": "Bearer operator-secret"}
+ADMIN = {"Authorization": "Bearer operator-secret-key"}
 
 
 @pytest.fixture

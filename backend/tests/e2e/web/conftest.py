@@ -78,10 +78,31 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A phone-sized page; the test fails if the pages' own scripts or styles broke their
+    Content-Security-Policy (the browser reports each refusal on the console)."""
     context = browser.new_context(viewport={"width": 412, "height": 860}, locale="ru-RU")
     page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert refused == [], refused
+
+
+def wait_for_expression(page, expression: str, timeout: float = 15) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's ``wait_for_function``
+    evaluates its predicate with ``eval`` inside the page, which the pages' CSP forbids (as
+    it should); ``evaluate`` goes through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        time.sleep(0.1)
 
 
 def screenshot(page, name: str) -> Path:

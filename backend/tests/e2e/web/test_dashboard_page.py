@@ -4,7 +4,7 @@ actions, evaluating now, and an empty database that says so."""
 from datetime import UTC, datetime, timedelta
 
 from app.db.models import ModelVersion
-from tests.e2e.web.conftest import screenshot
+from tests.e2e.web.conftest import screenshot, wait_for_expression
 from tests.support.logs import add_log
 
 ADMIN_KEY = "operator-secret-key"
@@ -37,7 +37,7 @@ def test_charts_models_and_evaluation_from_a_history(serve, page, make_settings,
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, server.url)
     page.locator("#chart-quality").wait_for()
-    page.wait_for_function("Chart.getChart('chart-time') !== undefined")
+    wait_for_expression(page, "Chart.getChart('chart-time') !== undefined")
 
     assert chart_points(page, "chart-quality") == 5
     assert chart_points(page, "chart-sources") == 5
@@ -49,7 +49,7 @@ def test_charts_models_and_evaluation_from_a_history(serve, page, make_settings,
     screenshot(page, "dashboard")
 
     page.select_option("#bucket", "week")
-    page.wait_for_function("Chart.getChart('chart-quality').data.labels.length <= 2")
+    wait_for_expression(page, "Chart.getChart('chart-quality').data.labels.length <= 2")
 
 
 def test_an_empty_database_shows_empty_states_not_errors(serve, page, make_settings):
