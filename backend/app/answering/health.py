@@ -1,6 +1,12 @@
-"""Health from real checks: a query, an embedding, a call to the paid LLM's endpoint."""
+"""Health from real checks: a query, an embedding, a call to the paid LLM's endpoint.
+
+The database is asked on every call (a cheap ``SELECT 1``, and what decides the 503); the
+embedding and the paid LLM's model list are remembered for ``CHECK_CACHE_SECONDS``, so a
+client polling ``/health`` cannot make the service embed text for it without limit."""
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +18,8 @@ if TYPE_CHECKING:
     from app.model_versions.service import LocalModelManager
 
 logger = logging.getLogger(__name__)
+
+CHECK_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,11 @@ class HealthChecker:
         embeddings: EmbeddingService,
         paid: AnswerProvider | None,
         local_models: "LocalModelManager",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.database = database
+        self._clock = clock
+        self._embedding_checked: tuple[float, str] | None = None
         self.embeddings = embeddings
         self.paid = paid
         self.local_models = local_models
@@ -67,12 +78,17 @@ class HealthChecker:
             return "unavailable"
 
     def _embedding_service(self) -> str:
+        now = self._clock()
+        if self._embedding_checked and now - self._embedding_checked[0] < CHECK_CACHE_SECONDS:
+            return self._embedding_checked[1]
         try:
             self.embeddings.question_vector("проверка связи")
-            return "healthy"
+            state = "healthy"
         except Exception:
             logger.exception("embedding health check failed")
-            return "unavailable"
+            state = "unavailable"
+        self._embedding_checked = (now, state)
+        return state
 
     def _ai_service(self) -> str:
         """``offline`` means no paid LLM is configured: answers come from the knowledge base."""

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     llm_timeout_seconds: float = Field(default=20.0, gt=0, alias="LLM_TIMEOUT_SECONDS")
     llm_max_retries: int = Field(default=2, ge=0, le=10, alias="LLM_MAX_RETRIES")
+    #: The longest answer the paid model may write: caps what one call can cost.
+    llm_max_tokens: int = Field(default=400, ge=16, le=16_000, alias="LLM_MAX_TOKENS")
     llm_circuit_failures: int = Field(default=3, ge=1, alias="LLM_CIRCUIT_FAILURES")
     llm_circuit_open_seconds: float = Field(default=30, gt=0, alias="LLM_CIRCUIT_OPEN_SECONDS")
     llm_price_input_per_1k: float = Field(default=0.00015, ge=0, alias="LLM_PRICE_INPUT_PER_1K")

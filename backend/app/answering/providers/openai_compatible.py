@@ -22,6 +22,7 @@ class OpenAICompatibleProvider:
 
     def __init__(self, settings: Settings) -> None:
         self.model_used = settings.llm_model
+        self._max_tokens = settings.llm_max_tokens
         self._price_in = settings.llm_price_input_per_1k
         self._price_out = settings.llm_price_output_per_1k
         self._client = openai.OpenAI(
@@ -35,7 +36,10 @@ class OpenAICompatibleProvider:
     def answer(self, context: PromptContext) -> Answer:
         try:
             completion = self._client.chat.completions.create(
-                model=self.model_used, messages=context.messages(), temperature=0.3
+                model=self.model_used,
+                messages=context.messages(),
+                temperature=0.3,
+                max_tokens=self._max_tokens,
             )
             text = (completion.choices[0].message.content or "").strip()
         except (openai.OpenAIError, ValueError, IndexError, AttributeError, TypeError) as error:

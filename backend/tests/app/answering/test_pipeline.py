@@ -201,3 +201,9 @@ def test_questions_whose_similar_answers_were_all_rated_low_go_to_the_strongest_
     rate_accepted(client, first, 1)
     ask(client, "Кто отвечает за уборку снега у подъезда зимой?")
     assert calls == ["local", "paid"]
+
+
+def test_every_paid_call_caps_the_answer_length(make_llm_client, llm_server):
+    client = make_llm_client(LLM_MAX_TOKENS="150")
+    ask(client, "Как часто моют подъезд?")
+    assert [request["max_tokens"] for request in llm_server.requests] == [150]
