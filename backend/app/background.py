@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.container import Services
 from app.core.config import as_environment
 from app.core.paths import BACKEND_DIR
+from app.retraining.queue import PARENT_PID_VARIABLE
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +53,13 @@ def start_worker_process(services: Services) -> subprocess.Popen:
     database. A process, not a thread: a fine-tuning run holds the CPU and the GIL for
     minutes, and answering must not wait on it; the worker is also where the training
     library is loaded, which the service itself never imports. The child dies with the
-    service (``PR_SET_PDEATHSIG``) and is stopped gracefully with it."""
+    service (it is told the service's pid: ``WORKER_PARENT_PID``) and is stopped gracefully
+    with it."""
     environment = os.environ | as_environment(services.settings)
     environment["DATABASE_URL"] = services.database.url
-    return subprocess.Popen(
-        [sys.executable, "-m", "deploy.worker"],
-        cwd=BACKEND_DIR,
-        env=environment,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    environment[PARENT_PID_VARIABLE] = str(os.getpid())
+    return subprocess.Popen([sys.executable, "-m", "deploy.worker"], cwd=BACKEND_DIR,
+                            env=environment)  # fmt: skip
 
 
 async def stop_worker_process(worker: subprocess.Popen, grace_seconds: float) -> None:

@@ -9,13 +9,15 @@ and first requeues jobs a crashed worker left behind.
 """
 
 import asyncio
+import os
 
 import typer
 
 from app.container import build_services
 from app.core.config import get_settings
 from app.core.logging import configure_logging
-from worker.runner import work
+from app.retraining.queue import PARENT_PID_VARIABLE
+from worker.runner import die_with_parent, work
 from worker.schedule import run_schedule
 
 
@@ -24,6 +26,9 @@ def main(
     tick: bool = typer.Option(False, help="Run the schedule's check once, then exit"),
 ) -> None:
     """Work the retraining queue and run the evaluation schedule."""
+    parent = os.environ.get(PARENT_PID_VARIABLE)
+    if parent:
+        die_with_parent(int(parent))
     settings = get_settings()
     configure_logging(settings)
     services = build_services(settings)

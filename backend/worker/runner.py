@@ -6,7 +6,11 @@ defers them by (``app.retraining.queue``), and ``work`` runs it with the service
 job context.
 """
 
+import ctypes
 import logging
+import os
+import signal
+import sys
 
 import procrastinate
 
@@ -24,6 +28,19 @@ from app.retraining.queue import (
 from worker import tasks
 
 logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """A worker started by the service ends with it, even when the service is killed
+    (Linux ``PR_SET_PDEATHSIG``, set from the worker itself, after exec, where it is safe)."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the service died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def build_queue_app(database_url: str) -> procrastinate.App:

@@ -15,6 +15,8 @@ SCHEDULE_QUEUE = "schedule"
 SCHEDULE_TICK_TASK = "schedule_tick"
 RETRY_STALLED_TASK = "retry_stalled_jobs"
 QUEUES = (RETRAINING_QUEUE, SCHEDULE_QUEUE)
+#: Set for a worker the service started (``RUN_WORKER_IN_SERVICE``): it ends with that process.
+PARENT_PID_VARIABLE = "WORKER_PARENT_PID"
 
 
 def libpq_url(sqlalchemy_url: str) -> str:

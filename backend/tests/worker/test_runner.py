@@ -1,8 +1,13 @@
 """The worker's queue app: built per database, with the tasks registered under the names
 the service defers them by, each taking its services from the job context."""
 
+import os
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
+from app.core.paths import BACKEND_DIR
 from app.retraining.queue import (
     RETRAIN_TASK,
     RETRAINING_LOCK,
@@ -36,3 +41,47 @@ def test_each_app_is_its_own_value_for_its_own_database():
 def test_a_task_takes_its_services_from_the_job_context():
     context = SimpleNamespace(additional_context={tasks.SERVICES: "the worker's services"})
     assert tasks.services_of(context) == "the worker's services"
+
+
+def test_a_worker_the_service_started_ends_when_the_service_is_killed(database_url, tmp_path):
+    """The service starts its worker with WORKER_PARENT_PID; SIGKILL the service and the
+    worker goes too instead of working the queue unattended."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT],
+        cwd=BACKEND_DIR,
+        env={**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worker_pid = int(parent.stdout.readline())
+    time.sleep(3)  # let the worker arm its signal
+    assert alive(worker_pid)
+
+    parent.kill()
+    parent.wait()
+
+    deadline = time.monotonic() + 30
+    while alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(worker_pid)
+
+
+PARENT = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-m", "deploy.worker"],
+                          env={**os.environ, "WORKER_PARENT_PID": str(os.getpid())})
+print(worker.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
