@@ -32,8 +32,9 @@ from openai import OpenAI
 
 from benchmarks.dataset import BACKEND_DIR, DEFAULT_DATASET, RESULTS_DIR, load_intents
 from benchmarks.load import machine
-from benchmarks.service import ServiceProcess, free_port, wait_until_answering
+from benchmarks.service import ServiceProcess, wait_until_answering
 from benchmarks.traffic import CrashableDatabase, PaidLLM, questions
+from tests.support.network import free_port
 
 QUERIES = 200
 

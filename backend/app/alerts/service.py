@@ -153,10 +153,6 @@ class Alerts:
                     time.sleep(self.backoff_seconds * attempt)
         return f"failed: {error}"
 
-    def recent(self, limit: int = 50) -> list[Alert]:
-        with self.database.session() as session:
-            return recent_alerts(session, limit)
-
 
 def recent_alerts(session: Session, limit: int) -> list[Alert]:
     """Newest first."""

@@ -8,10 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import LogNotFoundError
-from app.db.models import VoiceLog
+from app.db.models import MAX_ROW_ID, VoiceLog
 
-#: The largest id a BIGINT column holds; anything past it cannot name a log.
-MAX_LOG_ID = 2**63 - 1
 _DIGITS = re.compile(r"\d{1,19}")
 
 
@@ -24,7 +22,7 @@ def parse_log_id(log_id: int | str) -> int:
         number = int(log_id.strip())
     else:
         raise LogNotFoundError(log_id)
-    if not 1 <= number <= MAX_LOG_ID:
+    if not 1 <= number <= MAX_ROW_ID:
         raise LogNotFoundError(log_id)
     return number
 

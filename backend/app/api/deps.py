@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.access.operators import account_for_token, accounts_exist
 from app.container import Services
 from app.core.config import Settings
+from app.db.models import MAX_ROW_ID
 
 
 def get_services(request: Request) -> Services:
@@ -45,9 +46,6 @@ def client_address(request: Request) -> str | None:
 
 ClientAddressDep = Annotated[str | None, Depends(client_address)]
 
-
-#: The largest id a BIGINT row key holds.
-MAX_ROW_ID = 2**63 - 1
 
 #: A row number in a path: the schema states the range the database can hold, so an id past
 #: it is the caller's 422, and one inside it that names nothing is a 404.

@@ -30,6 +30,9 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: The largest value of a BIGINT row key: ids past it name no row.
+MAX_ROW_ID = 2**63 - 1
+
 #: Width of stored vectors. Both the bundled multilingual-e5-small and the seed's
 #: paraphrase-multilingual-MiniLM-L12-v2 produce 384 dimensions.
 EMBEDDING_DIM = 384

@@ -3,8 +3,9 @@ no log and is the same 404 as an unknown one."""
 
 import pytest
 
-from app.answering.logs import MAX_LOG_ID, get_log, parse_log_id
+from app.answering.logs import get_log, parse_log_id
 from app.core.errors import LogNotFoundError
+from app.db.models import MAX_ROW_ID
 from tests.support.logs import add_log
 
 
@@ -15,7 +16,7 @@ def test_integers_and_their_digits_name_a_log(given, expected):
 
 @pytest.mark.parametrize(
     "given",
-    [0, -1, MAX_LOG_ID + 1, "0", "-1", "4.2", "abc", "", True,
+    [0, -1, MAX_ROW_ID + 1, "0", "-1", "4.2", "abc", "", True,
      "0b8f7c1e-5d1a-4c0e-9a57-2f1d3c4b5a69", "9" * 25],
 )  # fmt: skip
 def test_anything_else_is_not_found(given):
