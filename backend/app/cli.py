@@ -36,9 +36,9 @@ def serve(
         host=host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
-        # uvicorn would trust 127.0.0.1 by default; only the configured proxies are trusted.
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # The app resolves forwarded addresses itself, from FORWARDED_ALLOW_IPS only
+        # (uvicorn would trust 127.0.0.1 by default): see app/api/proxies.py.
+        proxy_headers=False,
         # SIGTERM/SIGINT: stop accepting, let requests in flight (and the embedding work
         # they queued after their response) finish, then stop the service's threads.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,

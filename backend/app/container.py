@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 
+from app.access.identity import ClientIdentity
 from app.access.rate_limit import RateLimiter, RateLimits
 from app.answering.health import HealthChecker
 from app.answering.pipeline import AnswerPipeline
@@ -15,7 +16,7 @@ from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
 from app.feedback.service import Ratings
-from app.feedback.tokens import FeedbackTokens, load_feedback_tokens
+from app.feedback.tokens import FeedbackTokens, load_token_secret
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
 from app.verified_answers.matcher import MatchThresholds
@@ -39,6 +40,7 @@ class Services:
     ratings: Ratings
     #: Operator logins: one bucket per client address, one per username.
     login_limits: RateLimits
+    identity: ClientIdentity
 
     def close(self) -> None:
         self.database.dispose()
@@ -104,7 +106,8 @@ def build_services(
         RateLimiter(settings.rate_limit_client_per_minute),
         RateLimiter(settings.rate_limit_session_per_minute),
     )
-    tokens = load_feedback_tokens(settings, database)
+    secret = load_token_secret(settings, database)
+    tokens = FeedbackTokens(secret)
     services = Services(
         settings,
         database,
@@ -121,6 +124,7 @@ def build_services(
             RateLimiter(settings.rate_limit_login_per_minute),
             RateLimiter(settings.rate_limit_login_per_minute),
         ),
+        ClientIdentity(secret),
     )
     seed_knowledge_base(services)
     return services

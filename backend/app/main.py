@@ -13,6 +13,7 @@ from app.answering import routes as answering
 from app.api.errors import install_error_handlers
 from app.api.limits import install_limits
 from app.api.openapi import describe_api
+from app.api.proxies import install_trusted_proxies
 from app.api.security_headers import install_security_headers
 from app.background import background_work
 from app.container import build_services
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     describe_api(app, settings)
     install_limits(app, settings)
     install_security_headers(app)
+    install_trusted_proxies(app, settings)  # outermost: every layer sees the real client
     for router in (
         answering.router,
         feedback.router,

@@ -85,6 +85,9 @@ def make_settings(database_url: str, tmp_path: Path):
             # Tests fire requests faster than any resident; the limits have their own tests.
             "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
             "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+            # The test client plays the residents' reverse proxy: each simulated resident
+            # arrives with its own X-Forwarded-For (tests/support/dialog.py).
+            "FORWARDED_ALLOW_IPS": "testclient",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

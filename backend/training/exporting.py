@@ -32,9 +32,11 @@ from app.db.models import (
     VoiceEmbedding,
     VoiceLog,
     approved_dialog,
+    client_of_log,
 )
 from app.quality.golden_set import normalise_question
-from app.verified_answers.service import text_key, withdrawn_texts
+from app.verified_answers.grounding import TrustedContacts
+from app.verified_answers.service import text_key, trusted_contacts, withdrawn_texts
 from training.dataset_format import FORMATS, validate_file
 
 TRAINING_DIR = Path(__file__).resolve().parent
@@ -90,7 +92,8 @@ class ExportResult:
 @dataclass
 class _Example:
     log_id: str
-    session_id: str
+    #: The client the dialog counts as (its conversation for logs older than client keys).
+    client: str
     question: str
     answer: str
     rating: int | None
@@ -102,14 +105,23 @@ class _Cleaner:
     """Applies the cleaning rules in order and counts what each one removed."""
 
     def __init__(
-        self, options: ExportOptions, refused_answers: set[str], held_out: set[str] = frozenset()
+        self,
+        options: ExportOptions,
+        refused_answers: set[str],
+        held_out: set[str] = frozenset(),
+        contacts: TrustedContacts | None = None,
     ) -> None:
         self.options = options
         self.refused = refused_answers
+        #: Residents' answers with contact details the company never published are what a
+        #: phisher would teach a model (the grounding rule of the cache, applied here too).
+        self.contacts = contacts or TrustedContacts([])
         #: Golden-set questions (normalised): graded on, so never trained on.
         self.held_out = held_out
         self.removed: Counter[str] = Counter()
-        self._per_session: Counter[str] = Counter()
+        #: Rated dialogs kept per distinct client (EXPORT_MAX_PER_SESSION): session ids
+        #: are the client's choice, so the cap counts clients.
+        self._per_client: Counter[str] = Counter()
         self._seen_pairs: set[tuple[str, str]] = set()
         self._kept_vectors: dict[str, list[np.ndarray]] = {}
 
@@ -137,6 +149,8 @@ class _Cleaner:
             return "too_long"
         if not example.corrected and example.answer in self.refused:
             return "answer_refused_later"
+        if not example.corrected and self.contacts.ungrounded(example.answer):
+            return "unpublished_contacts"
         return None
 
     def _repetition_rule(self, example: _Example, vector: np.ndarray | None) -> str | None:
@@ -150,9 +164,9 @@ class _Cleaner:
                 return "near_duplicate"
             kept.append(vector)
         if not example.corrected:
-            if self._per_session[example.session_id] >= self.options.max_per_session:
+            if self._per_client[example.client] >= self.options.max_per_session:
                 return "session_cap"
-            self._per_session[example.session_id] += 1
+            self._per_client[example.client] += 1
         self._seen_pairs.add(pair_key)
         return None
 
@@ -166,6 +180,7 @@ class _Context:
     candidates: int
     refused: set[str]
     held_out: set[str]
+    contacts: TrustedContacts
 
 
 def _read_context(database: Database, where) -> _Context:
@@ -176,6 +191,7 @@ def _read_context(database: Database, where) -> _Context:
             candidates=session.scalar(select(func.count()).select_from(VoiceLog).where(where)) or 0,
             refused=_refused_answers(session),
             held_out=set(session.scalars(select(GoldenSetItem.question_key))),
+            contacts=trusted_contacts(session),
         )
 
 
@@ -234,7 +250,7 @@ def export(
         options.out_dir / f"training_data_{stamp}.jsonl",
         options.out_dir / f"training_data_{stamp}.val.jsonl",
     )
-    cleaner = _Cleaner(options, context.refused, context.held_out)
+    cleaner = _Cleaner(options, context.refused, context.held_out, context.contacts)
     seen = _write_samples(database, settings, options, where, context, cleaner, writer, progress)
     if context.candidates > seen:
         cleaner.removed["over_max_samples"] = context.candidates - seen
@@ -323,7 +339,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
     query = (
         select(
             VoiceLog.id,
-            VoiceLog.session_id,
+            client_of_log().label("client"),
             VoiceLog.user_message,
             VoiceLog.ai_response,
             VoiceLog.corrected_response,
@@ -347,7 +363,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
             corrected = include_corrections and row.corrected_response is not None
             example = _Example(
                 log_id=str(row.id),
-                session_id=row.session_id,
+                client=row.client,
                 question=row.user_message,
                 answer=row.corrected_response if corrected else row.ai_response,
                 rating=row.rating,

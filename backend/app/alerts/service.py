@@ -35,6 +35,8 @@ KINDS = MappingProxyType(
         "model_promoted": "info",
         "model_rejected": "warning",
         "model_rolled_back": "warning",
+        "answer_verified": "info",
+        "answer_held": "warning",
     }
 )
 

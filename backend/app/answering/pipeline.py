@@ -13,10 +13,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.answering.follow_up import is_follow_up
@@ -30,12 +30,7 @@ from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.knowledge.service import KnowledgeBase
 from app.verified_answers.matcher import Candidate, FittedMatcher
-from app.verified_answers.service import (
-    LOW_RATING,
-    VerifiedAnswerIndex,
-    text_key,
-    withdrawn_texts,
-)
+from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_key
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +43,28 @@ def first_answer(
     providers: list[AnswerProvider], offline: OfflineAnswerer, context: PromptContext
 ) -> Answer:
     """Ask ``providers`` in order; a refusal or a crash moves on, the offline answerer
-    (which cannot fail) ends the chain."""
+    (which cannot fail) ends the chain. What failed attempts cost is added to the answer."""
+    spent = 0.0
     for provider in providers:
         try:
-            return provider.answer(context)
+            answer = provider.answer(context)
+            return replace(answer, cost_usd=answer.cost_usd + spent) if spent else answer
         except ProviderError as error:
+            spent += error.cost_usd
             logger.warning("provider %s failed, trying the next: %s", provider.name, error)
         except Exception:
             logger.exception("provider %s crashed, trying the next", provider.name)
-    return offline.answer(context)
+    answer = offline.answer(context)
+    return replace(answer, cost_usd=answer.cost_usd + spent) if spent else answer
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, as far as the service can tell (``app/access/identity.py``): the client's
+    key, and whether the request carried the conversation's server-issued token."""
+
+    client_key: str | None = None
+    holds_conversation_token: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class Plan:
     cached: Answer | None
     context: PromptContext
     strongest_first: bool = False
+    #: This turn belongs to the conversation proper (token held, or it opens it).
+    bound: bool = False
 
 
 class AnswerPipeline:
@@ -96,15 +106,25 @@ class AnswerPipeline:
         self.offline = offline
         self.verified = verified
 
-    def process(self, message: str, session_id: str | None) -> ProcessedAnswer:
+    def process(
+        self, message: str, session_id: str | None, caller: Caller | None = None
+    ) -> ProcessedAnswer:
         started = time.perf_counter()
+        caller = caller or Caller()
         question = self.validate_message(message)
         session_id = session_id or str(uuid.uuid4())
         vector = self._embed_or_none(question)
         with self.database.session() as session:
-            plan = self.plan(session, question, session_id, vector)
+            plan = self.plan(session, question, session_id, vector, caller)
         answer = plan.cached or self.answer(plan.context, strongest_first=plan.strongest_first)
-        log = self.log_answer(question, session_id, answer, time.perf_counter() - started)
+        log = self.log_answer(
+            question,
+            session_id,
+            answer,
+            time.perf_counter() - started,
+            client_key=caller.client_key,
+            bound=plan.bound,
+        )
         return ProcessedAnswer(log=log, question_vector=vector)
 
     def validate_message(self, message: str) -> str:
@@ -127,14 +147,24 @@ class AnswerPipeline:
             return None
 
     def plan(
-        self, session: Session, question: str, session_id: str, vector: np.ndarray | None
+        self,
+        session: Session,
+        question: str,
+        session_id: str,
+        vector: np.ndarray | None,
+        caller: Caller | None = None,
     ) -> Plan:
-        history = self.recent_turns(session, session_id)
+        caller = caller or Caller()
+        bound = caller.holds_conversation_token or not self._conversation_exists(
+            session, session_id
+        )
+        history = self.recent_turns(session, session_id, caller)
         follow_up = is_follow_up(question, has_history=bool(history))
         matcher = None
-        if vector is not None and self.settings.cache_enabled:
+        if vector is not None:
+            # The same matcher chooses prompt examples when the cache is off.
             matcher = self.verified.current(session)
-            if not follow_up:
+            if not follow_up and self.settings.cache_enabled:
                 decision = matcher.decide(vector, question)
                 if decision.serve:
                     logger.info(
@@ -143,7 +173,9 @@ class AnswerPipeline:
                         decision.reason,
                         decision.margin,
                     )
-                    return Plan(self.cached_answer(decision.candidate), PromptContext(question))
+                    return Plan(
+                        self.cached_answer(decision.candidate), PromptContext(question), bound=bound
+                    )
                 logger.debug("no verified answer served: %s", decision.reason)
         # A follow-up is looked up together with the question it follows.
         retrieval = vector
@@ -156,7 +188,7 @@ class AnswerPipeline:
         strongest_first = retrieval is not None and self.only_low_rated_answers_exist(
             session, retrieval
         )
-        return Plan(None, context, strongest_first)
+        return Plan(None, context, strongest_first, bound)
 
     @staticmethod
     def cached_answer(candidate: Candidate) -> Answer:
@@ -191,45 +223,31 @@ class AnswerPipeline:
     def approved_examples(
         self, session: Session, vector: np.ndarray, matcher: FittedMatcher | None
     ) -> list[ApprovedExample]:
-        """The answers most likely to fit: the matcher's best verified answers, then the
-        nearest approved dialogs; one example per distinct answer, corrections first."""
-        settings = self.settings
-        limit = settings.context_examples
-        if limit == 0:
+        """The matcher's best *served* answers, one per distinct answer, operators' first.
+
+        Examples obey exactly the rules served answers do (distinct clients, grounding,
+        staleness, withdrawal; ``app/verified_answers/trust.py``): an answer not trusted
+        to be served is not trusted to teach the model either."""
+        limit = self.settings.context_examples
+        if limit == 0 or matcher is None:
             return []
-        found: list[ApprovedExample] = []
-        if matcher is not None:
-            for ranked in matcher.ranked(vector, limit):
-                if ranked.candidate.verified and ranked.score > 0:
-                    found.append(
-                        ApprovedExample(
-                            log_id=str(ranked.candidate.source_log_id or ""),
-                            question=ranked.candidate.question or "",
-                            answer=ranked.candidate.text,
-                            similarity=ranked.score,
-                            corrected=ranked.candidate.corrected,
-                        )
-                    )
-        for similar in self.embeddings.similar_logs(
-            session, vector, limit=limit * 3, min_rating=settings.min_rating_threshold
-        ):
-            if similar.similarity < settings.example_min_similarity:
-                break
-            log = similar.log
-            found.append(
-                ApprovedExample(
-                    log_id=str(log.id),
-                    question=log.user_message,
-                    answer=log.corrected_response or log.ai_response,
-                    similarity=similar.similarity,
-                    corrected=log.corrected_response is not None,
-                )
+        found = [
+            ApprovedExample(
+                log_id=str(ranked.candidate.source_log_id or ""),
+                question=ranked.candidate.question or "",
+                answer=ranked.candidate.text,
+                similarity=ranked.score,
+                corrected=ranked.candidate.corrected,
             )
-        refused = withdrawn_texts(session, [e.answer for e in found])
+            for ranked in [
+                *(r for r in matcher.ranked(vector, limit * 3) if r.score > 0),
+                *matcher.served_near(vector, self.settings.example_min_similarity),
+            ]
+            if ranked.candidate.verified
+        ]
         distinct: dict[str, ApprovedExample] = {}
         for example in found:
-            if example.answer not in refused:
-                distinct.setdefault(text_key(example.answer), example)
+            distinct.setdefault(text_key(example.answer), example)
         chosen = list(distinct.values())[:limit]
         return sorted(chosen, key=lambda e: not e.corrected)
 
@@ -248,12 +266,27 @@ class AnswerPipeline:
             for s in neighbours
         )
 
-    def recent_turns(self, session, session_id: str) -> list[Turn]:
+    @staticmethod
+    def _conversation_exists(session: Session, session_id: str) -> bool:
+        return bool(session.scalar(select(exists().where(VoiceLog.session_id == session_id))))
+
+    def recent_turns(
+        self, session: Session, session_id: str, caller: Caller | None = None
+    ) -> list[Turn]:
+        """The conversation as this caller may see it: its own turns (same client), and,
+        with the conversation token, every turn asked with it. Knowing a session id alone
+        shows nobody else's dialog, nor lets anyone write into it."""
         if self.settings.history_turns == 0:
             return []
+        caller = caller or Caller()
+        visible = [VoiceLog.client_key == caller.client_key] if caller.client_key else []
+        if caller.holds_conversation_token:
+            visible.append(VoiceLog.conversation_bound.is_(True))
+        if not visible:
+            visible.append(VoiceLog.client_key.is_(None))
         rows = session.execute(
             select(VoiceLog.user_message, VoiceLog.corrected_response, VoiceLog.ai_response)
-            .where(VoiceLog.session_id == session_id)
+            .where(VoiceLog.session_id == session_id, or_(*visible))
             .order_by(VoiceLog.created_at.desc())
             .limit(self.settings.history_turns)
         ).all()
@@ -267,10 +300,19 @@ class AnswerPipeline:
         return first_answer(providers, self.offline, context)
 
     def log_answer(
-        self, question: str, session_id: str, answer: Answer, response_time: float
+        self,
+        question: str,
+        session_id: str,
+        answer: Answer,
+        response_time: float,
+        *,
+        client_key: str | None = None,
+        bound: bool = False,
     ) -> VoiceLog:
         log = VoiceLog(
             session_id=session_id,
+            client_key=client_key,
+            conversation_bound=bound,
             user_message=question,
             ai_response=answer.text,
             model_used=answer.model_used,

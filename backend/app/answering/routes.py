@@ -1,8 +1,11 @@
 """The seed's ``process`` and ``health``: the resident-facing half of ``/api/voice``."""
 
-from fastapi import APIRouter, BackgroundTasks
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, Header
 from fastapi.responses import JSONResponse
 
+from app.answering.pipeline import Caller
 from app.answering.schemas import HealthResponse, ProcessRequest, ProcessResponse
 from app.api.deps import ClientAddressDep, ServicesDep
 from app.api.schemas import error_responses
@@ -21,11 +24,20 @@ def process_message(
     services: ServicesDep,
     client: ClientAddressDep,
     background: BackgroundTasks,
+    x_conversation_token: str | None = Header(default=None, max_length=64),
 ) -> ProcessResponse:
     """The pipeline opens its own short transactions: no connection is held while a model
     is thinking. The question's vector is stored after the response is sent."""
     services.rate_limits.check(client, body.session_id)
-    result = services.pipeline.process(body.message, body.session_id)
+    identity = services.identity
+    session_id = body.session_id or str(uuid.uuid4())
+    caller = Caller(
+        client_key=identity.client_key(client),
+        holds_conversation_token=identity.holds_conversation(
+            body.conversation_token or x_conversation_token, session_id
+        ),
+    )
+    result = services.pipeline.process(body.message, session_id, caller)
     log = result.log
     background.add_task(
         services.embeddings.store_after_response, services.database, log.id, result.question_vector
@@ -39,6 +51,9 @@ def process_message(
         answer_source=log.answer_source,
         source_log_id=log.source_log_id,
         feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
+        conversation_token=(
+            identity.conversation_token(log.session_id) if log.conversation_bound else None
+        ),
     )
 
 

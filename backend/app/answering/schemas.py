@@ -26,6 +26,13 @@ class ProcessRequest(BaseModel):
         pattern=PLAIN_TEXT,
         description="Идентификатор разговора; новый, если не задан",
     )
+    conversation_token: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=PLAIN_TEXT,
+        description="Токен разговора из прошлого ответа (или заголовок X-Conversation-Token): "
+        "без него история разговора видна только с того же адреса",
+    )
 
 
 class ProcessResponse(BaseModel):
@@ -44,6 +51,12 @@ class ProcessResponse(BaseModel):
     feedback_token: str = Field(
         description="Передайте в /feedback (поле или заголовок X-Feedback-Token): "
         "оценить ответ может только разговор, который его получил"
+    )
+    conversation_token: str | None = Field(
+        default=None,
+        description="Выдаётся тому, кто начал разговор (или предъявил токен): передавайте "
+        "его со следующими вопросами, чтобы модель видела историю разговора. Пусто, если "
+        "идентификатор разговора уже занят, а токена нет",
     )
 
 

@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.access.identity import client_network
 from app.access.operators import account_for_token, accounts_exist
 from app.container import Services
 from app.core.config import Settings
@@ -40,8 +41,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_address(request: Request) -> str | None:
-    """The peer address uvicorn settled on (``X-Forwarded-For`` only from trusted proxies)."""
-    return request.client.host if request.client else None
+    """The client's network (an IPv4 address, an IPv6 /64): the peer, or what a trusted
+    proxy forwarded (``app/api/proxies.py``). Limits and votes count clients by it."""
+    return client_network(request.client.host) if request.client else None
 
 
 ClientAddressDep = Annotated[str | None, Depends(client_address)]

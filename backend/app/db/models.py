@@ -138,6 +138,13 @@ class VoiceLog(Base):
             use_alter=True,
         ),
     )
+    #: Keyed hash of the client's network (see ``app/access/identity.py``): distinct
+    #: clients, not session ids, are what votes, metrics and exports count.
+    client_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: Asked with the conversation's server-issued token (or opened the conversation).
+    conversation_bound: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     #: Set by an operator correction: the corrected dialog is training data.
     training_example: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
@@ -145,6 +152,13 @@ class VoiceLog(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+def client_of_log():
+    """The distinct client a log counts as (SQL): votes, exports, the golden set and the
+    retraining figures count clients, never session ids. Logs recorded before client keys
+    existed (migration 0009) count by their conversation, as they did then."""
+    return func.coalesce(VoiceLog.client_key, "session:" + VoiceLog.session_id)
 
 
 class VoiceFeedback(Base):
@@ -275,6 +289,11 @@ class VerifiedAnswer(Base):
     )
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    #: When the answer first met the serving rule: the operators' queue of new answers.
+    served_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: An operator approved this residents' answer (it is then trusted like their own).
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AnswerEvidence(Base):

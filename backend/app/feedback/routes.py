@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, BackgroundTasks, Header, Query
 
 from app.api.csv_export import csv_response
 from app.api.deps import (
@@ -23,6 +23,7 @@ from app.feedback.schemas import (
     LogPage,
 )
 from app.feedback.service import LogFilters, log_page, record_correction
+from app.verified_answers.review import announce, announcement
 
 router = APIRouter(prefix="/api/voice", tags=["voice"], responses=error_responses(404, 422, 503))
 operator_router = APIRouter(
@@ -44,6 +45,7 @@ def give_feedback(
     services: ServicesDep,
     session: SessionDep,
     client: ClientAddressDep,
+    background: BackgroundTasks,
     x_feedback_token: str | None = Header(default=None, max_length=64),
 ) -> FeedbackResponse:
     feedback = services.ratings.rate(
@@ -54,6 +56,9 @@ def give_feedback(
         token=body.feedback_token or x_feedback_token,
         client_address=client,
     )
+    news = announcement(feedback.learned)
+    if news is not None:  # after the response, hence after the commit
+        background.add_task(announce, services.database, services.settings, news)
     return FeedbackResponse(
         success=True, message="Спасибо за оценку!", log_id=feedback.log_id,
         rating=feedback.rating,

@@ -17,7 +17,7 @@ from app.answering.logs import get_log
 from app.core.errors import FeedbackNotAllowedError
 from app.db.models import AnswerSource, VoiceFeedback, VoiceLog
 from app.feedback.tokens import FeedbackTokens
-from app.verified_answers.service import VerifiedAnswers
+from app.verified_answers.service import Learned, VerifiedAnswers
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class RecordedFeedback:
     log_id: int
     rating: int
     feedback_text: str | None
+    #: What the rating did to the cache (the operators' queue hears of new answers).
+    learned: Learned | None = None
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def record_feedback(
     log.rated_at = func.now()
     session.add(VoiceFeedback(log_id=log.id, rating=rating, feedback_text=feedback_text))
     session.flush()
-    verified.learn_from_log(session, log)
-    return RecordedFeedback(log.id, rating, feedback_text)
+    learned = verified.learn_from_log(session, log)
+    return RecordedFeedback(log.id, rating, feedback_text, learned)
 
 
 def record_correction(
@@ -66,7 +68,7 @@ def record_correction(
     log.corrected_at = func.now()
     log.training_example = True
     session.flush()
-    answer = verified.learn_from_log(session, log)
+    answer = verified.learn_from_log(session, log).supported
     return RecordedCorrection(log.id, answer.id if answer else None)
 
 

@@ -42,9 +42,11 @@ class FeedbackTokens:
         return hmac.compare_digest(token.encode(), self.issue(log_id, session_id).encode())
 
 
-def load_feedback_tokens(settings: Settings, database: Database) -> FeedbackTokens:
+def load_token_secret(settings: Settings, database: Database) -> bytes:
+    """``FEEDBACK_TOKEN_SECRET``, or the database's own random one. Feedback tokens,
+    conversation tokens and client keys are all derived from it."""
     if settings.feedback_token_secret:
-        return FeedbackTokens(settings.feedback_token_secret.encode())
+        return settings.feedback_token_secret.encode()
     with database.transaction() as session:
         # Several processes starting at once: the first insert wins, all read the same.
         session.execute(
@@ -53,4 +55,4 @@ def load_feedback_tokens(settings: Settings, database: Database) -> FeedbackToke
             .on_conflict_do_nothing(index_elements=[AppState.key])
         )
         secret = session.scalar(select(AppState.value).where(AppState.key == SECRET_KEY))
-    return FeedbackTokens(secret.encode())
+    return secret.encode()

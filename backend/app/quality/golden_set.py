@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import AnswerSource, GoldenSetItem, VoiceLog, approved_dialog
+from app.db.models import AnswerSource, GoldenSetItem, VoiceLog, approved_dialog, client_of_log
 from app.embeddings.service import Embedder
 
 #: Digit runs with the separators people write inside numbers: 8-800-555-01-23, 9:00, 4 800.
@@ -125,22 +125,22 @@ class GoldenSet:
     def candidates(self, session: Session) -> list[tuple[VoiceLog, str, str]]:
         """Approved dialogs, one per distinct question: corrections first (an operator's
         answer is the strongest approval), then 5-star answers, oldest first, at most one
-        per conversation (no single resident sets what models are graded against)."""
-        logs = session.scalars(
-            select(VoiceLog)
+        per distinct client (no single resident sets what models are graded against)."""
+        logs = session.execute(
+            select(VoiceLog, client_of_log())
             .where(approved_dialog(5))
             .where(VoiceLog.answer_source != AnswerSource.FALLBACK)
             .order_by(VoiceLog.corrected_response.is_(None), VoiceLog.created_at)
         )
-        seen, rating_sessions, picked = set(), set(), []
-        for log in logs:
+        seen, rating_clients, picked = set(), set(), []
+        for log, client in logs:
             key = normalise_question(log.user_message)
             if key in seen:
                 continue
             if log.corrected_response is not None:
                 picked.append((log, log.corrected_response, "correction"))
-            elif log.session_id not in rating_sessions:
-                rating_sessions.add(log.session_id)
+            elif client not in rating_clients:
+                rating_clients.add(client)
                 picked.append((log, log.ai_response, "rating"))
             else:
                 continue

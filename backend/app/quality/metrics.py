@@ -9,17 +9,37 @@ Definitions (also in the README):
   rest came from the knowledge base or the offline fallback;
 * cost = sum of what the paid model was billed, and per interaction;
 * search accuracy = of the rated answers that semantic search served (cache answers), the
-  share residents rated 4–5★: how often what retrieval found was the right answer.
+  share residents rated 4–5★: how often what retrieval found was the right answer;
+* per distinct client (``clients``): the same rating figures with every client's ratings
+  counted once (the mean of each client's mean), and how many clients rated. Session ids
+  are the client's choice, so one script rating 30 answers from 30 sessions is one client
+  here: decisions (retraining, quality alerts) use these figures, not the raw ones.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import NEGATIVE_RATING, POSITIVE_RATING, AnswerSource, VoiceLog
+from app.db.models import (
+    NEGATIVE_RATING,
+    POSITIVE_RATING,
+    AnswerSource,
+    VoiceLog,
+    client_of_log,
+)
+
+
+@dataclass(frozen=True)
+class ClientFigures:
+    """Rating figures in which each distinct client weighs the same."""
+
+    rated_clients: int
+    avg_rating: float | None
+    satisfaction: float | None
+    negative_share: float | None
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,8 @@ class PeriodMetrics:
     cost_per_interaction: float | None
     search_accuracy: float | None
     search_rated: int
+    #: Filled for a single period (``period_metrics``), not per bucket of a time series.
+    clients: ClientFigures | None = None
 
     def as_dict(self) -> dict:
         values = asdict(self)
@@ -119,11 +141,39 @@ def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
     )
 
 
+def client_figures(session: Session, start: datetime, end: datetime) -> ClientFigures:
+    """Each client's mean rating, satisfied and dissatisfied shares, then their mean."""
+    rating = cast(VoiceLog.rating, Float)
+    per_client = (
+        select(
+            func.avg(rating).label("mean"),
+            func.avg(case((VoiceLog.rating >= POSITIVE_RATING, 1.0), else_=0.0)).label("good"),
+            func.avg(case((VoiceLog.rating <= NEGATIVE_RATING, 1.0), else_=0.0)).label("bad"),
+        )
+        .where(
+            VoiceLog.created_at >= start,
+            VoiceLog.created_at < end,
+            VoiceLog.rating.is_not(None),
+        )
+        .group_by(client_of_log())
+        .subquery()
+    )
+    clients, mean, good, bad = session.execute(
+        select(
+            func.count(),
+            func.avg(per_client.c.mean),
+            func.avg(per_client.c.good),
+            func.avg(per_client.c.bad),
+        )
+    ).one()
+    return ClientFigures(clients, _round(mean, 3), _round(good), _round(bad))
+
+
 def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMetrics:
     row = session.execute(
         select(*_aggregates()).where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
     ).one()
-    return _from_row(row, start, end)
+    return replace(_from_row(row, start, end), clients=client_figures(session, start, end))
 
 
 BUCKETS = MappingProxyType({"day": timedelta(days=1), "week": timedelta(weeks=1)})

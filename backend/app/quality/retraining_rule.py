@@ -3,6 +3,10 @@
 Retraining is advised when, with enough rated answers of the last ``RETRAINING_WINDOW_DAYS``
 to judge, the average rating is below ``RETRAINING_THRESHOLD``, satisfaction (4–5★) below
 ``MIN_SATISFACTION_SHARE`` or the negative share (1–2★) above ``MAX_NEGATIVE_SHARE``.
+
+Every figure of the decision counts distinct clients (``PeriodMetrics.clients``): "enough
+rated answers" means ``MIN_RATED_FOR_DECISION`` clients rated, and each client's ratings
+weigh as one. One person with a script and many session ids moves none of it.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
-from app.quality.metrics import PeriodMetrics, period_metrics, rating_aggregates
+from app.quality.metrics import ClientFigures, PeriodMetrics, period_metrics, rating_aggregates
 
 
 @dataclass(frozen=True)
@@ -52,22 +56,27 @@ def summarize_ratings(session: Session) -> RatingSummary:
 
 
 def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> RetrainingDecision:
-    """The seed's rule over a period's metrics; every threshold crossed is a reason."""
-    if metrics.rated < settings.min_rated_for_decision:
+    """The seed's rule over a period's metrics, client by client; every threshold crossed
+    is a reason."""
+    figures = metrics.clients or ClientFigures(
+        metrics.rated, metrics.avg_rating, metrics.satisfaction, metrics.negative_share
+    )
+    if figures.rated_clients < settings.min_rated_for_decision:
         return RetrainingDecision(
             False,
             [
-                f"not enough rated answers to judge: {metrics.rated} < "
-                f"{settings.min_rated_for_decision}"
+                f"not enough rated answers to judge: {figures.rated_clients} distinct clients "
+                f"rated ({metrics.rated} ratings) < {settings.min_rated_for_decision}"
             ],
         )
     reasons = []
-    if metrics.avg_rating is not None and metrics.avg_rating < settings.retraining_threshold:
-        reasons.append(f"average rating {metrics.avg_rating:.2f} < {settings.retraining_threshold}")
-    satisfaction = metrics.satisfaction or 0.0
+    average = figures.avg_rating
+    if average is not None and average < settings.retraining_threshold:
+        reasons.append(f"average rating {average:.2f} < {settings.retraining_threshold}")
+    satisfaction = figures.satisfaction or 0.0
     if satisfaction < settings.min_satisfaction_share:
         reasons.append(f"satisfaction {satisfaction:.0%} < {settings.min_satisfaction_share:.0%}")
-    negative = metrics.negative_share or 0.0
+    negative = figures.negative_share or 0.0
     if negative > settings.max_negative_share:
         reasons.append(f"negative share {negative:.0%} > {settings.max_negative_share:.0%}")
     return RetrainingDecision(bool(reasons), reasons)

@@ -147,6 +147,16 @@ class FittedMatcher:
         order = np.argsort(-scores)[:limit]
         return [Ranked(self.candidates[i], float(scores[i])) for i in order]
 
+    def served_near(self, vector: np.ndarray, min_similarity: float) -> list[Ranked]:
+        """Served answers with an approved phrasing at least ``min_similarity`` close to
+        the question, nearest first (the ranking by cosine, beside the classifier's)."""
+        near = [
+            Ranked(c, similarity)
+            for c in self.candidates
+            if c.verified and (similarity := _nearest(c.approved, vector)) >= min_similarity
+        ]
+        return sorted(near, key=lambda r: -r.score)
+
     def decide(self, vector: np.ndarray, question: str | None = None) -> Decision:
         if self.verified_count == 0:
             return Decision(None, "no verified answers yet")

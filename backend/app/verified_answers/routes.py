@@ -2,11 +2,16 @@
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from app.api.deps import LoggedInOperatorDep, OperatorDep, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS
 from app.core.errors import VerifiedAnswerNotFoundError
 from app.verified_answers.listing import list_verified_answers, parse_answer_id
-from app.verified_answers.schemas import VerifiedAnswerEntry, WithdrawRequest, WithdrawResponse
+from app.verified_answers.schemas import (
+    ApproveRequest,
+    VerifiedAnswerEntry,
+    WithdrawRequest,
+    WithdrawResponse,
+)
 
 router = APIRouter(
     prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep], responses=OPERATOR_ERRORS
@@ -22,6 +27,11 @@ def verified_answers(
     services: ServicesDep,
     session: SessionDep,
     include_withdrawn: bool = Query(False, description="Показать и отозванные"),
+    awaiting_review: bool = Query(
+        False,
+        description="Очередь оператора: ответы жильцов, которые уже выдаются или ждут "
+        "проверки, и которые ни один оператор ещё не одобрил",
+    ),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> list[VerifiedAnswerEntry]:
@@ -31,6 +41,7 @@ def verified_answers(
         limit=limit,
         offset=offset,
         min_sessions=services.settings.verify_min_sessions,
+        awaiting_review=awaiting_review,
     )
     return [VerifiedAnswerEntry.model_validate(answer) for answer in listed]
 
@@ -41,8 +52,33 @@ def verified_answers(
     summary="Отозвать проверенный ответ",
 )
 def withdraw_verified_answer(
-    answer_id: str, body: WithdrawRequest, services: ServicesDep, session: SessionDep
+    answer_id: str,
+    body: WithdrawRequest,
+    services: ServicesDep,
+    session: SessionDep,
+    logged_in: LoggedInOperatorDep,
 ) -> WithdrawResponse:
-    if not services.verified.withdraw(session, parse_answer_id(answer_id), body.operator):
+    operator = logged_in or body.operator
+    if not services.verified.withdraw(session, parse_answer_id(answer_id), operator):
         raise VerifiedAnswerNotFoundError(answer_id)
     return WithdrawResponse(success=True, message="Ответ отозван и больше не будет выдаваться")
+
+
+@router.post(
+    "/verified-answers/{answer_id}/approve",
+    response_model=WithdrawResponse,
+    summary="Одобрить ответ жильцов (оператор)",
+)
+def approve_verified_answer(
+    answer_id: str,
+    services: ServicesDep,
+    session: SessionDep,
+    logged_in: LoggedInOperatorDep,
+    body: ApproveRequest | None = None,
+) -> WithdrawResponse:
+    """The operator vouches for the answer: it is served (and used as an example) like an
+    operator's own, contact details included, and leaves the queue."""
+    operator = logged_in or (body.operator if body else None) or "admin key"
+    if not services.verified.approve(session, parse_answer_id(answer_id), operator):
+        raise VerifiedAnswerNotFoundError(answer_id)
+    return WithdrawResponse(success=True, message="Ответ одобрен оператором")

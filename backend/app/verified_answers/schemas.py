@@ -19,15 +19,29 @@ class VerifiedAnswerEntry(Schema):
     withdrawn_reason: str | None
     approved_questions: int
     refused_questions: int
-    approving_conversations: int = Field(description="Разных разговоров, оценивших ответ на 5")
+    approving_clients: int = Field(description="Разных клиентов (адресов), оценивших ответ на 5")
+    refusing_clients: int = Field(description="Разных клиентов, оценивших его на 1–2")
     verified: bool = Field(
-        description="Отдаётся из кэша: ответ оператора или не меньше VERIFY_MIN_SESSIONS "
-        "разговоров (см. README)"
+        description="Отдаётся из кэша и служит примером: ответ оператора (или одобренный им), "
+        "или одобренный на VERIFY_MIN_SESSIONS больше клиентов, чем отклонили (см. README)"
     )
+    status: str = Field(description="served | pending (мало клиентов) | held (ждёт оператора: "
+                        "контакты, которых нет в базе знаний) | withdrawn")  # fmt: skip
+    status_reason: str
+    served_since: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
 
 
 class WithdrawRequest(BaseModel):
     operator: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+
+
+class ApproveRequest(BaseModel):
+    operator: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=NOT_BLANK,
+        description="Игнорируется при входе оператора: записывается его имя",
+    )  # fmt: skip
 
 
 class WithdrawResponse(BaseModel):

@@ -13,14 +13,16 @@ correcting later always leaves the evidence consistent. The rules:
 * a 1–2 (or a correction) on the dialog an answer came from takes that dialog's approval
   back.
 
-**No single conversation moves the cache by itself.** Residents' votes are counted per
-conversation (``session_id``): an answer residents rated is served from cache only once
-``min_sessions`` (``VERIFY_MIN_SESSIONS``) distinct conversations approved it — a 5 on it
-or on a model answer that restates it — and it is withdrawn for good only once that many
-distinct conversations refused it, the deciding refusal on a question it was approved for.
-An operator acts alone: a correction is served at once and a withdrawal is immediate. One
-conversation's low rating still records that the answer does not fit *its* question, which
-only ever sends close questions back to the model.
+**No single client moves the cache by itself** (``trust.py``). Residents' votes count per
+distinct *client* (``voice_logs.client_key``: the network the request came from, behind
+trusted proxies only), never per session id, which a client picks. A residents' answer is
+served once ``min_sessions`` (``VERIFY_MIN_SESSIONS``) more distinct clients approve it
+than refuse it, and holds no contact detail the company never published; it is withdrawn
+for good once that many refused it, the deciding refusal on a question it was approved
+for. Operators act alone and outrank residents: a correction is served at once, residents'
+low ratings never withdraw it nor block it for close questions, and an operator's
+withdrawal is immediate. One client's low rating of a residents' answer still records that
+it does not fit *its* question, which only ever sends close questions back to the model.
 
 Every change bumps a revision in ``app_state``, which tells each process's
 :class:`VerifiedAnswerIndex` to refit its matcher.
@@ -32,11 +34,12 @@ import re
 import threading
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -48,9 +51,12 @@ from app.db.models import (
     VerifiedKind,
     VoiceEmbedding,
     VoiceLog,
+    client_of_log,
 )
 from app.embeddings.service import EmbeddingService
+from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.trust import Standing, Support, standing
 from app.verified_answers.wording import content_stems
 
 logger = logging.getLogger(__name__)
@@ -69,23 +75,55 @@ RESTATE_CANDIDATES = 5
 DEFAULT_MIN_SESSIONS = 2
 
 
-def conversations_judging(verified_answer_id, *, agrees: bool):
-    """Distinct conversations whose dialogs approved (or refused) a verified answer: a
-    query for one id, or, given ``VerifiedAnswer.id``, a subquery per listed answer."""
-    return (
-        select(func.count(func.distinct(VoiceLog.session_id)))
-        .join(AnswerEvidence, AnswerEvidence.log_id == VoiceLog.id)
+def residents_support(session: Session, verified_ids: list[uuid.UUID]) -> dict[uuid.UUID, Support]:
+    """Distinct clients approving and refusing each answer, residents' dialogs only
+    (an operator's correction is the operator's word, counted apart)."""
+    if not verified_ids:
+        return {}
+    rows = session.execute(
+        select(AnswerEvidence.verified_answer_id, AnswerEvidence.agrees, client_of_log())
+        .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
         .where(
-            AnswerEvidence.verified_answer_id == verified_answer_id,
-            AnswerEvidence.agrees.is_(agrees),
+            AnswerEvidence.verified_answer_id.in_(verified_ids),
+            VoiceLog.corrected_response.is_(None),
         )
+        .distinct()
+    ).all()
+    approving: dict[uuid.UUID, set[str]] = defaultdict(set)
+    refusing: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for verified_id, agrees, client in rows:
+        (approving if agrees else refusing)[verified_id].add(client)
+    return {
+        verified_id: Support(frozenset(approving[verified_id]), frozenset(refusing[verified_id]))
+        for verified_id in verified_ids
+    }
+
+
+def trusted_contacts(session: Session) -> TrustedContacts:
+    """Contact details the company published: knowledge-base facts and answers operators
+    wrote or approved."""
+    operators_answers = session.scalars(
+        select(VerifiedAnswer.answer_text).where(
+            VerifiedAnswer.withdrawn_at.is_(None),
+            or_(
+                VerifiedAnswer.kind == VerifiedKind.CORRECTED,
+                VerifiedAnswer.reviewed_at.is_not(None),
+            ),
+        )
+    ).all()
+    return TrustedContacts([*session.scalars(select(KnowledgeEntry.content)), *operators_answers])
+
+
+def standing_of(
+    verified: VerifiedAnswer, support: Support, contacts: TrustedContacts, min_clients: int
+) -> Standing:
+    return standing(
+        verified.kind,
+        reviewed=verified.reviewed_at is not None,
+        support=support,
+        min_clients=min_clients,
+        ungrounded=contacts.ungrounded(verified.answer_text),
     )
-
-
-def is_served(kind: str, approving_conversations: int, min_sessions: int) -> bool:
-    """The rule: an operator's answer is verified by its correction, residents' answers by
-    ``min_sessions`` distinct conversations."""
-    return kind == VerifiedKind.CORRECTED or approving_conversations >= min_sessions
 
 
 def text_key(answer: str) -> str:
@@ -121,11 +159,12 @@ class VerifiedAnswers:
         self.thresholds = thresholds
         self.min_sessions = min_sessions
 
-    def learn_from_log(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
+    def learn_from_log(self, session: Session, log: VoiceLog) -> "Learned":
         """Make the evidence of ``log`` match its current rating and correction.
 
         The caller holds the log's row lock (it has just updated it) and commits.
-        Returns the verified answer the log now supports, if any.
+        Returns the verified answer the log now supports, if any, and whether that answer
+        has just become served (or is held for an operator): the operators' queue.
         """
         # First: every learning transaction queues on this one row, so they never deadlock
         # on the verified answers they touch.
@@ -152,20 +191,41 @@ class VerifiedAnswers:
                 )
         elif log.rating is not None and log.rating <= LOW_RATING and served_from is not None:
             self._add_evidence(session, served_from, log, agrees=False)
-            refusing = session.scalar(conversations_judging(served_from.id, agrees=False))
-            if refusing >= self.min_sessions and self._is_approved_question(
-                session, served_from, log
-            ):
-                self._withdraw(
-                    session,
-                    served_from,
-                    f"refused by {refusing} conversations, one for a question it answered",
-                )
+            self._withdraw_if_refused(session, served_from, log)
         if supported is not None:
             self._add_evidence(session, supported, log, agrees=True)
             supported.confirmed_at = func.now()
         self._withdraw_unsupported(session)
-        return supported
+        return self._review(session, supported)
+
+    def _withdraw_if_refused(
+        self, session: Session, served_from: VerifiedAnswer, log: VoiceLog
+    ) -> None:
+        """Residents withdraw a residents' answer for good as they approve one: by
+        ``min_sessions`` distinct clients, the deciding one for a question it was approved
+        for. Operators' answers only operators withdraw."""
+        if served_from.kind != VerifiedKind.RATED or served_from.reviewed_at is not None:
+            return
+        support = residents_support(session, [served_from.id])[served_from.id]
+        refusing = len(support.refusing)
+        if refusing >= self.min_sessions and self._is_approved_question(session, served_from, log):
+            self._withdraw(
+                session,
+                served_from,
+                f"refused by {refusing} distinct clients, one for a question it answered",
+            )
+
+    def _review(self, session: Session, supported: VerifiedAnswer | None) -> "Learned":
+        """Where ``supported`` now stands; the first time it is served, say so once."""
+        if supported is None or supported.withdrawn_at is not None:
+            return Learned(supported)
+        session.flush()
+        support = residents_support(session, [supported.id])[supported.id]
+        now = standing_of(supported, support, trusted_contacts(session), self.min_sessions)
+        if now.served and supported.served_since is None:
+            supported.served_since = func.now()
+            return Learned(supported, newly_served=True, standing=now)
+        return Learned(supported, standing=now)
 
     def _verified_for(
         self, session: Session, answer: str, kind: str, log: VoiceLog, operator: str | None
@@ -316,6 +376,19 @@ class VerifiedAnswers:
         verified.withdrawn_at = func.now()
         verified.withdrawn_reason = reason
 
+    def approve(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
+        """An operator vouches for a residents' answer: served from now on, like theirs."""
+        verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
+        if verified is None:
+            return False
+        if verified.reviewed_at is None:
+            verified.reviewed_at = func.now()
+            verified.reviewed_by = operator
+            if verified.served_since is None and verified.withdrawn_at is None:
+                verified.served_since = func.now()
+            bump_revision(session)
+        return True
+
     def withdraw(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
         verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
         if verified is None:
@@ -326,25 +399,44 @@ class VerifiedAnswers:
         return True
 
 
+@dataclass(frozen=True)
+class Learned:
+    """What one judgement did to the cache."""
+
+    supported: VerifiedAnswer | None
+    #: The answer has just met the serving rule for the first time.
+    newly_served: bool = False
+    standing: Standing | None = None
+
+    @property
+    def held(self) -> bool:
+        """Residents approved it enough, but it waits for an operator (grounding)."""
+        return self.standing is not None and self.standing.waits_for_operator
+
+
 class EvidenceRow(NamedTuple):
     """One judged dialog as the matcher sees it."""
 
     vector: np.ndarray
     question: str
-    conversation: str
+    #: The distinct client the dialog counts as.
+    client: str
+    #: The judgement is an operator's correction, not a resident's rating.
+    by_operator: bool
 
 
 def _evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
 ) -> dict[uuid.UUID, list[EvidenceRow]]:
-    """Question vectors, texts and conversations of the dialogs that approved (or refused)
-    each answer."""
+    """Question vectors, texts and clients of the dialogs that approved (or refused) each
+    answer."""
     query = (
         select(
             AnswerEvidence.verified_answer_id,
             VoiceEmbedding.embedding,
             VoiceLog.user_message,
-            VoiceLog.session_id,
+            client_of_log(),
+            VoiceLog.corrected_response.is_not(None),
         )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
@@ -356,9 +448,9 @@ def _evidence_vectors(
         .order_by(AnswerEvidence.id)
     )
     found: dict[uuid.UUID, list[EvidenceRow]] = defaultdict(list)
-    for verified_id, vector, question, conversation in session.execute(query):
+    for verified_id, vector, question, client, by_operator in session.execute(query):
         found[verified_id].append(
-            EvidenceRow(np.asarray(vector, dtype=np.float32), question, conversation)
+            EvidenceRow(np.asarray(vector, dtype=np.float32), question, client, by_operator)
         )
     return found
 
@@ -409,13 +501,7 @@ class VerifiedAnswerIndex:
         if knowledge_changed is not None:
             fresh_since = max(fresh_since, knowledge_changed)
         answers = session.execute(
-            select(
-                VerifiedAnswer.id,
-                VerifiedAnswer.answer_text,
-                VerifiedAnswer.source_log_id,
-                VerifiedAnswer.kind,
-                VoiceLog.user_message,
-            )
+            select(VerifiedAnswer, VoiceLog.user_message)
             .outerjoin(VoiceLog, VoiceLog.id == VerifiedAnswer.source_log_id)
             .where(
                 VerifiedAnswer.withdrawn_at.is_(None),
@@ -424,41 +510,48 @@ class VerifiedAnswerIndex:
             .order_by(VerifiedAnswer.created_at)
         ).all()
         model = self.embeddings.model_name
-        ids = [a.id for a in answers]
+        ids = [a.id for a, _ in answers]
         approved = _evidence_vectors(session, model, ids, agrees=True)
         refused = _evidence_vectors(session, model, ids, agrees=False)
+        support = residents_support(session, ids)
+        contacts = trusted_contacts(session)
         facts = session.execute(
             select(KnowledgeEntry.id, KnowledgeEntry.content).order_by(KnowledgeEntry.id)
         ).all()
-        texts = [a.answer_text for a in answers] + [f.content for f in facts]
+        texts = [a.answer_text for a, _ in answers] + [f.content for f in facts]
         vectors = self._vectors_of(texts)
-        candidates = [
-            candidate(
-                str(a.id),
-                a.answer_text,
-                # Not yet verified (one conversation so far): never served, but a class of its
-                # own, so its questions are not taken for another answer's.
-                verified=self._verified(a.kind, approved[a.id]),
-                answer_vector=vectors[a.answer_text],
-                approved=[row.vector for row in approved[a.id]],
-                refused=[row.vector for row in refused.get(a.id, [])],
-                texts=[row.question for row in approved[a.id]],
-                source_log_id=a.source_log_id,
-                question=a.user_message,
-                corrected=a.kind == VerifiedKind.CORRECTED,
+        candidates = []
+        for a, question in answers:
+            if not approved.get(a.id):
+                continue
+            trusted = a.kind == VerifiedKind.CORRECTED or a.reviewed_at is not None
+            candidates.append(
+                candidate(
+                    str(a.id),
+                    a.answer_text,
+                    # Not served yet (too few clients, or held for an operator): a class of
+                    # its own all the same, so its questions are not taken for another's.
+                    verified=standing_of(a, support[a.id], contacts, self.min_sessions).served,
+                    answer_vector=vectors[a.answer_text],
+                    approved=[row.vector for row in approved[a.id]],
+                    # Operators outrank residents: only an operator's refusal blocks their
+                    # answers for close questions.
+                    refused=[
+                        row.vector
+                        for row in refused.get(a.id, [])
+                        if row.by_operator or not trusted
+                    ],
+                    texts=[row.question for row in approved[a.id]],
+                    source_log_id=a.source_log_id,
+                    question=question,
+                    corrected=trusted,
+                )
             )
-            for a in answers
-            if approved.get(a.id)
-        ]
         candidates += [
             candidate(f"kb:{f.id}", f.content, verified=False, answer_vector=vectors[f.content])
             for f in facts
         ]
         return candidates
-
-    def _verified(self, kind: str, approvals: list[EvidenceRow]) -> bool:
-        conversations = len({row.conversation for row in approvals})
-        return bool(approvals) and is_served(kind, conversations, self.min_sessions)
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]

@@ -1,6 +1,9 @@
 """A resident and an operator talking to the service through its HTTP API, as the chat
 page and the operator console do."""
 
+import hashlib
+import uuid
+
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -15,11 +18,29 @@ BOT_ADMIN_KEY = "operator-secret-key"
 BOT_OPERATOR = {"Authorization": f"Bearer {BOT_ADMIN_KEY}"}
 
 
-def ask(client: TestClient, message: str, session_id: str | None = None) -> dict:
-    """The ``process`` answer; the call must succeed."""
+def resident_address(session_id: str | None) -> str:
+    """Each conversation is a different resident, as behind a real reverse proxy: its own
+    client address, the same for every turn of that conversation."""
+    digest = hashlib.sha256((session_id or uuid.uuid4().hex).encode()).digest()
+    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
+
+
+def ask(
+    client: TestClient,
+    message: str,
+    session_id: str | None = None,
+    *,
+    address: str | None = None,
+    conversation_token: str | None = None,
+) -> dict:
+    """The ``process`` answer; the call must succeed. The resident's address is the
+    conversation's own unless ``address`` names one (an attacker's, say)."""
     body = {"message": message} if session_id is None else {"message": message,
                                                             "session_id": session_id}  # fmt: skip
-    response = client.post("/api/voice/process", json=body)
+    if conversation_token is not None:
+        body["conversation_token"] = conversation_token
+    headers = {"X-Forwarded-For": address or resident_address(session_id)}
+    response = client.post("/api/voice/process", json=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 

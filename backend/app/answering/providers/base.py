@@ -20,7 +20,15 @@ class Answer:
 
 
 class ProviderError(RuntimeError):
-    """The provider gave no usable answer; the pipeline moves on to the next one."""
+    """The provider gave no usable answer; the pipeline moves on to the next one.
+
+    ``cost_usd`` is what the failed attempt may still have been billed (a paid call that
+    timed out was most likely processed): it is added to the answer finally given, so the
+    stored cost of a dialog is what it cost, not only what succeeded."""
+
+    def __init__(self, message: str, *, cost_usd: float = 0.0) -> None:
+        super().__init__(message)
+        self.cost_usd = cost_usd
 
 
 class AnswerProvider(Protocol):

@@ -1,6 +1,15 @@
-"""Any OpenAI-compatible chat endpoint (OpenAI, Emergent, vLLM, Ollama …) via the openai SDK."""
+"""Any OpenAI-compatible chat endpoint (OpenAI, Emergent, vLLM, Ollama …) via the openai SDK.
+
+Bounded in time and money: ``max_tokens`` caps what one answer costs; retries are the
+provider's own (``LLM_MAX_RETRIES``), only for failures that cost nothing — a refused
+connection, 429 or a 5xx. A timeout is not retried: the endpoint most likely processed
+(and billed) the request, and asking twice more would triple both the wait and the bill.
+Its estimated cost is charged to the dialog, so the stored cost is never zero for a call
+that was paid for.
+"""
 
 import logging
+import math
 import time
 
 import openai
@@ -13,6 +22,12 @@ from app.db.models import AnswerSource
 logger = logging.getLogger(__name__)
 
 HEALTH_CACHE_SECONDS = 30.0
+#: Upper-bound token estimate for a prompt that got no usage back (Russian text runs at
+#: about 2.5–3.5 characters per token in GPT tokenizers; fewer characters = more tokens).
+CHARACTERS_PER_TOKEN = 2.0
+RETRY_BACKOFF_SECONDS = 0.5
+#: Failures the endpoint does not bill: retrying them costs nothing but time.
+RETRYABLE = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 
 
 class OpenAICompatibleProvider:
@@ -29,23 +44,25 @@ class OpenAICompatibleProvider:
             api_key=settings.llm_api_key or "not-needed",
             base_url=settings.llm_base_url,
             timeout=settings.llm_timeout_seconds,
-            max_retries=settings.llm_max_retries,
+            max_retries=0,  # retried below, where a timeout is told apart
         )
+        self._retries = settings.llm_max_retries
         self._health: tuple[float, str] | None = None
 
     def answer(self, context: PromptContext) -> Answer:
+        messages = context.messages()
+        completion = self._complete(messages)
         try:
-            completion = self._client.chat.completions.create(
-                model=self.model_used,
-                messages=context.messages(),
-                temperature=0.3,
-                max_tokens=self._max_tokens,
-            )
             text = (completion.choices[0].message.content or "").strip()
-        except (openai.OpenAIError, ValueError, IndexError, AttributeError, TypeError) as error:
-            raise ProviderError(f"paid LLM failed: {type(error).__name__}: {error}") from error
+        except (ValueError, IndexError, AttributeError, TypeError) as error:
+            raise ProviderError(
+                f"paid LLM answered malformed: {type(error).__name__}: {error}",
+                cost_usd=self._price(completion),
+            ) from error
         if not text:
-            raise ProviderError("paid LLM returned an empty answer")
+            raise ProviderError(
+                "paid LLM returned an empty answer", cost_usd=self._price(completion)
+            )
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
@@ -57,6 +74,45 @@ class OpenAICompatibleProvider:
             completion_tokens=completion_tokens,
             cost_usd=(prompt_tokens * self._price_in + completion_tokens * self._price_out) / 1000,
         )
+
+    def _complete(self, messages: list[dict[str, str]]):
+        for attempt in range(self._retries + 1):
+            try:
+                return self._client.chat.completions.create(
+                    model=self.model_used,
+                    messages=messages,
+                    temperature=0.3,
+                    max_tokens=self._max_tokens,
+                )
+            except openai.APITimeoutError as error:
+                raise ProviderError(
+                    f"paid LLM timed out (not retried: it was most likely billed): {error}",
+                    cost_usd=self._estimated_cost(messages),
+                ) from error
+            except RETRYABLE as error:
+                if attempt == self._retries:
+                    raise ProviderError(
+                        f"paid LLM failed: {type(error).__name__}: {error}"
+                    ) from error
+                logger.warning("paid LLM attempt %d failed, retrying: %s", attempt + 1, error)
+                time.sleep(RETRY_BACKOFF_SECONDS * (attempt + 1))
+            except (openai.OpenAIError, ValueError, TypeError) as error:
+                raise ProviderError(f"paid LLM failed: {type(error).__name__}: {error}") from error
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _price(self, completion) -> float:
+        usage = getattr(completion, "usage", None)
+        if usage is None:
+            return 0.0
+        return (
+            usage.prompt_tokens * self._price_in + usage.completion_tokens * self._price_out
+        ) / 1000
+
+    def _estimated_cost(self, messages: list[dict[str, str]]) -> float:
+        """The most a timed-out call can have cost: the prompt, and a full answer."""
+        characters = sum(len(m["content"]) for m in messages)
+        prompt_tokens = math.ceil(characters / CHARACTERS_PER_TOKEN)
+        return (prompt_tokens * self._price_in + self._max_tokens * self._price_out) / 1000
 
     def check(self) -> str:
         """Ask the endpoint for its model list, at most every 30 s (it is free and fast)."""

@@ -123,11 +123,16 @@ async function ask(question) {
     const response = await fetch("/api/voice/process", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ message: question, session_id: state.sessionId }),
+      body: JSON.stringify({
+        message: question, session_id: state.sessionId, conversation_token: state.conversationToken || null,
+      }),
     });
     if (!response.ok) { showStatus(await errorText(response)); return false; }
     const body = await response.json();
     state.sessionId = body.session_id;
+    // The server-issued token proves this browser is the conversation (its history is shown
+    // to the model only with it); kept beside the session id.
+    if (body.conversation_token) state.conversationToken = body.conversation_token;
     state.turns.push({
       question, answer: body.response, logId: body.log_id, feedbackToken: body.feedback_token,
       source: body.answer_source, rating: null,

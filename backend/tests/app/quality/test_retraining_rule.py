@@ -51,7 +51,9 @@ def test_too_few_ratings_decide_nothing_however_bad_they_are(database, make_sett
         rated_history(session, EVERYTHING_BAD)
         _, decision = decide_now(session, settings)
     assert not decision.required
-    assert decision.reasons == ["not enough rated answers to judge: 40 < 41"]
+    assert decision.reasons == [
+        "not enough rated answers to judge: 40 distinct clients rated (40 ratings) < 41"
+    ]
 
 
 def test_ratings_older_than_the_window_do_not_count(database, settings):

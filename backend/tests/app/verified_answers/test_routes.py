@@ -14,7 +14,7 @@ def test_verified_answers_can_be_listed_and_withdrawn_by_an_operator(bot):
     listed = bot.get("/api/voice/verified-answers", headers=BOT_OPERATOR).json()
     assert [a["id"] for a in listed] == [correction["verified_answer_id"]]
     assert listed[0]["kind"] == "corrected" and listed[0]["approved_questions"] == 1
-    assert listed[0]["verified"] is True and listed[0]["approving_conversations"] == 1
+    assert listed[0]["verified"] is True and listed[0]["status"] == "served"
 
     withdrawn = bot.post(
         f"/api/voice/verified-answers/{correction['verified_answer_id']}/withdraw",

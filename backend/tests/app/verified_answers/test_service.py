@@ -6,7 +6,7 @@ OpenAI-compatible server on 127.0.0.1 that plays the paid model."""
 from sqlalchemy import select
 
 from app.db.models import VerifiedAnswer, VoiceLog
-from tests.support.dialog import ask, correct, rate_accepted
+from tests.support.dialog import BOT_OPERATOR, ask, correct, rate_accepted
 from tests.support.logs import add_log
 
 WINDOWS_ANSWER = (
@@ -61,9 +61,7 @@ def test_one_conversation_cannot_verify_an_answer_by_itself(bot, llm_server):
     assert cached["model_used"] == "cache" and cached["response"] == DISPATCHER
 
 
-def test_a_verified_answer_is_withdrawn_only_when_distinct_conversations_refuse_it(
-    bot, llm_server, database
-):
+def test_approval_and_refusal_by_distinct_clients_weigh_the_same(bot, llm_server, database):
     llm_server.behaviour.reply = DISPATCHER
     for flat in ("flat-1", "flat-2"):
         rate_accepted(bot, ask(bot, "Как позвонить диспетчеру?", flat), 5)
@@ -71,22 +69,29 @@ def test_a_verified_answer_is_withdrawn_only_when_distinct_conversations_refuse_
     refused_once = ask(bot, "Как позвонить диспетчеру?", "flat-3")
     assert refused_once["model_used"] == "cache"
     rate_accepted(bot, refused_once, 1)
+    # Two approve, one refuses: one more approving than refusing is not enough to serve.
+    assert ask(bot, "Как позвонить диспетчеру?", "flat-4")["answer_source"] == "llm"
     with database.session() as session:
         assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is None
 
-    served = ask(bot, "Как позвонить диспетчеру?", "flat-4")
-    assert served["model_used"] == "cache"
+    llm_server.behaviour.reply = "Диспетчерская: 8-800-555-01-23, с 8:00 до 20:00."
+    rate_accepted(bot, ask(bot, "Подскажите номер диспетчерской", "flat-5"), 5)
+    served = ask(bot, "Как позвонить диспетчеру?", "flat-6")
+    assert served["model_used"] == "cache"  # a third client approving outweighs the refusal
     rate_accepted(bot, served, 2)
     with database.session() as session:
-        assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is not None
+        withdrawn = session.scalars(
+            select(VerifiedAnswer.withdrawn_at).where(VerifiedAnswer.answer_text == DISPATCHER)
+        ).one()
+    assert withdrawn is not None, "two distinct clients refused it for its own question"
 
     llm_server.behaviour.reply = "Новый ответ модели."
-    after = ask(bot, "Как позвонить диспетчеру?", "flat-5")
+    after = ask(bot, "Как позвонить диспетчеру?", "flat-7")
     assert after["answer_source"] == "llm"
     assert after["response"] == "Новый ответ модели."
-    # ... and the refused answer is not offered to the model as an approved example either.
+    # ... and the refused answer is not offered to the model as an example either.
     prompt = llm_server.chat_requests()[-1]["messages"]
-    assert not any(m["role"] == "assistant" and DISPATCHER in m["content"] for m in prompt)
+    assert not any(DISPATCHER in m["content"] for m in prompt)
 
 
 def test_rating_again_replaces_a_five_and_withdraws_what_it_verified(bot, llm_server, database):
@@ -101,15 +106,41 @@ def test_rating_again_replaces_a_five_and_withdraws_what_it_verified(bot, llm_se
 
 
 def test_a_cached_answer_refused_for_another_question_stays_for_its_own(bot, llm_server):
-    llm_server.behaviour.reply = "Не знаю."
-    first = ask(bot, "Когда будут мыть окна в подъезде?")
-    correct(bot, first["log_id"], WINDOWS_ANSWER)
-    served = ask(bot, "Подскажите график мытья окон в подъездах")
+    llm_server.behaviour.reply = WINDOWS_ANSWER
+    for flat in ("flat-1", "flat-2"):
+        rate_accepted(bot, ask(bot, "Когда будут мыть окна в подъезде?", flat), 5)
+    served = ask(bot, "Подскажите график мытья окон в подъездах", "flat-3")
     assert served["model_used"] == "cache"
     rate_accepted(bot, served, 1)
 
-    assert ask(bot, "Подскажите график мытья окон в подъездах")["answer_source"] != "cache"
-    assert ask(bot, "Когда будут мыть окна в подъезде?")["model_used"] == "cache"
+    assert ask(bot, "Подскажите график мытья окон в подъездах", "flat-4")["answer_source"] != (
+        "cache"
+    )
+    llm_server.behaviour.reply = WINDOWS_ANSWER
+    rate_accepted(bot, ask(bot, "Когда будут мыть окна в подъезде?", "flat-5"), 5)
+    assert ask(bot, "Когда будут мыть окна в подъезде?", "flat-6")["model_used"] == "cache"
+
+
+def test_a_residents_low_rating_never_silences_an_operators_correction(bot, llm_server, database):
+    llm_server.behaviour.reply = "Не знаю."
+    first = ask(bot, "Когда будут мыть окна в подъезде?", "flat-1")
+    correct(bot, first["log_id"], WINDOWS_ANSWER)
+    for attacker_session in ("a-1", "a-2", "a-3"):
+        served = ask(
+            bot, "Подскажите график мытья окон в подъездах", attacker_session, address="198.51.100.9"
+        )
+        assert served["model_used"] == "cache"
+        rate_accepted(bot, served, 1)
+
+    for flat in ("flat-2", "flat-3"):
+        again = ask(bot, "Подскажите график мытья окон в подъездах", flat)
+        assert again["model_used"] == "cache" and again["response"] == WINDOWS_ANSWER
+    with database.session() as session:
+        assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is None
+    queue = bot.get(
+        "/api/voice/logs?rating_lte=2&uncorrected=true", headers=BOT_OPERATOR
+    ).json()
+    assert queue["total"] == 3, "the low ratings reach the operators' queue instead"
 
 
 def test_near_identical_wording_with_another_meaning_is_not_served(bot, llm_server):
@@ -176,5 +207,5 @@ def test_a_five_star_answer_restating_a_verified_one_joins_it(database, embedder
         separate = learning.learn_from_log(session, other)
         session.commit()
 
-    assert joined.id == original.id
-    assert separate.id != original.id
+    assert joined.supported.id == original.supported.id
+    assert separate.supported.id != original.supported.id
