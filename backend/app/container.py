@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from app.access.identity import ClientIdentity
-from app.access.rate_limit import RateLimiter, RateLimits
+from app.access.rate_limit import RateLimits
 from app.answering.health import HealthChecker
 from app.answering.pipeline import AnswerPipeline
 from app.answering.providers.base import AnswerProvider
@@ -51,6 +51,7 @@ def match_thresholds(settings: Settings) -> MatchThresholds:
         same_question_similarity=settings.cache_same_question_similarity,
         min_margin=settings.cache_min_margin,
         min_similarity=settings.cache_min_similarity,
+        min_answer_relevance=settings.cache_min_answer_relevance,
     )
 
 
@@ -102,9 +103,8 @@ def build_services(
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local)
     verified = VerifiedAnswers(embeddings, thresholds, settings.verify_min_sessions)
-    limits = RateLimits(
-        RateLimiter(settings.rate_limit_client_per_minute),
-        RateLimiter(settings.rate_limit_session_per_minute),
+    limits = RateLimits.per_minute(
+        settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute
     )
     secret = load_token_secret(settings, database)
     tokens = FeedbackTokens(secret)
@@ -120,9 +120,8 @@ def build_services(
         limits,
         tokens,
         Ratings(verified, tokens, limits),
-        RateLimits(
-            RateLimiter(settings.rate_limit_login_per_minute),
-            RateLimiter(settings.rate_limit_login_per_minute),
+        RateLimits.per_minute(
+            settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute
         ),
         ClientIdentity(secret),
     )

@@ -65,6 +65,10 @@ class RateLimits:
     client: RateLimiter
     session: RateLimiter
 
+    @classmethod
+    def per_minute(cls, client: int, session: int) -> "RateLimits":
+        return cls(RateLimiter(client), RateLimiter(session))
+
     def check(self, client_address: str | None, session_id: str | None) -> None:
         self.check_client(client_address)
         self.check_conversation(session_id)

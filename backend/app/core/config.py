@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     )
     cache_min_margin: float = Field(default=0.45, ge=0, alias="CACHE_MIN_MARGIN")
     cache_min_similarity: float = Field(default=0.85, ge=0, le=1, alias="CACHE_MIN_SIMILARITY")
+    cache_min_answer_relevance: float = Field(
+        default=0.86, ge=0, le=1, alias="CACHE_MIN_ANSWER_RELEVANCE"
+    )
     cache_max_age_days: int = Field(default=180, ge=1, alias="CACHE_MAX_AGE_DAYS")
 
     @field_validator("data_dir", "knowledge_base_file")

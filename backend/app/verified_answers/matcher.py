@@ -44,6 +44,10 @@ class MatchThresholds:
     #: Above this similarity to an approved phrasing, a content word the answer was never
     #: asked or answered about means another question worded the same way; 0 checks always.
     contrast_similarity: float = 0.0
+    #: e5 relevance of the answer (as a passage) to the question (as a query) below which
+    #: the answer does not read as an answer to it, however close the phrasings are;
+    #: 0 switches the check off (``CACHE_MIN_ANSWER_RELEVANCE``).
+    min_answer_relevance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Candidate:
     refused: np.ndarray
     #: Query-mode vector of the answer text itself.
     answer_vector: np.ndarray
+    #: Passage-mode vector of the answer: how well it answers a question (e5 retrieval).
+    answer_passage: np.ndarray | None = None
     #: The dialog the answer came from; cached replies point to it.
     source_log_id: int | None = None
     #: That dialog's question, shown with the answer when it is a prompt example.
@@ -200,6 +206,11 @@ class FittedMatcher:
             return Decision(None, "too far from every approved phrasing", margin, nearest)
         if _nearest(candidate.refused, vector) >= nearest:
             return Decision(None, "closer to a question this answer was refused for", margin)
+        relevance = _relevance(candidate, vector)
+        if relevance < self.thresholds.min_answer_relevance:
+            return Decision(
+                None, f"the answer does not read as an answer to it ({relevance:.3f})", margin
+            )
         if question is not None and nearest >= self.thresholds.contrast_similarity:
             swapped = _swapped_words(candidate, vector, content_stems(question))
             if swapped:
@@ -234,6 +245,12 @@ def _swapped_words(candidate: Candidate, vector: np.ndarray, stems: frozenset[st
     return ""
 
 
+def _relevance(candidate: Candidate, vector: np.ndarray) -> float:
+    if candidate.answer_passage is None:
+        return 1.0
+    return float(candidate.answer_passage @ vector)
+
+
 def _nearest(vectors: np.ndarray, vector: np.ndarray) -> float:
     if vectors.size == 0:
         return -1.0
@@ -252,6 +269,7 @@ def candidate(
     question: str | None = None,
     corrected: bool = False,
     texts: Sequence[str] = (),
+    answer_passage: np.ndarray | None = None,
 ) -> Candidate:
     """Build a candidate from plain vectors (lists or arrays) and its approved texts
     (questions and the answer itself), whose content words form its vocabulary."""
@@ -262,6 +280,9 @@ def candidate(
         approved=_rows(approved),
         refused=_rows(refused),
         answer_vector=np.asarray(answer_vector, dtype=np.float32),
+        answer_passage=None
+        if answer_passage is None
+        else np.asarray(answer_passage, dtype=np.float32),
         source_log_id=source_log_id,
         question=question,
         corrected=corrected,

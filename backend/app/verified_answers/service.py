@@ -483,6 +483,7 @@ class VerifiedAnswerIndex:
         self._revision: int | None = None
         self._matcher = FittedMatcher.fit([], thresholds)
         self._text_vectors: dict[str, np.ndarray] = {}
+        self._passage_vectors: dict[str, np.ndarray] = {}
 
     def current(self, session: Session) -> FittedMatcher:
         revision, knowledge_changed = read_state(session)
@@ -520,6 +521,7 @@ class VerifiedAnswerIndex:
         ).all()
         texts = [a.answer_text for a, _ in answers] + [f.content for f in facts]
         vectors = self._vectors_of(texts)
+        passages = self._passages_of([a.answer_text for a, _ in answers])
         candidates = []
         for a, question in answers:
             if not approved.get(a.id):
@@ -533,6 +535,7 @@ class VerifiedAnswerIndex:
                     # its own all the same, so its questions are not taken for another's.
                     verified=standing_of(a, support[a.id], contacts, self.min_sessions).served,
                     answer_vector=vectors[a.answer_text],
+                    answer_passage=passages[a.answer_text],
                     approved=[row.vector for row in approved[a.id]],
                     # Operators outrank residents: only an operator's refusal blocks their
                     # answers for close questions.
@@ -552,6 +555,15 @@ class VerifiedAnswerIndex:
             for f in facts
         ]
         return candidates
+
+    def _passages_of(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Answers as e5 passages: how well each answers a question."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._passage_vectors]
+        if missing:
+            embedded = self.embeddings.embedder.embed_passages(missing)
+            for text_, vector in zip(missing, embedded, strict=True):
+                self._passage_vectors[text_] = np.asarray(vector, dtype=np.float32)
+        return {t: self._passage_vectors[t] for t in texts}
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]

@@ -217,3 +217,51 @@ def test_one_conversation_contributes_at_most_max_per_session_rated_dialogs(
     assert result.stats["removed"]["session_cap"] == 4
     assert result.stats["by_rating"] == {"5": 3, "corrected": 1}
     assert run(database, settings, tmp_path / "all", max_per_session=10).samples == 8
+
+
+def test_one_client_contributes_at_most_max_per_session_however_many_sessions_it_uses(
+    database, settings, tmp_path
+):
+    with database.session() as session:
+        for n in range(6):  # one address, a new session id for every rating
+            add_log(
+                session,
+                f"Вопрос {n} про мусор",
+                f"Ответ {n} про вывоз мусора.",
+                rating=5,
+                session_id=f"flood-{n}",
+                client_key="one-address",
+            )
+        add_log(session, "Когда моют окна?", "Окна моем в апреле.", rating=5, client_key="flat")
+        session.commit()
+
+    result = run(database, settings, tmp_path, max_per_session=2)
+
+    assert result.samples == 2 + 1
+    assert result.stats["removed"]["session_cap"] == 4
+
+
+def test_residents_answers_with_unpublished_contacts_are_never_training_data(
+    history, database, settings, tmp_path
+):
+    with database.session() as session:
+        add_log(
+            session,
+            "Как оплатить уборку подъезда?",
+            "Переведите оплату на карту 4276 1600 1234 5678, получатель Иван.",
+            rating=5,
+        )
+        add_log(
+            session,
+            "Какой телефон у диспетчерской?",
+            "Телефон диспетчерской: 8-800-555-01-23, звонок бесплатный.",
+            rating=5,
+        )
+        session.commit()
+
+    result = run(database, settings, tmp_path)
+
+    text = result.path.read_text(encoding="utf-8")
+    assert "4276" not in text
+    assert "8-800-555-01-23" in text, "the company's published phone is fine"
+    assert result.stats["removed"]["unpublished_contacts"] == 1

@@ -5,6 +5,7 @@ import pytest
 
 from app.quality.retraining_rule import decide_now
 from app.retraining.decision import check_retraining
+from tests.support.dialog import BOT_OPERATOR
 from tests.support.logs import rated_history
 
 # 40 ratings each. avg / satisfaction (4-5) / negative (1-2):
@@ -70,3 +71,16 @@ def test_an_empty_database_needs_nothing(database, settings):
         check = check_retraining(session, settings, enqueue=True)
     assert metrics.interactions == 0 and metrics.avg_rating is None
     assert not decision.required and check.run_id is None
+
+
+def test_one_address_rating_from_thirty_sessions_does_not_demand_retraining(
+    bot, llm_server, database
+):
+    from tests.support.dialog import ask, rate_accepted
+
+    for number in range(30):
+        answer = ask(bot, f"Вопрос номер {number}", f"saboteur-{number}", address="203.0.113.5")
+        rate_accepted(bot, answer, 1)
+    status = bot.get("/api/voice/self-learning/status", headers=BOT_OPERATOR).json()
+    assert status["requires_retraining"] is False
+    assert "1 distinct clients rated (30 ratings)" in status["retraining_reasons"][0]

@@ -127,7 +127,10 @@ def test_a_residents_low_rating_never_silences_an_operators_correction(bot, llm_
     correct(bot, first["log_id"], WINDOWS_ANSWER)
     for attacker_session in ("a-1", "a-2", "a-3"):
         served = ask(
-            bot, "Подскажите график мытья окон в подъездах", attacker_session, address="198.51.100.9"
+            bot,
+            "Подскажите график мытья окон в подъездах",
+            attacker_session,
+            address="198.51.100.9",
         )
         assert served["model_used"] == "cache"
         rate_accepted(bot, served, 1)
@@ -137,9 +140,7 @@ def test_a_residents_low_rating_never_silences_an_operators_correction(bot, llm_
         assert again["model_used"] == "cache" and again["response"] == WINDOWS_ANSWER
     with database.session() as session:
         assert session.scalars(select(VerifiedAnswer.withdrawn_at)).one() is None
-    queue = bot.get(
-        "/api/voice/logs?rating_lte=2&uncorrected=true", headers=BOT_OPERATOR
-    ).json()
+    queue = bot.get("/api/voice/logs?rating_lte=2&uncorrected=true", headers=BOT_OPERATOR).json()
     assert queue["total"] == 3, "the low ratings reach the operators' queue instead"
 
 
