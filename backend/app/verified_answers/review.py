@@ -6,12 +6,13 @@ details, so nothing residents taught goes unseen. The queue itself is
 ``GET /api/voice/verified-answers?awaiting_review=true``, in the operator console too.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from app.alerts.service import Alerts
 from app.core.config import Settings
 from app.db.database import Database
-from app.verified_answers.service import Learned
+from app.verified_answers.service import Learned, mark_served
 
 #: Alert text is a preview; the queue shows the whole answer.
 PREVIEW_CHARS = 200
@@ -24,6 +25,7 @@ class Announcement:
     kind: str
     title: str
     details: dict
+    verified_answer_id: uuid.UUID
 
 
 def announcement(learned: Learned | None) -> Announcement | None:
@@ -37,15 +39,26 @@ def announcement(learned: Learned | None) -> Announcement | None:
     }
     if learned.newly_served:
         return Announcement(
-            "answer_verified", "Жильцы сделали ответ проверенным: он выдаётся из кэша", details
+            "answer_verified",
+            "Жильцы сделали ответ проверенным: он выдаётся из кэша",
+            details,
+            answer.id,
         )
     if learned.held:
         return Announcement(
-            "answer_held", "Ответ жильцов ждёт проверки оператора (контакты не из базы)", details
+            "answer_held",
+            "Ответ жильцов ждёт проверки оператора (контакты не из базы)",
+            details,
+            answer.id,
         )
     return None
 
 
 def announce(database: Database, settings: Settings, news: Announcement) -> None:
-    """Raised after the response (a background task): delivery must not slow a rating."""
+    """Raised after the response (a background task): delivery must not slow a rating.
+    A newly served answer is announced once: by whoever records it as served first."""
+    if news.kind == "answer_verified":
+        with database.transaction() as session:
+            if not mark_served(session, news.verified_answer_id):
+                return
     Alerts(database, settings).raise_alert(news.kind, news.title, news.details)

@@ -146,6 +146,18 @@ def withdrawn_texts(session: Session, answers: list[str]) -> set[str]:
     return {keys[key] for key, withdrawn in rows if withdrawn is not None and key not in active}
 
 
+def mark_served(session: Session, verified_id: uuid.UUID) -> bool:
+    """Record the first time an answer was served; True only for the caller that did, so
+    exactly one alert goes out however many ratings raced."""
+    marked = session.execute(
+        update(VerifiedAnswer)
+        .where(VerifiedAnswer.id == verified_id, VerifiedAnswer.served_since.is_(None))
+        .values(served_since=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return marked.rowcount == 1
+
+
 class VerifiedAnswers:
     """Turns ratings and corrections into verified answers and evidence."""
 
@@ -216,16 +228,16 @@ class VerifiedAnswers:
             )
 
     def _review(self, session: Session, supported: VerifiedAnswer | None) -> "Learned":
-        """Where ``supported`` now stands; the first time it is served, say so once."""
+        """Where ``supported`` now stands, and whether it may be served for the first time."""
         if supported is None or supported.withdrawn_at is not None:
             return Learned(supported)
         session.flush()
         support = residents_support(session, [supported.id])[supported.id]
         now = standing_of(supported, support, trusted_contacts(session), self.min_sessions)
-        if now.served and supported.served_since is None:
-            supported.served_since = func.now()
-            return Learned(supported, newly_served=True, standing=now)
-        return Learned(supported, standing=now)
+        # Recorded by ``mark_served`` after this transaction (review.announce): written
+        # here, the row lock would be held through the rest of every rating.
+        newly = now.served and supported.served_since is None
+        return Learned(supported, newly_served=newly, standing=now)
 
     def _verified_for(
         self, session: Session, answer: str, kind: str, log: VoiceLog, operator: str | None
