@@ -26,6 +26,7 @@ from app.model_versions import routes as model_versions
 from app.quality import routes as quality
 from app.retraining import routes as retraining
 from app.verified_answers import routes as verified_answers
+from app.web.docs import install_docs
 from app.web.pages import install_pages
 
 DESCRIPTION = """
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored files: app/web/docs.py
+        redoc_url=None,
     )
     install_error_handlers(app)
     describe_api(app, settings)
@@ -74,4 +77,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     ):
         app.include_router(router)
     install_pages(app)
+    install_docs(app)
     return app

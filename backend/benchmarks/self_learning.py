@@ -113,18 +113,27 @@ class LearningArm:
         self.question_of_log: dict[str, str] = {}
         self.session_id = ""
         self.sessions = 0
+        self.conversation_token: str | None = None
 
     def ask(self, question: Question, *, feedback: bool) -> Outcome:
         if question.new_session:
             self.sessions += 1
             self.session_id = f"bench-{self.sessions}"
+            self.conversation_token = None
         started = time.perf_counter()
         response = self.client.post(
-            "/api/voice/process", json={"message": question.text, "session_id": self.session_id}
+            "/api/voice/process",
+            json={
+                "message": question.text,
+                "session_id": self.session_id,
+                "conversation_token": self.conversation_token,
+            },
+            headers=self.resident_headers,
         )
         elapsed = time.perf_counter() - started
         response.raise_for_status()
         body = response.json()
+        self.conversation_token = body.get("conversation_token") or self.conversation_token
         intent = self.intents[question.intent]
         self.intent_of_log[body["log_id"]] = question.intent
         self.question_of_log[body["log_id"]] = question.text
@@ -144,6 +153,10 @@ class LearningArm:
         if feedback:
             self.judge(body, outcome.rating, intent)
         return outcome
+
+    @property
+    def resident_headers(self) -> dict[str, str]:
+        return {"X-Forwarded-For": resident_address(self.sessions)}
 
     def verified_answers_by_intent(self) -> dict[str, int]:
         """How many active verified answers each intent ended with (fragmentation)."""
@@ -166,6 +179,7 @@ class LearningArm:
         self.client.post(
             "/api/voice/feedback",
             json={"log_id": log_id, "rating": rating, "feedback_token": answer["feedback_token"]},
+            headers=self.resident_headers,
         ).raise_for_status()
         if rating <= 2 and self.rng.random() < CORRECTION_PROBABILITY:
             self.client.post(
@@ -208,10 +222,18 @@ def service_env(llm_url: str) -> dict[str, str]:
         "LLM_PRICE_INPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
         "LLM_PRICE_OUTPUT_PER_1K": str(PRICE_PER_1K_TOKENS),
         "ADMIN_API_KEY": ADMIN_KEY,
-        # One simulated client asks thousands of questions: no rate limits here.
+        # The benchmark is the residents' reverse proxy: each conversation arrives with its
+        # own X-Forwarded-For, which the service trusts from this address only.
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        # Thousands of questions in minutes: no rate limits here.
         "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
         "RATE_LIMIT_SESSION_PER_MINUTE": "0",
     }
+
+
+def resident_address(conversation: int) -> str:
+    """Each simulated conversation is a different resident with an address of its own."""
+    return f"10.{(conversation >> 16) & 255}.{(conversation >> 8) & 255}.{conversation & 255}"
 
 
 def mean(values) -> float | None:

@@ -1,8 +1,9 @@
 """Headers that keep browsers from misusing what the service sends.
 
 Every answer: ``nosniff``, no framing, no referrer. The pages (``/``, ``/operator``,
-``/dashboard`` and their static files) also get a Content-Security-Policy that allows only
-the service's own scripts and connections — everything they load is vendored. Answers to a
+``/dashboard``, the API docs and their static files) also get a Content-Security-Policy
+that allows only the service's own scripts and connections — everything they load is
+vendored. Answers to a
 request carrying credentials (operator endpoints, logins) are never stored by a cache.
 """
 
@@ -12,15 +13,15 @@ from fastapi import FastAPI
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'; object-src 'none'"
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 EVERY_ANSWER = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 )
-PAGE_PATHS = ("/", "/operator", "/dashboard")
+PAGE_PATHS = ("/", "/operator", "/dashboard", "/docs", "/redoc")
 
 
 def is_page(path: str) -> bool:
