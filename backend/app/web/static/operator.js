@@ -75,6 +75,37 @@ async function loadAlerts() {
     text: `${new Date(alert.created_at).toLocaleString("ru-RU")} · ${alert.title}${alert.repeats ? ` (×${alert.repeats + 1})` : ""}` })));
 }
 
+// The operators' queue of answers residents made served (or that wait for an operator).
+async function loadLearned() {
+  const answers = await guarded(() => operatorApi.call("/api/voice/verified-answers?awaiting_review=true&limit=50"));
+  if (!answers) return;
+  const box = document.getElementById("learned");
+  box.replaceChildren();
+  if (!answers.length) box.append(el("p", { class: "empty", text: "Новых ответов от жильцов нет." }));
+  answers.forEach((answer) => box.append(learnedCard(answer)));
+}
+
+function learnedCard(answer) {
+  const state = answer.status === "held" ? "ждёт проверки" : "выдаётся из кэша";
+  const card = el("div", { class: "card learned-answer", "data-answer-id": answer.id },
+    el("p", { text: answer.answer_text }),
+    el("p", { class: "muted", text: `${state} · одобрили ${answer.approving_clients}, отклонили ${answer.refusing_clients} · ${answer.status_reason}` }),
+    el("div", { class: "toolbar" },
+      el("button", { type: "button", class: "approve primary", text: "Одобрить" }),
+      el("button", { type: "button", class: "withdraw delete", text: "Отозвать" })));
+  card.querySelector(".approve").addEventListener("click", async () => {
+    const done = await guarded(() => operatorApi.call(`/api/voice/verified-answers/${answer.id}/approve`, { method: "POST" }));
+    if (done) { showStatus("Ответ одобрен"); await loadLearned(); }
+  });
+  card.querySelector(".withdraw").addEventListener("click", async () => {
+    const done = await guarded(() => operatorApi.call(`/api/voice/verified-answers/${answer.id}/withdraw`, {
+      method: "POST", body: JSON.stringify({ operator: "оператор" }),
+    }));
+    if (done) { showStatus("Ответ отозван"); await loadLearned(); }
+  });
+  return card;
+}
+
 async function loadKnowledge() {
   const entries = await guarded(() => operatorApi.call("/api/voice/knowledge"));
   if (!entries) return;
@@ -112,6 +143,7 @@ function knowledgeCard(entry) {
 
 async function start() {
   await loadQueue();
+  await loadLearned();
   await loadKnowledge();
   await loadAlerts();
 }
