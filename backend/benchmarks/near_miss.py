@@ -87,7 +87,6 @@ class Evaluation:
     def __init__(self, intents: list[Intent], near: list[NearMiss], embedder) -> None:
         self.intents = intents
         self.near = near
-        self.names = [item.intent for item in intents]
         self.phrasing_vectors = [
             np.asarray(embedder.embed_queries(list(i.questions))) for i in intents
         ]

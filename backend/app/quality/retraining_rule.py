@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
-from app.quality.metrics import ClientFigures, PeriodMetrics, period_metrics, rating_aggregates
+from app.quality.metrics import PeriodMetrics, period_metrics, rating_aggregates
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ def summarize_ratings(session: Session) -> RatingSummary:
 def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> RetrainingDecision:
     """The seed's rule over a period's metrics, client by client; every threshold crossed
     is a reason."""
-    figures = metrics.clients or ClientFigures(
-        metrics.rated, metrics.avg_rating, metrics.satisfaction, metrics.negative_share
-    )
+    figures = metrics.clients
+    if figures is None:  # a bucket of a time series: it has no per-client figures
+        raise ValueError("the retraining rule needs period_metrics(), which counts clients")
     if figures.rated_clients < settings.min_rated_for_decision:
         return RetrainingDecision(
             False,

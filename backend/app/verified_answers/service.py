@@ -228,8 +228,11 @@ class VerifiedAnswers:
             )
 
     def _review(self, session: Session, supported: VerifiedAnswer | None) -> "Learned":
-        """Where ``supported`` now stands, and whether it may be served for the first time."""
+        """Where ``supported`` now stands, and whether it may be served for the first time.
+        An answer already served has nothing new to announce: no need to judge it again."""
         if supported is None or supported.withdrawn_at is not None:
+            return Learned(supported)
+        if supported.served_since is not None:
             return Learned(supported)
         session.flush()
         support = residents_support(session, [supported.id])[supported.id]
@@ -431,8 +434,6 @@ class EvidenceRow(NamedTuple):
 
     vector: np.ndarray
     question: str
-    #: The distinct client the dialog counts as.
-    client: str
     #: The judgement is an operator's correction, not a resident's rating.
     by_operator: bool
 
@@ -440,14 +441,14 @@ class EvidenceRow(NamedTuple):
 def _evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
 ) -> dict[uuid.UUID, list[EvidenceRow]]:
-    """Question vectors, texts and clients of the dialogs that approved (or refused) each
-    answer."""
+    """Question vectors and texts of the dialogs that approved (or refused) each answer,
+    and whether the judgement was an operator's (clients are counted by
+    ``residents_support``)."""
     query = (
         select(
             AnswerEvidence.verified_answer_id,
             VoiceEmbedding.embedding,
             VoiceLog.user_message,
-            client_of_log(),
             VoiceLog.corrected_response.is_not(None),
         )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
@@ -460,9 +461,9 @@ def _evidence_vectors(
         .order_by(AnswerEvidence.id)
     )
     found: dict[uuid.UUID, list[EvidenceRow]] = defaultdict(list)
-    for verified_id, vector, question, client, by_operator in session.execute(query):
+    for verified_id, vector, question, by_operator in session.execute(query):
         found[verified_id].append(
-            EvidenceRow(np.asarray(vector, dtype=np.float32), question, client, by_operator)
+            EvidenceRow(np.asarray(vector, dtype=np.float32), question, by_operator)
         )
     return found
 
@@ -570,18 +571,16 @@ class VerifiedAnswerIndex:
 
     def _passages_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Answers as e5 passages: how well each answers a question."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._passage_vectors]
-        if missing:
-            embedded = self.embeddings.embedder.embed_passages(missing)
-            for text_, vector in zip(missing, embedded, strict=True):
-                self._passage_vectors[text_] = np.asarray(vector, dtype=np.float32)
-        return {t: self._passage_vectors[t] for t in texts}
+        return _remembered(texts, self._passage_vectors, self.embeddings.embedder.embed_passages)
 
     def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._text_vectors]
-        if missing:
-            for text_, vector in zip(
-                missing, self.embeddings.embedder.embed_queries(missing), strict=True
-            ):
-                self._text_vectors[text_] = np.asarray(vector, dtype=np.float32)
-        return {t: self._text_vectors[t] for t in texts}
+        return _remembered(texts, self._text_vectors, self.embeddings.embedder.embed_queries)
+
+
+def _remembered(texts: list[str], memory: dict[str, np.ndarray], embed) -> dict[str, np.ndarray]:
+    """Vectors of ``texts``, embedding only those ``memory`` does not hold yet."""
+    missing = [t for t in dict.fromkeys(texts) if t not in memory]
+    if missing:
+        for text_, vector in zip(missing, embed(missing), strict=True):
+            memory[text_] = np.asarray(vector, dtype=np.float32)
+    return {t: memory[t] for t in texts}

@@ -72,7 +72,7 @@ class OpenAICompatibleProvider:
             source=AnswerSource.LLM,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            cost_usd=(prompt_tokens * self._price_in + completion_tokens * self._price_out) / 1000,
+            cost_usd=self._price(completion),
         )
 
     def _complete(self, messages: list[dict[str, str]]):
