@@ -80,6 +80,18 @@ class RateLimits:
         _take(self.session, session_id)
 
 
+def conversation_key(
+    session_id: str | None, client_address: str | None, *, holds_token: bool
+) -> str | None:
+    """The key of a conversation's bucket. A session id is a string anyone can send: keyed
+    by it alone, a stranger flooding "kv-12" would lock its resident out. So only the
+    holder of the conversation's token charges the conversation itself; anyone else charges
+    their own copy of it (client and session id), and their client bucket bounds the rest."""
+    if session_id is None:
+        return None
+    return session_id if holds_token else f"{client_address or '-'} {session_id}"
+
+
 def _take(limiter: RateLimiter, key: str | None) -> None:
     if key is not None:
         wait = limiter.retry_after(key)

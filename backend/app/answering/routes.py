@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, Header
 from fastapi.responses import JSONResponse
 
+from app.access.rate_limit import conversation_key
 from app.answering.pipeline import Caller
 from app.answering.schemas import HealthResponse, ProcessRequest, ProcessResponse
 from app.api.deps import ClientAddressDep, ServicesDep
@@ -28,7 +29,6 @@ def process_message(
 ) -> ProcessResponse:
     """The pipeline opens its own short transactions: no connection is held while a model
     is thinking. The question's vector is stored after the response is sent."""
-    services.rate_limits.check(client, body.session_id)
     identity = services.identity
     session_id = body.session_id or str(uuid.uuid4())
     caller = Caller(
@@ -36,6 +36,10 @@ def process_message(
         holds_conversation_token=identity.holds_conversation(
             body.conversation_token or x_conversation_token, session_id
         ),
+    )
+    services.rate_limits.check(
+        client,
+        conversation_key(body.session_id, client, holds_token=caller.holds_conversation_token),
     )
     result = services.pipeline.process(body.message, session_id, caller)
     log = result.log

@@ -1,6 +1,7 @@
 """Rate limits: a token bucket per key, and 429 with Retry-After from process and feedback."""
 
 from app.access.rate_limit import RateLimiter
+from tests.support.dialog import ask
 from tests.support.feedback import rate
 
 
@@ -57,3 +58,30 @@ def test_failed_token_guesses_never_lock_the_resident_out_of_rating(make_client,
 
     assert set(guesses) == {403}
     assert rate(client, answer, 5).status_code == 200, "the resident can still rate"
+
+
+def test_a_stranger_flooding_a_known_session_id_never_locks_its_resident_out(
+    make_client, make_settings
+):
+    """"kv-12" is a string anyone can send. A stranger who floods it from their address runs
+    out of their own copy of that conversation; the resident who holds the conversation's
+    token, and a seed client at its own address without one, still get answers."""
+    client = make_client(
+        make_settings(RATE_LIMIT_SESSION_PER_MINUTE="3", RATE_LIMIT_CLIENT_PER_MINUTE="100")
+    )
+    opened = ask(client, "Как часто моют подъезд?", "kv-12", address="10.0.0.1")
+
+    def stranger() -> int:
+        return client.post(
+            "/api/voice/process",
+            json={"message": "Как часто моют подъезд?", "session_id": "kv-12"},
+            headers={"X-Forwarded-For": "10.66.6.6"},
+        ).status_code
+
+    flood = [stranger() for _ in range(5)]
+    assert flood == [200, 200, 200, 429, 429], "the stranger's own copy runs dry"
+
+    for _ in range(2):  # the resident's 2nd and 3rd turns: the conversation's own bucket
+        ask(client, "А лифт моют?", "kv-12", address="10.0.0.2",
+            conversation_token=opened["conversation_token"])  # fmt: skip
+    ask(client, "А окна?", "kv-12", address="10.0.0.1")  # a seed client keeps its address
