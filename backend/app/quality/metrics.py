@@ -65,7 +65,7 @@ class PeriodMetrics:
     cost_per_interaction: float | None
     search_accuracy: float | None
     search_rated: int
-    #: Filled for a single period (``period_metrics``), not per bucket of a time series.
+    #: Filled by ``period_metrics`` and ``metrics_over_time``; None only when built by hand.
     clients: ClientFigures | None = None
 
     def as_dict(self) -> dict:
@@ -141,11 +141,16 @@ def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
     )
 
 
-def client_figures(session: Session, start: datetime, end: datetime) -> ClientFigures:
-    """Each client's mean rating, satisfied and dissatisfied shares, then their mean."""
+def _client_figures_by(
+    session: Session, start: datetime, end: datetime, period=None
+) -> dict:
+    """Each client's mean rating, satisfied and dissatisfied shares, then their mean —
+    over the whole span (key None) or per ``period`` (a SQL expression over the log)."""
     rating = cast(VoiceLog.rating, Float)
+    periods = [] if period is None else [period.label("period")]
     per_client = (
         select(
+            *periods,
             func.avg(rating).label("mean"),
             func.avg(case((VoiceLog.rating >= POSITIVE_RATING, 1.0), else_=0.0)).label("good"),
             func.avg(case((VoiceLog.rating <= NEGATIVE_RATING, 1.0), else_=0.0)).label("bad"),
@@ -155,18 +160,34 @@ def client_figures(session: Session, start: datetime, end: datetime) -> ClientFi
             VoiceLog.created_at < end,
             VoiceLog.rating.is_not(None),
         )
-        .group_by(client_of_log())
+        .group_by(*periods, client_of_log())
         .subquery()
     )
-    clients, mean, good, bad = session.execute(
+    key = [] if period is None else [per_client.c.period]
+    rows = session.execute(
         select(
+            *key,
             func.count(),
             func.avg(per_client.c.mean),
             func.avg(per_client.c.good),
             func.avg(per_client.c.bad),
+        ).group_by(*key)
+    ).all()
+    figures = {}
+    for row in rows:
+        *period_start, clients, mean, good, bad = row
+        figures[period_start[0] if period_start else None] = ClientFigures(
+            clients, _round(mean, 3), _round(good), _round(bad)
         )
-    ).one()
-    return ClientFigures(clients, _round(mean, 3), _round(good), _round(bad))
+    return figures
+
+
+NO_RATING_CLIENTS = ClientFigures(0, None, None, None)
+
+
+def client_figures(session: Session, start: datetime, end: datetime) -> ClientFigures:
+    """The per-client rating figures of one period."""
+    return _client_figures_by(session, start, end).get(None, NO_RATING_CLIENTS)
 
 
 def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMetrics:
@@ -182,17 +203,25 @@ BUCKETS = MappingProxyType({"day": timedelta(days=1), "week": timedelta(weeks=1)
 def metrics_over_time(
     session: Session, start: datetime, end: datetime, bucket: str
 ) -> list[PeriodMetrics]:
-    """The same figures per day or week (UTC, weeks start on Monday); buckets without
-    interactions are left out. One grouped query."""
-    period = func.date_trunc(bucket, VoiceLog.created_at, "UTC").label("period")
+    """The same figures per day or week (UTC, weeks start on Monday), per-client ones
+    included; buckets without interactions are left out. Two grouped queries."""
+    period = func.date_trunc(bucket, VoiceLog.created_at, "UTC")
+    labelled = period.label("period")
     rows = session.execute(
-        select(period, *_aggregates())
+        select(labelled, *_aggregates())
         .where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
-        .group_by(period)
-        .order_by(period)
+        .group_by(labelled)
+        .order_by(labelled)
     ).all()
+    clients = _client_figures_by(session, start, end, period)
     step = BUCKETS[bucket]
-    return [_from_row(row[1:], row[0], row[0] + step) for row in rows]
+    return [
+        replace(
+            _from_row(row[1:], row[0], row[0] + step),
+            clients=clients.get(row[0], NO_RATING_CLIENTS),
+        )
+        for row in rows
+    ]
 
 
 def estimated_savings(points: list[PeriodMetrics]) -> float:

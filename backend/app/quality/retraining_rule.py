@@ -59,7 +59,7 @@ def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> Retrainin
     """The seed's rule over a period's metrics, client by client; every threshold crossed
     is a reason."""
     figures = metrics.clients
-    if figures is None:  # a bucket of a time series: it has no per-client figures
+    if figures is None:  # built by hand, without counting clients
         raise ValueError("the retraining rule needs period_metrics(), which counts clients")
     if figures.rated_clients < settings.min_rated_for_decision:
         return RetrainingDecision(

@@ -63,7 +63,7 @@ def timeseries(
     totals = period_metrics(session, start, end)
     rows = [p.as_dict() | {"estimated_savings_usd": estimated_savings([p])} for p in points]
     if format == "csv":
-        return csv_response(rows, f"metrics_{bucket}_{days}d.csv")
+        return csv_response([_flat(row) for row in rows], f"metrics_{bucket}_{days}d.csv")
     return {
         "bucket": bucket,
         "days": days,
@@ -84,3 +84,9 @@ def evaluate_now(
     period = days or services.settings.evaluation_schedule_days
     evaluation = ModelEvaluator(services).evaluate(period, golden=golden)
     return evaluation.as_dict() | {"period_days": period, "empty": evaluation.empty}
+
+
+def _flat(row: dict) -> dict:
+    """A table has no nested cells: the per-client figures become ``clients_*`` columns."""
+    clients = row.pop("clients", None) or {}
+    return row | {f"clients_{name}": value for name, value in clients.items()}

@@ -37,7 +37,8 @@ async function loadMetrics() {
   document.getElementById("no-data").classList.toggle("hidden", points.length > 0);
   document.getElementById("charts").classList.toggle("hidden", points.length === 0);
   document.getElementById("totals").textContent = points.length
-    ? `Вопросов: ${t.interactions}, оценено: ${t.rated}, средняя оценка: ${t.avg_rating ?? "—"}, `
+    ? `Вопросов: ${t.interactions}, оценено: ${t.rated}, средняя оценка: ${t.avg_rating ?? "—"} `
+      + `(по клиентам: ${t.clients?.avg_rating ?? "—"}, оценивших клиентов: ${t.clients?.rated_clients ?? 0}), `
       + `расходы: $${t.cost_usd.toFixed(4)}, экономия: $${t.estimated_savings_usd.toFixed(4)}`
     : "";
   if (!points.length) return;
@@ -45,6 +46,7 @@ async function loadMetrics() {
   const pick = (name, scale = 1) => points.map((p) => (p[name] === null ? null : p[name] * scale));
   lineChart("chart-quality", labels, [
     { label: "средняя оценка", data: pick("avg_rating") },
+    { label: "средняя оценка по клиентам", data: points.map((p) => p.clients?.avg_rating ?? null) },
     { label: "довольны (4–5★), ×5", data: pick("satisfaction", 5) },
     { label: "недовольны (1–2★), ×5", data: pick("negative_share", 5) },
     { label: "доля оценённых, ×5", data: pick("rating_coverage", 5) },

@@ -112,6 +112,27 @@ def test_weekly_points_and_the_csv_download(dashboard, database):
     assert "attachment" in download.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
     assert [row["interactions"] for row in rows] == ["2", "3", "1"]
+    assert [row["clients_rated_clients"] for row in rows] == ["2", "2", "1"]
+
+
+def test_each_day_also_counts_every_client_once(dashboard, database):
+    """One script rating 1★ from thirty session ids at one address is one unhappy client
+    on the chart beside two happy residents, as in the retraining decision."""
+    day = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    with database.session() as session:
+        for number in range(30):
+            add_log(session, f"Вопрос {number}", "Ответ", rating=1, created_at=day,
+                    client_key="one-script", session_id=f"script-{number}")  # fmt: skip
+        for resident in ("a", "b"):
+            add_log(session, "Вопрос", "Ответ", rating=5, created_at=day, client_key=resident)
+        session.commit()
+
+    (point,) = dashboard.get("/api/voice/metrics/timeseries", headers=OPERATOR).json()["points"]
+
+    assert point["avg_rating"] == pytest.approx(40 / 32, abs=1e-3), "raw: the script dominates"
+    assert point["clients"] == {"rated_clients": 3, "avg_rating": pytest.approx(11 / 3, abs=1e-3),
+                                "satisfaction": pytest.approx(2 / 3, abs=1e-4),
+                                "negative_share": pytest.approx(1 / 3, abs=1e-4)}  # fmt: skip
 
 
 def test_an_empty_database_has_no_points_and_zero_totals(dashboard):

@@ -42,6 +42,12 @@ def test_charts_models_and_evaluation_from_a_history(serve, page, make_settings,
     assert chart_points(page, "chart-quality") == 5
     assert chart_points(page, "chart-sources") == 5
     assert "Вопросов: 15" in page.inner_text("#totals")
+    assert "оценивших клиентов: 10" in page.inner_text("#totals")
+    per_client = page.evaluate(
+        "Chart.getChart('chart-quality').data.datasets"
+        ".find((d) => d.label === 'средняя оценка по клиентам').data"
+    )
+    assert per_client == [3.5] * 5
     models = page.inner_text("#models")
     assert "v20261101_120000" in models and "кандидат" in models and "0.42" in models
     page.click("#evaluate")
