@@ -8,6 +8,7 @@ from app.core.errors import VerifiedAnswerNotFoundError
 from app.verified_answers.listing import list_verified_answers, parse_answer_id
 from app.verified_answers.schemas import (
     ApproveRequest,
+    ApproveResponse,
     VerifiedAnswerEntry,
     WithdrawRequest,
     WithdrawResponse,
@@ -66,7 +67,7 @@ def withdraw_verified_answer(
 
 @router.post(
     "/verified-answers/{answer_id}/approve",
-    response_model=WithdrawResponse,
+    response_model=ApproveResponse,
     summary="Одобрить ответ жильцов (оператор)",
 )
 def approve_verified_answer(
@@ -75,10 +76,10 @@ def approve_verified_answer(
     session: SessionDep,
     logged_in: LoggedInOperatorDep,
     body: ApproveRequest | None = None,
-) -> WithdrawResponse:
+) -> ApproveResponse:
     """The operator vouches for the answer: it is served (and used as an example) like an
     operator's own, contact details included, and leaves the queue."""
     operator = logged_in or (body.operator if body else None) or "admin key"
     if not services.verified.approve(session, parse_answer_id(answer_id), operator):
         raise VerifiedAnswerNotFoundError(answer_id)
-    return WithdrawResponse(success=True, message="Ответ одобрен оператором")
+    return ApproveResponse(success=True, message="Ответ одобрен оператором")

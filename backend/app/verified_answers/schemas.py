@@ -47,3 +47,7 @@ class ApproveRequest(BaseModel):
 class WithdrawResponse(BaseModel):
     success: bool
     message: str
+
+
+class ApproveResponse(WithdrawResponse):
+    """The same shape as a withdrawal's answer, under its own name in the API schema."""
