@@ -327,6 +327,10 @@ def plot_curves(path: Path, passes, baseline_stream, costs) -> None:
     plt.close(fig)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def render_markdown(report: dict) -> str:
     rows = [
         ("Questions in the stream", report["n"]),
@@ -336,6 +340,11 @@ def render_markdown(report: dict) -> str:
         ("Rating lift (last window / baseline)", report["rating_lift"]),
         ("No paid call (last window)", report["no_paid_call_share"]),
         ("Cost ratio (stream / baseline)", report["cost_ratio"]),
+        ("Cost ratio, last window", report.get("cost_ratio_last_window")),
+        ("Prompt tokens per paid call / per bare call (ratio)",
+         f"{_rounded(report.get('prompt_tokens_per_paid_call'))} / "
+         f"{_rounded(report.get('baseline_prompt_tokens_per_call'))} "
+         f"({report.get('prompt_tokens_ratio')})"),
         ("Cache answers / false-hit rate", f"{report['cache_answers']} / "
          f"{report['cache_false_hit_rate']}"),
         ("Probe average rating (baseline)", f"{report['probe_avg_rating']} "
@@ -410,6 +419,9 @@ class Runs:
     probe: list = field(default_factory=list)
     local_step: object | None = None
     verified: dict = field(default_factory=dict)
+    #: Paid calls and prompt tokens of each arm over its stream (probe left out).
+    baseline_calls: tuple[int, int] = (0, 0)
+    learning_calls: tuple[int, int] = (0, 0)
 
 
 def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
@@ -420,6 +432,7 @@ def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
         runs.baseline_costs.append(llm.bills["baseline"].cost_usd)
         progress.advance(task)
     runs.baseline_stream_cost = llm.bills["baseline"].cost_usd
+    runs.baseline_calls = (llm.bills["baseline"].calls, llm.bills["baseline"].prompt_tokens)
     for question in probe:
         runs.baseline_probe.append(baseline.ask(question))
         progress.advance(task)
@@ -443,6 +456,7 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
             progress.advance(task)
         runs.passes.append(outcomes)
     runs.learning_stream_cost = llm.bills["learning"].cost_usd
+    runs.learning_calls = (llm.bills["learning"].calls, llm.bills["learning"].prompt_tokens)
     task = progress.add_task("probe (no feedback)", total=len(probe))
     for question in probe:
         runs.probe.append(arm.ask(question, feedback=False))
@@ -461,6 +475,28 @@ def local_model_report(args, runs: Runs) -> dict:
         "local_answers": len(local),
         "local_answers_avg_rating": mean(o.rating for o in local),
         "paid_calls_after": sum(o.paid for o in after),
+    }
+
+
+def paid_call_figures(runs: Runs, n: int) -> dict:
+    """What a paid call of the service costs against the baseline's bare one (its
+    instructions and the question only), and the cost ratio over the last window."""
+    window = max(1, int(n * WINDOW_SHARE))
+    last_pass = runs.learning_costs[-n:]
+
+    def spent_in_last_window(cumulative: list[float]) -> float:
+        return cumulative[-1] - (cumulative[-window - 1] if len(cumulative) > window else 0.0)
+
+    def per_call(calls: tuple[int, int]) -> float | None:
+        return calls[1] / calls[0] if calls[0] else None
+
+    return {
+        "cost_ratio_last_window": ratio(
+            spent_in_last_window(last_pass), spent_in_last_window(runs.baseline_costs)
+        ),
+        "prompt_tokens_per_paid_call": per_call(runs.learning_calls),
+        "baseline_prompt_tokens_per_call": per_call(runs.baseline_calls),
+        "prompt_tokens_ratio": ratio(per_call(runs.learning_calls), per_call(runs.baseline_calls)),
     }
 
 
@@ -518,6 +554,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = build_report(
         args, stream, runs.passes, runs.probe, runs.baseline_stream, runs.baseline_probe, bills
     )
+    report |= paid_call_figures(runs, len(stream))
     if runs.local_step is not None:
         report["local_model"] = local_model_report(args, runs)
     report["verified_answers"] = sum(runs.verified.values())

@@ -19,7 +19,9 @@ import numpy as np
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from app.answering.context_budget import CommonWords, fit_to_budget
 from app.answering.follow_up import is_follow_up
+from app.answering.grounding_guard import GroundingGuard
 from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
 from app.answering.providers.base import Answer, AnswerProvider, ProviderError
 from app.answering.providers.offline import OfflineAnswerer
@@ -29,7 +31,7 @@ from app.db.database import Database
 from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.knowledge.service import KnowledgeBase
-from app.verified_answers.matcher import Candidate, FittedMatcher
+from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked, is_knowledge_fact
 from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_key
 
 logger = logging.getLogger(__name__)
@@ -40,14 +42,28 @@ RATED_NEIGHBOURS = 5
 
 
 def first_answer(
-    providers: list[AnswerProvider], offline: OfflineAnswerer, context: PromptContext
+    providers: list[AnswerProvider],
+    offline: OfflineAnswerer,
+    context: PromptContext,
+    guard: GroundingGuard | None = None,
 ) -> Answer:
     """Ask ``providers`` in order; a refusal or a crash moves on, the offline answerer
-    (which cannot fail) ends the chain. What failed attempts cost is added to the answer."""
+    (which cannot fail) ends the chain. What failed attempts cost is added to the answer.
+
+    Every generated answer passes the grounding guard: a local one stating a figure or
+    contact detail that neither its prompt nor the knowledge base gives is refused like a
+    failure; a paid one is kept, with the finding logged."""
     spent = 0.0
     for provider in providers:
         try:
             answer = provider.answer(context)
+            ungrounded = guard.ungrounded(answer.text, context) if guard else frozenset()
+            if ungrounded and answer.source == AnswerSource.LOCAL:
+                raise ProviderError(
+                    f"ungrounded local answer: {', '.join(sorted(ungrounded))}",
+                    cost_usd=answer.cost_usd,
+                )
+            answer = replace(answer, ungrounded=tuple(sorted(ungrounded)))
             return replace(answer, cost_usd=answer.cost_usd + spent) if spent else answer
         except ProviderError as error:
             spent += error.cost_usd
@@ -83,6 +99,8 @@ class Plan:
     strongest_first: bool = False
     #: This turn belongs to the conversation proper (token held, or it opens it).
     bound: bool = False
+    #: Checks generated answers against the prompt and the knowledge base.
+    guard: GroundingGuard | None = None
 
 
 class AnswerPipeline:
@@ -105,6 +123,9 @@ class AnswerPipeline:
         self.providers = providers
         self.offline = offline
         self.verified = verified
+        #: Boilerplate words of the current matcher's texts, recomputed when it changes.
+        self._common_words: tuple[FittedMatcher | None, CommonWords] = (None, CommonWords(()))
+        self._guard: tuple[FittedMatcher | None, GroundingGuard] = (None, GroundingGuard(()))
 
     def process(
         self, message: str, session_id: str | None, caller: Caller | None = None
@@ -116,7 +137,9 @@ class AnswerPipeline:
         vector = self._embed_or_none(question)
         with self.database.session() as session:
             plan = self.plan(session, question, session_id, vector, caller)
-        answer = plan.cached or self.answer(plan.context, strongest_first=plan.strongest_first)
+        answer = plan.cached or self.answer(
+            plan.context, strongest_first=plan.strongest_first, guard=plan.guard
+        )
         log = self.log_answer(
             question,
             session_id,
@@ -188,7 +211,7 @@ class AnswerPipeline:
         strongest_first = retrieval is not None and self.only_low_rated_answers_exist(
             session, retrieval
         )
-        return Plan(None, context, strongest_first, bound)
+        return Plan(None, context, strongest_first, bound, self._guard_of(session, matcher))
 
     @staticmethod
     def cached_answer(candidate: Candidate) -> Answer:
@@ -211,7 +234,10 @@ class AnswerPipeline:
         if vector is None:
             return PromptContext(question, history)
         examples = self.approved_examples(session, vector, matcher)
-        return PromptContext(question, history, examples, self.knowledge_snippets(session, vector))
+        context = PromptContext(
+            question, history, examples, self.knowledge_snippets(session, vector)
+        )
+        return fit_to_budget(context, self.settings.context_token_budget)
 
     def knowledge_snippets(self, session: Session, vector: np.ndarray) -> list[KnowledgeSnippet]:
         return [
@@ -223,7 +249,9 @@ class AnswerPipeline:
     def approved_examples(
         self, session: Session, vector: np.ndarray, matcher: FittedMatcher | None
     ) -> list[ApprovedExample]:
-        """The matcher's best *served* answers, one per distinct answer, operators' first.
+        """The matcher's best *served* answers, one per distinct answer, operators' first,
+        each without the sentences every answer shares; under a token budget, only the best
+        one when the matcher is nearly sure of it.
 
         Examples obey exactly the rules served answers do (distinct clients, grounding,
         staleness, withdrawal; ``app/verified_answers/trust.py``): an answer not trusted
@@ -231,25 +259,45 @@ class AnswerPipeline:
         limit = self.settings.context_examples
         if limit == 0 or matcher is None:
             return []
+        ranked = [r for r in matcher.ranked(vector, limit * 3) if r.score > 0]
+        lean = self.settings.context_token_budget > 0
+        if lean and _nearly_sure(ranked, matcher.thresholds.min_margin):
+            limit = 1
+        common = self._common_words_of(matcher)
         found = [
             ApprovedExample(
-                log_id=str(ranked.candidate.source_log_id or ""),
-                question=ranked.candidate.question or "",
-                answer=ranked.candidate.text,
-                similarity=ranked.score,
-                corrected=ranked.candidate.corrected,
+                log_id=str(r.candidate.source_log_id or ""),
+                question=r.candidate.question or "",
+                answer=common.essential_text(r.candidate.text),
+                similarity=r.score,
+                corrected=r.candidate.corrected,
             )
-            for ranked in [
-                *(r for r in matcher.ranked(vector, limit * 3) if r.score > 0),
-                *matcher.served_near(vector, self.settings.example_min_similarity),
-            ]
-            if ranked.candidate.verified
+            for r in [*ranked, *matcher.served_near(vector, self.settings.example_min_similarity)]
+            if r.candidate.verified
         ]
         distinct: dict[str, ApprovedExample] = {}
         for example in found:
             distinct.setdefault(text_key(example.answer), example)
         chosen = list(distinct.values())[:limit]
         return sorted(chosen, key=lambda e: not e.corrected)
+
+    def _guard_of(self, session: Session, matcher: FittedMatcher | None) -> GroundingGuard:
+        """The guard over the knowledge base the matcher was fitted with (its facts are
+        classes of it), read from the database when there is no matcher."""
+        if matcher is None:
+            return GroundingGuard(e.content for e in self.knowledge.entries(session))
+        known, guard = self._guard
+        if known is not matcher:
+            guard = GroundingGuard(c.text for c in matcher.candidates if is_knowledge_fact(c))
+            self._guard = (matcher, guard)
+        return guard
+
+    def _common_words_of(self, matcher: FittedMatcher) -> CommonWords:
+        known, common = self._common_words
+        if known is not matcher:
+            common = CommonWords(c.text for c in matcher.candidates)
+            self._common_words = (matcher, common)
+        return common
 
     def only_low_rated_answers_exist(self, session: Session, vector: np.ndarray) -> bool:
         """Similar questions were asked, and every answer to them was rated low: the
@@ -292,12 +340,19 @@ class AnswerPipeline:
         ).all()
         return [Turn(q, corrected or answer) for q, corrected, answer in reversed(rows)]
 
-    def answer(self, context: PromptContext, *, strongest_first: bool = False) -> Answer:
-        """The first provider that gives a usable answer; the offline answerer otherwise."""
+    def answer(
+        self,
+        context: PromptContext,
+        *,
+        strongest_first: bool = False,
+        guard: GroundingGuard | None = None,
+    ) -> Answer:
+        """The first provider that gives a usable (and grounded) answer; the offline
+        answerer otherwise."""
         providers = self.providers()  # one snapshot for the whole request
         if strongest_first:
             providers.reverse()
-        return first_answer(providers, self.offline, context)
+        return first_answer(providers, self.offline, context, guard)
 
     def log_answer(
         self,
@@ -325,6 +380,7 @@ class AnswerPipeline:
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,
             cost_usd=answer.cost_usd,
+            ungrounded_facts=list(answer.ungrounded) or None,
         )
         with self.database.transaction() as session:
             session.add(log)
@@ -334,3 +390,11 @@ class AnswerPipeline:
         """The model that answers when it can: the first configured provider."""
         providers = self.providers()
         return providers[0].model_used if providers else self.offline.model_used
+
+
+def _nearly_sure(ranked: list[Ranked], min_margin: float) -> bool:
+    """The classifier's first answer is verified and leads the next one by the margin the
+    matcher would serve it with: one example is all the model needs."""
+    if not ranked or not ranked[0].candidate.verified:
+        return False
+    return len(ranked) == 1 or ranked[0].score - ranked[1].score >= min_margin

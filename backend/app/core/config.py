@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     use_local_model: bool = Field(default=False, alias="USE_LOCAL_MODEL")
     local_model_path: str | None = Field(default=None, alias="LOCAL_MODEL_PATH")
     local_max_new_tokens: int = Field(default=160, ge=1, alias="LOCAL_MAX_NEW_TOKENS")
-    local_min_confidence: float = Field(default=0.3, ge=0, le=1, alias="LOCAL_MIN_CONFIDENCE")
+    #: The old gate (mean token probability); the grounding guard is the gate now.
+    local_min_confidence: float = Field(default=0.0, ge=0, le=1, alias="LOCAL_MIN_CONFIDENCE")
 
     embedding_model: str = Field(default=BUNDLED_EMBEDDER, alias="EMBEDDING_MODEL")
 
@@ -90,6 +91,9 @@ class Settings(BaseSettings):
     history_turns: int = Field(default=3, ge=0, alias="HISTORY_TURNS")
     context_examples: int = Field(default=2, ge=0, alias="CONTEXT_EXAMPLES")
     context_knowledge_entries: int = Field(default=2, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
+    #: Estimated prompt tokens of examples and facts in a model call; 0: no budget (every
+    #: example and fact as configured, even when the matcher is sure of one answer).
+    context_token_budget: int = Field(default=60, ge=0, alias="CONTEXT_TOKEN_BUDGET")
     example_min_similarity: float = Field(default=0.87, ge=0, le=1, alias="EXAMPLE_MIN_SIMILARITY")
     knowledge_min_similarity: float = Field(
         default=0.80, ge=0, le=1, alias="KNOWLEDGE_MIN_SIMILARITY"

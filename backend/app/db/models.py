@@ -145,6 +145,9 @@ class VoiceLog(Base):
     conversation_bound: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
     )
+    #: Figures and contact details a paid answer stated that neither its prompt nor the
+    #: knowledge base did (``app/answering/grounding_guard.py``); None when there were none.
+    ungrounded_facts: Mapped[list[str] | None] = mapped_column(JSONB)
     #: Set by an operator correction: the corrected dialog is training data.
     training_example: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()

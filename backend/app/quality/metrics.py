@@ -141,9 +141,7 @@ def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
     )
 
 
-def _client_figures_by(
-    session: Session, start: datetime, end: datetime, period=None
-) -> dict:
+def _client_figures_by(session: Session, start: datetime, end: datetime, period=None) -> dict:
     """Each client's mean rating, satisfied and dissatisfied shares, then their mean —
     over the whole span (key None) or per ``period`` (a SQL expression over the log)."""
     rating = cast(VoiceLog.rating, Float)

@@ -59,6 +59,14 @@ def contact_details(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def without_contact_details(text: str) -> str:
+    """``text`` with its e-mails, links and phone-like numbers blanked out, so that what is
+    left can be read for other figures without counting a phone's digit groups again."""
+    text = _EMAIL.sub(" ", text)
+    text = _URL.sub(" ", text)
+    return _NUMBER.sub(lambda m: m.group() if _MONEY_AFTER.match(m.string, m.end()) else " ", text)
+
+
 class TrustedContacts:
     """Every contact detail the company itself published: knowledge-base facts and
     operators' answers."""

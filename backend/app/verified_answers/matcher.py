@@ -232,6 +232,14 @@ class FittedMatcher:
         return Decision(candidate, "same question", nearest_similarity=similarity)
 
 
+KNOWLEDGE_KEY_PREFIX = "kb:"
+
+
+def is_knowledge_fact(candidate: Candidate) -> bool:
+    """A class made of a knowledge-base fact rather than an answer."""
+    return candidate.key.startswith(KNOWLEDGE_KEY_PREFIX)
+
+
 def _swapped_words(candidate: Candidate, vector: np.ndarray, stems: frozenset[str]) -> str:
     """Words of the question the answer never covered, when the question otherwise reads
     like its nearest approved phrasing (they share most content words)."""

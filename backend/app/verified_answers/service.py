@@ -55,7 +55,13 @@ from app.db.models import (
 )
 from app.embeddings.service import EmbeddingService
 from app.verified_answers.grounding import TrustedContacts
-from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.matcher import (
+    KNOWLEDGE_KEY_PREFIX,
+    Candidate,
+    FittedMatcher,
+    MatchThresholds,
+    candidate,
+)
 from app.verified_answers.trust import Standing, Support, standing
 from app.verified_answers.wording import content_stems
 
@@ -564,7 +570,12 @@ class VerifiedAnswerIndex:
                 )
             )
         candidates += [
-            candidate(f"kb:{f.id}", f.content, verified=False, answer_vector=vectors[f.content])
+            candidate(
+                f"{KNOWLEDGE_KEY_PREFIX}{f.id}",
+                f.content,
+                verified=False,
+                answer_vector=vectors[f.content],
+            )
             for f in facts
         ]
         return candidates

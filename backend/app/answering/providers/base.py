@@ -17,6 +17,9 @@ class Answer:
     source_log_id: int | None = None
     #: The verified answer served (cache answers only).
     verified_answer_id: str | None = None
+    #: What the grounding guard found stated without a source (paid answers only: a local
+    #: answer with any is refused).
+    ungrounded: tuple[str, ...] = ()
 
 
 class ProviderError(RuntimeError):

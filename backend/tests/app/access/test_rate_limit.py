@@ -63,7 +63,7 @@ def test_failed_token_guesses_never_lock_the_resident_out_of_rating(make_client,
 def test_a_stranger_flooding_a_known_session_id_never_locks_its_resident_out(
     make_client, make_settings
 ):
-    """"kv-12" is a string anyone can send. A stranger who floods it from their address runs
+    """ "kv-12" is a string anyone can send. A stranger who floods it from their address runs
     out of their own copy of that conversation; the resident who holds the conversation's
     token, and a seed client at its own address without one, still get answers."""
     client = make_client(

@@ -188,7 +188,9 @@ def test_residents_text_never_reaches_the_system_prompt(make_llm_client, llm_ser
 
 
 def test_the_prompt_carries_approved_answers_corrections_first(make_llm_client, llm_server):
-    bot = make_llm_client(ADMIN_API_KEY=BOT_ADMIN_KEY, CACHE_ENABLED="false")
+    bot = make_llm_client(
+        ADMIN_API_KEY=BOT_ADMIN_KEY, CACHE_ENABLED="false", CONTEXT_TOKEN_BUDGET="0"
+    )
     llm_server.behaviour.reply = "Влажная уборка 2 раза в неделю."
     for flat in ("flat-1", "flat-2"):
         rate_accepted(bot, ask(bot, "Как часто моют подъезд?", flat), 5)
