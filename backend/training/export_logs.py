@@ -73,6 +73,13 @@ def main(
     max_per_session: int = typer.Option(
         None, min=1, help="Rated dialogs per conversation; EXPORT_MAX_PER_SESSION by default"
     ),
+    grounded: bool = typer.Option(
+        False, help="Samples in the service's prompt form: the answer among distractor answers"
+    ),
+    distractors: int = typer.Option(2, min=1, max=8, help="Distractor answers per sample"),
+    no_answer_share: float = typer.Option(
+        0.15, min=0.0, max=1.0, help="Share of grounded samples with only distractors"
+    ),
 ) -> None:
     """Export approved dialogs as validated, PII-scrubbed training data."""
     settings = get_settings()
@@ -86,6 +93,9 @@ def main(
         split=split,
         pairs=pairs,
         max_per_session=max_per_session or settings.export_max_per_session,
+        grounded=grounded,
+        distractors=distractors,
+        no_answer_share=no_answer_share,
     )
     console = Console()
     database = Database.from_settings(settings)

@@ -38,6 +38,7 @@ from app.quality.golden_set import normalise_question
 from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.service import text_key, trusted_contacts, withdrawn_texts
 from training.dataset_format import FORMATS, validate_file
+from training.grounded_samples import GroundedSample, GroundedSampler, PoolEntry
 
 TRAINING_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = TRAINING_DIR / "data"
@@ -64,6 +65,12 @@ class ExportOptions:
     #: Rated dialogs one conversation may contribute: no single resident (or script
     #: posing as one) moves the training data by itself. Corrections are not capped.
     max_per_session: int = 3
+    #: Samples in the service's prompt form: the answer among ``distractors`` other
+    #: answers, or (``no_answer_share`` of them) only distractors and the hand-on answer
+    #: (``training/grounded_samples.py``).
+    grounded: bool = False
+    distractors: int = 2
+    no_answer_share: float = 0.15
 
 
 @dataclass
@@ -212,10 +219,17 @@ class _SampleWriter:
     def total(self) -> int:
         return self.written + self.validation
 
-    def write(self, files, example: _Example, question: str, answer: str) -> None:
+    def write(
+        self,
+        files,
+        example: _Example,
+        question: str,
+        answer: str,
+        grounded: GroundedSample | None = None,
+    ) -> None:
         train_file, val_file = files
-        line = json.dumps(_sample(self.options.format, example, question, answer),
-                          ensure_ascii=False)  # fmt: skip
+        sample = _sample(self.options.format, example, question, answer, grounded)
+        line = json.dumps(sample, ensure_ascii=False)
         if self.options.split > 0 and self._split.random() < self.options.split:
             val_file.write(line + "\n")
             self.validation += 1
@@ -235,6 +249,10 @@ def export(
 ) -> ExportResult:
     if options.format not in FORMATS:
         raise ExportOptionsError(f"--format must be one of {', '.join(FORMATS)}")
+    if options.grounded and options.distractors < 1:
+        raise ExportOptionsError("--distractors must be at least 1 for grounded samples")
+    if not 0 <= options.no_answer_share <= 1:
+        raise ExportOptionsError("--no-answer-share must be between 0 and 1")
     cutoff = datetime.now(UTC) - timedelta(days=options.days_back)
     approved = (
         approved_dialog(options.min_rating)
@@ -261,14 +279,17 @@ def export(
 
 
 def _write_samples(database, settings, options, where, context, cleaner, writer, progress) -> int:
-    """Stream, clean, scrub and write; returns how many candidates were looked at."""
+    """Stream, clean, scrub and write; returns how many candidates were looked at.
+    Grounded samples need every kept dialog first (distractors come from all of them)."""
     seen = 0
+    kept: list[tuple[_Example, PoolEntry]] = []
     with (
         writer.path.open("w", encoding="utf-8") as train_file,
         writer.validation_path.open("w", encoding="utf-8") as val_file,
     ):
+        files = (train_file, val_file)
         for example, vector in _stream(database, settings, where, options.include_corrections):
-            if writer.total >= options.max_samples:
+            if writer.total + len(kept) >= options.max_samples:
                 break  # newest first: everything older is over the limit
             seen += 1
             if progress is not None:
@@ -276,7 +297,20 @@ def _write_samples(database, settings, options, where, context, cleaner, writer,
             if cleaner.keep(example, vector):
                 question = context.scrubber.scrub(example.question)
                 answer = context.scrubber.scrub(example.answer)
-                writer.write((train_file, val_file), example, question, answer)
+                if options.grounded:
+                    kept.append((example, PoolEntry(question, answer, vector)))
+                else:
+                    writer.write(files, example, question, answer)
+        if kept:
+            sampler = GroundedSampler(
+                [entry for _, entry in kept],
+                distractors=options.distractors,
+                no_answer_share=options.no_answer_share,
+                seed=options.seed,
+            )
+            for index, (example, entry) in enumerate(kept):
+                grounded = sampler.sample(index)
+                writer.write(files, example, entry.question, entry.answer, grounded)
     if writer.validation == 0:
         writer.validation_path.unlink()
     return seen
@@ -384,20 +418,35 @@ def _refused_answers(session) -> set[str]:
     return withdrawn_texts(session, list(texts))
 
 
-def _sample(kind: str, example: _Example, question: str, answer: str) -> dict:
+def _sample(
+    kind: str,
+    example: _Example,
+    question: str,
+    answer: str,
+    grounded: GroundedSample | None = None,
+) -> dict:
     meta = {
         "log_id": example.log_id,
         "rating": example.rating,
         "corrected": example.corrected,
         "created_at": example.created_at.isoformat(),
     }
-    messages = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": question},
-    ]
+    if grounded is None:
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+    else:
+        messages = grounded.messages
+        meta |= {
+            "answer_in_context": grounded.answer_in_context,
+            "distractors": grounded.distractors,
+        }
     if kind == "prompt_completion":
-        return {"prompt": render_plain(messages), "completion": f" {answer}", "meta": meta}
-    return {"messages": [*messages, {"role": "assistant", "content": answer}], "meta": meta}
+        *prompt, target = messages
+        return {"prompt": render_plain(prompt), "completion": f" {target['content']}", "meta": meta}
+    return {"messages": messages, "meta": meta}
 
 
 def _write_pairs(
@@ -500,4 +549,7 @@ def _filters(options: ExportOptions) -> dict:
         "min_chars": options.min_chars,
         "max_chars": options.max_chars,
         "max_per_session": options.max_per_session,
+        "grounded": options.grounded,
+        "distractors": options.distractors,
+        "no_answer_share": options.no_answer_share,
     }

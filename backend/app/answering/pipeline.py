@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from app.answering.context_budget import CommonWords, fit_to_budget
 from app.answering.follow_up import is_follow_up
 from app.answering.grounding_guard import GroundingGuard
-from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
+from app.answering.prompt import (
+    ApprovedExample,
+    KnowledgeSnippet,
+    PromptContext,
+    Turn,
+    is_hand_on,
+)
 from app.answering.providers.base import Answer, AnswerProvider, ProviderError
 from app.answering.providers.offline import OfflineAnswerer
 from app.core.config import Settings
@@ -50,13 +56,17 @@ def first_answer(
     """Ask ``providers`` in order; a refusal or a crash moves on, the offline answerer
     (which cannot fail) ends the chain. What failed attempts cost is added to the answer.
 
-    Every generated answer passes the grounding guard: a local one stating a figure or
+    A local model trained on grounded samples hands on what its context does not answer
+    (``HAND_ON_ANSWER``): the next provider answers. Every generated answer passes the
+    grounding guard: a local one stating a figure or
     contact detail that neither its prompt nor the knowledge base gives is refused like a
     failure; a paid one is kept, with the finding logged."""
     spent = 0.0
     for provider in providers:
         try:
             answer = provider.answer(context)
+            if answer.source == AnswerSource.LOCAL and is_hand_on(answer.text):
+                raise ProviderError("the local model handed the question on")
             ungrounded = guard.ungrounded(answer.text, context) if guard else frozenset()
             if ungrounded and answer.source == AnswerSource.LOCAL:
                 raise ProviderError(

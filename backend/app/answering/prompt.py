@@ -26,6 +26,15 @@ RESIDENT_EXAMPLES_INTRO = (
 )
 RESIDENT_EXAMPLES_ACK = "Понял."
 
+#: What a local model trained on grounded samples says when nothing in its context fits
+#: (``training/grounded_samples.py``): the question is handed on to the next provider.
+HAND_ON_ANSWER = "Точного ответа у меня нет — уточните, пожалуйста, у диспетчера."
+
+
+def is_hand_on(answer: str) -> bool:
+    """The model passed: its answer is (or begins with) the hand-on answer."""
+    return answer.strip().startswith(HAND_ON_ANSWER.split(" — ")[0])
+
 
 @dataclass(frozen=True)
 class ApprovedExample:

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     context_knowledge_entries: int = Field(default=2, ge=0, alias="CONTEXT_KNOWLEDGE_ENTRIES")
     #: Estimated prompt tokens of examples and facts in a model call; 0: no budget (every
     #: example and fact as configured, even when the matcher is sure of one answer).
-    context_token_budget: int = Field(default=60, ge=0, alias="CONTEXT_TOKEN_BUDGET")
+    context_token_budget: int = Field(default=300, ge=0, alias="CONTEXT_TOKEN_BUDGET")
     example_min_similarity: float = Field(default=0.87, ge=0, le=1, alias="EXAMPLE_MIN_SIMILARITY")
     knowledge_min_similarity: float = Field(
         default=0.80, ge=0, le=1, alias="KNOWLEDGE_MIN_SIMILARITY"

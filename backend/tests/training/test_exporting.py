@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.answering.prompt import HAND_ON_ANSWER
 from app.core.paths import BACKEND_DIR
 from app.db.models import TrainingDataset
 from app.embeddings.service import EmbeddingService
@@ -265,3 +266,39 @@ def test_residents_answers_with_unpublished_contacts_are_never_training_data(
     assert "4276" not in text
     assert "8-800-555-01-23" in text, "the company's published phone is fine"
     assert result.stats["removed"]["unpublished_contacts"] == 1
+
+
+def test_grounded_samples_hide_the_answer_among_other_answers_or_hand_the_question_on(
+    history, database, settings, tmp_path
+):
+    """The prompt the local model will get: the approved answer quoted among distractor
+    answers (never a copy of itself), or only distractors and the hand-on answer."""
+    result = run(database, settings, tmp_path, grounded=True, distractors=2, no_answer_share=0.5)
+
+    samples = lines(result.path)
+    assert validate_file(result.path, "chat") == [] and len(samples) == result.samples >= 4
+    exported = {s["meta"]["log_id"] for s in samples}
+    assert exported == {s["meta"]["log_id"] for s in lines(run(database, settings, tmp_path).path)}
+    kinds = {s["meta"]["answer_in_context"] for s in samples}
+    assert kinds == {True, False}, "both kinds with half of the samples handing on"
+    for sample in samples:
+        messages = sample["messages"]
+        quoted, target = messages[1]["content"], messages[-1]["content"]
+        assert messages[-2]["role"] == "user" and messages[-1]["role"] == "assistant"
+        shown = [line.removeprefix("- ") for line in quoted.split("\n\n")[1:]]
+        assert len(shown) == 3, "as many answers either way: their count gives nothing away"
+        assert sample["meta"]["distractors"] == 3 - sample["meta"]["answer_in_context"]
+        assert all("Ирина" not in text for text in shown), "distractors are scrubbed too"
+        if sample["meta"]["answer_in_context"]:
+            assert sum(text == target for text in shown) == 1, "distractors are other answers"
+        else:
+            assert target == HAND_ON_ANSWER and HAND_ON_ANSWER not in shown
+
+
+def test_grounded_samples_render_as_prompt_and_completion_too(
+    history, database, settings, tmp_path
+):
+    result = run(database, settings, tmp_path, grounded=True, format="prompt_completion")
+    samples = lines(result.path)
+    assert validate_file(result.path, "prompt_completion") == []
+    assert all("Справка" in s["prompt"] and s["prompt"].endswith("Бот:") for s in samples)

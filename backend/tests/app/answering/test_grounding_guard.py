@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from app.answering.grounding_guard import GroundingGuard, stated_facts
-from app.answering.prompt import KnowledgeSnippet, PromptContext
+from app.answering.prompt import HAND_ON_ANSWER, KnowledgeSnippet, PromptContext
 from app.answering.providers.base import Answer
 from app.db.models import VoiceLog
 from tests.support.dialog import ask
@@ -33,15 +33,16 @@ def test_an_answer_may_state_what_its_prompt_or_the_knowledge_base_states():
     assert guard.ungrounded("Уборка в 1 подъезде.", context) == frozenset(), "1 is no fact"
 
 
-class LocalModelThatMakesUpPrices:
+class LocalModel:
     name = model_used = "local-test"
 
-    def __init__(self) -> None:
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
         self.calls = 0
 
     def answer(self, context: PromptContext) -> Answer:
         self.calls += 1
-        return Answer("Разовая уборка подъезда стоит 990 рублей.", self.model_used, "local")
+        return Answer(self.reply, self.model_used, "local")
 
     def check(self) -> str:
         return "healthy"
@@ -53,7 +54,7 @@ def test_a_local_answer_with_a_made_up_price_is_not_shown_and_the_paid_model_ans
     client = make_llm_client(CACHE_ENABLED="false")
     pipeline = client.app.state.services.pipeline
     paid = pipeline.providers()
-    local = LocalModelThatMakesUpPrices()
+    local = LocalModel("Разовая уборка подъезда стоит 990 рублей.")
     pipeline.providers = lambda: [local, *paid]
     llm_server.behaviour.reply = "Стоимость разовой уборки уточните у диспетчера."
 
@@ -62,6 +63,20 @@ def test_a_local_answer_with_a_made_up_price_is_not_shown_and_the_paid_model_ans
     assert local.calls == 1
     assert answer["answer_source"] == "llm" and "990" not in answer["response"]
     assert len(llm_server.chat_requests()) == 1
+
+
+def test_a_local_model_that_hands_the_question_on_is_followed_by_the_paid_one(
+    make_llm_client, llm_server
+):
+    client = make_llm_client(CACHE_ENABLED="false")
+    pipeline = client.app.state.services.pipeline
+    paid = pipeline.providers()
+    pipeline.providers = lambda: [LocalModel(HAND_ON_ANSWER), *paid]
+    llm_server.behaviour.reply = "Уборка подъезда — по договору с вашей УК."
+
+    answer = ask(client, "Сколько стоит разовая уборка подъезда?")
+
+    assert answer["answer_source"] == "llm" and answer["response"] != HAND_ON_ANSWER
 
 
 def test_a_paid_answer_stating_an_unsourced_figure_is_kept_and_the_finding_logged(

@@ -63,8 +63,12 @@ def test_a_model_that_cannot_load_is_reported_and_answers_still_come(
 def test_a_low_confidence_local_answer_is_refused_and_the_paid_model_answers(
     make_llm_client, llm_server, tiny_model_dir
 ):
+    """The optional second gate (off by default: the grounding guard is the gate)."""
     client = make_llm_client(
-        USE_LOCAL_MODEL="true", LOCAL_MODEL_PATH=str(tiny_model_dir), LOCAL_MAX_NEW_TOKENS="8"
+        USE_LOCAL_MODEL="true",
+        LOCAL_MODEL_PATH=str(tiny_model_dir),
+        LOCAL_MAX_NEW_TOKENS="8",
+        LOCAL_MIN_CONFIDENCE="0.3",
     )
     reply = client.post("/api/voice/process", json={"message": "Как часто моют подъезд?"}).json()
     assert reply["answer_source"] == "llm"
