@@ -109,6 +109,7 @@ class RetrainingJob:
                 min_rating=settings.min_rating_threshold,
                 days_back=EXPORT_DAYS_BACK,
                 max_per_session=settings.export_max_per_session,
+                grounded=settings.retraining_grounded,
             ),
         )
         if not exported.samples:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         default="smollm2-135m-instruct", alias="RETRAINING_BASE_MODEL"
     )
     retraining_lora: bool = Field(default=True, alias="RETRAINING_LORA")
+    #: Train on the service's prompt form (the answer among distractor answers, some with
+    #: only distractors and the hand-on answer) rather than bare question → answer pairs.
+    retraining_grounded: bool = Field(default=True, alias="RETRAINING_GROUNDED")
     retraining_epochs: float = Field(default=3, gt=0, alias="RETRAINING_EPOCHS")
     retraining_max_steps: int = Field(default=-1, ge=-1, alias="RETRAINING_MAX_STEPS")
     retraining_learning_rate: float = Field(default=2e-4, gt=0, alias="RETRAINING_LEARNING_RATE")
