@@ -3,12 +3,15 @@
 from fastapi import APIRouter, Query
 
 from app.api.deps import LoggedInOperatorDep, OperatorDep, ServicesDep, SessionDep
-from app.api.schemas import OPERATOR_ERRORS
+from app.api.schemas import NOT_BLANK, OPERATOR_ERRORS
 from app.core.errors import VerifiedAnswerNotFoundError
 from app.verified_answers.listing import list_verified_answers, parse_answer_id
+from app.verified_answers.matcher import Candidate, is_knowledge_fact
 from app.verified_answers.schemas import (
     ApproveRequest,
     ApproveResponse,
+    MatchCandidate,
+    MatchExplanation,
     VerifiedAnswerEntry,
     WithdrawRequest,
     WithdrawResponse,
@@ -45,6 +48,58 @@ def verified_answers(
         awaiting_review=awaiting_review,
     )
     return [VerifiedAnswerEntry.model_validate(answer) for answer in listed]
+
+
+MATCH_CANDIDATES = 5
+
+
+@router.get(
+    "/verified-answers/match",
+    response_model=MatchExplanation,
+    summary="Почему кэш ответил бы (или нет) на вопрос: решение и ближайшие ответы",
+)
+def explain_match(
+    services: ServicesDep,
+    session: SessionDep,
+    question: str = Query(min_length=1, max_length=4000, pattern=NOT_BLANK),
+) -> MatchExplanation:
+    """The matcher's verdict on ``question`` as the answer pipeline would reach it (follow-ups
+    aside), with the best-scored answers and facts. Nothing is logged or learned."""
+    pipeline = services.pipeline
+    text = pipeline.validate_message(question)
+    matcher = pipeline.verified.current(session)
+    vector = services.embeddings.question_vector(text)
+    decision = matcher.decide(vector, text)
+    ranked = matcher.ranked(vector, MATCH_CANDIDATES) if matcher.candidates else []
+    return MatchExplanation(
+        question=text,
+        served=decision.serve,
+        reason=decision.reason,
+        margin=_finite(decision.margin),
+        nearest_similarity=decision.nearest_similarity,
+        answer=_described(
+            decision.candidate,
+            next((r.score for r in ranked if r.candidate is decision.candidate), None),
+        )
+        if decision.candidate
+        else None,
+        candidates=[_described(r.candidate, r.score) for r in ranked],
+    )
+
+
+def _described(candidate: Candidate, score: float | None) -> MatchCandidate:
+    return MatchCandidate(
+        key=candidate.key,
+        text=candidate.text,
+        score=round(score, 4) if score is not None else 0.0,
+        served=candidate.verified,
+        kind="fact" if is_knowledge_fact(candidate) else "answer",
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no infinity: a margin over no rival at all is reported as none."""
+    return value if value is None or abs(value) != float("inf") else None
 
 
 @router.post(

@@ -51,3 +51,23 @@ class WithdrawResponse(BaseModel):
 
 class ApproveResponse(WithdrawResponse):
     """The same shape as a withdrawal's answer, under its own name in the API schema."""
+
+
+class MatchCandidate(BaseModel):
+    key: str = Field(description="Id of the verified answer, or kb:<id> for a knowledge fact")
+    text: str
+    score: float = Field(description="Оценка классификатора (чем выше, тем ближе)")
+    served: bool = Field(description="Выдаётся ли этот ответ из кэша")
+    kind: str = Field(description="answer | fact")
+
+
+class MatchExplanation(BaseModel):
+    """Why the cache would (not) answer a question, and which answers came closest."""
+
+    question: str
+    served: bool
+    reason: str
+    margin: float | None
+    nearest_similarity: float | None
+    answer: MatchCandidate | None = Field(description="Ответ, который был бы выдан из кэша")
+    candidates: list[MatchCandidate]
