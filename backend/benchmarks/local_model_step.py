@@ -46,7 +46,13 @@ def train_and_activate(
     database = Database(url)
     try:
         settings = Settings(_env_file=None, DATABASE_URL=url, DATA_DIR=str(service_data_dir))
-        exported = export(database, settings, ExportOptions(out_dir=work / "data"))
+        # The form automatic retraining trains on (RETRAINING_GROUNDED): the prompt the
+        # service sends, the answer among distractors or only distractors.
+        exported = export(
+            database,
+            settings,
+            ExportOptions(out_dir=work / "data", grounded=settings.retraining_grounded),
+        )
         tiny = base is None
         model = base or str(
             build_tiny_model(work / "base", vocab_size=2000, hidden_size=128, layers=4)

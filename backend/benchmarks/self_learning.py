@@ -33,7 +33,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from app.answering.grounding_guard import stated_facts
 from app.answering.prompt import SYSTEM_PROMPT
+from app.core.paths import BACKEND_DIR
 from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,
@@ -51,6 +53,8 @@ CORRECTION_PROBABILITY = 0.3
 CONTINUE_SESSION_PROBABILITY = 0.3
 WINDOW_SHARE = 0.2
 ADMIN_KEY = "benchmark-operator-key"
+#: The shipped fact sheet the service imports at start: figures in it are grounded.
+KNOWLEDGE_TEXT = (BACKEND_DIR / "knowledge" / "company_facts.md").read_text(encoding="utf-8")
 
 
 def coverage(answer: str, intent: Intent) -> float:
@@ -82,6 +86,10 @@ class Outcome:
     question: str = ""
     source_question: str | None = None
     source: str = "llm"
+    #: Local answers only: what the matcher's best candidate, served verbatim, would have
+    #: been rated, and figures the answer states that nothing it could have seen states.
+    baseline_rating: int | None = None
+    ungrounded: bool = False
 
 
 def draw_stream(intents: list[Intent], split, n: int, rng: random.Random) -> list[Question]:
@@ -150,9 +158,28 @@ class LearningArm:
             source_question=self.question_of_log.get(source) if cached else None,
             source=body.get("answer_source", ""),
         )
+        if outcome.source == "local":
+            self.compare_with_the_matcher(outcome, body["response"], intent)
         if feedback:
             self.judge(body, outcome.rating, intent)
         return outcome
+
+    def compare_with_the_matcher(self, outcome: Outcome, answer: str, intent: Intent) -> None:
+        """The no-model baseline for a local answer: the matcher's best-scored candidate
+        served verbatim, at the same moment; and the grounding of the local answer against
+        everything it could have been shown (those candidates, the question, the facts)."""
+        explained = self.client.get(
+            "/api/voice/verified-answers/match",
+            params={"question": outcome.question},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        )
+        explained.raise_for_status()
+        candidates = explained.json()["candidates"]
+        if candidates:
+            outcome.baseline_rating = rating_for(candidates[0]["text"], intent)
+        sources = [outcome.question, *(c["text"] for c in candidates), KNOWLEDGE_TEXT]
+        known = frozenset().union(*(stated_facts(text) for text in sources))
+        outcome.ungrounded = bool(stated_facts(answer) - known)
 
     @property
     def resident_headers(self) -> dict[str, str]:
@@ -312,6 +339,12 @@ def plot_curves(path: Path, passes, baseline_stream, costs) -> None:
     x = np.arange(window, len(learning) + 1)
     top.plot(x, rolling([o.rating for o in learning]), label="self-learning service")
     top.plot(x, rolling([o.rating for o in baseline]), label="paid LLM only")
+    if any(o.source == "local" for o in learning):
+        top.plot(
+            x,
+            rolling([float(o.source == "local") * 5 for o in learning]),
+            label="share answered by the local model (×5)",
+        )
     top.set_ylabel(f"rating, rolling mean of {window}")
     top.set_ylim(1, 5.1)
     top.legend(loc="lower right")
@@ -356,6 +389,15 @@ def render_markdown(report: dict) -> str:
         ("Response time p50 / p95, s", f"{report['p50_response_time']} / "
          f"{report['p95_response_time']}"),
     ]  # fmt: skip
+    if report.get("local_answers"):
+        rows += [
+            ("Local model: answers / share of the last window",
+             f"{report['local_answers']} / {report['local_answer_share']}"),
+            ("Local answers' rating / the matcher's best candidate verbatim (same questions)",
+             f"{report['local_avg_rating_where_compared']} / "
+             f"{report['local_baseline_avg_rating']}"),
+            ("Local answers stating an unsourced figure", report["local_ungrounded_rate"]),
+        ]  # fmt: skip
     if "last_window_avg_rating_by_pass" in report:
         rows.append(("Last-window rating by pass", report["last_window_avg_rating_by_pass"]))
     if "local_model" in report:
@@ -464,6 +506,22 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
     runs.verified = arm.verified_answers_by_intent()
 
 
+def local_figures(outcomes: list[Outcome], n: int) -> dict:
+    """The local model's share of the last window, and over all its answers: its rating
+    against the matcher's best candidate served verbatim, and unsourced figures."""
+    window = max(1, int(n * WINDOW_SHARE))
+    local = [o for o in outcomes if o.source == "local"]
+    compared = [o for o in local if o.baseline_rating is not None]
+    return {
+        "local_answer_share": share(o.source == "local" for o in outcomes[-window:]),
+        "local_answers": len(local),
+        "local_avg_rating": mean(o.rating for o in local),
+        "local_baseline_avg_rating": mean(o.baseline_rating for o in compared),
+        "local_avg_rating_where_compared": mean(o.rating for o in compared),
+        "local_ungrounded_rate": share(o.ungrounded for o in local),
+    }
+
+
 def local_model_report(args, runs: Runs) -> dict:
     after = runs.passes[0][args.local_model_at :]
     local = [o for o in after if o.source == "local"]
@@ -555,6 +613,7 @@ def main(argv: list[str] | None = None) -> dict:
         args, stream, runs.passes, runs.probe, runs.baseline_stream, runs.baseline_probe, bills
     )
     report |= paid_call_figures(runs, len(stream))
+    report |= local_figures(runs.passes[-1], len(stream))
     if runs.local_step is not None:
         report["local_model"] = local_model_report(args, runs)
     report["verified_answers"] = sum(runs.verified.values())

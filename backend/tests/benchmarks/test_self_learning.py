@@ -9,6 +9,12 @@ from benchmarks.simulated_llm import SimulatedLLM
 
 REPORT_KEYS = {
     "n",
+    "cost_ratio_last_window",
+    "prompt_tokens_ratio",
+    "local_answer_share",
+    "local_avg_rating",
+    "local_baseline_avg_rating",
+    "local_ungrounded_rate",
     "baseline_avg_rating",
     "first_window_avg_rating",
     "last_window_avg_rating",
@@ -67,8 +73,31 @@ def test_a_short_run_writes_the_full_report(tmp_path):
     assert report["n"] == 60
     assert 1 <= report["baseline_avg_rating"] <= 5
     assert 1 <= report["probe_avg_rating"] <= 5
+    assert report["prompt_tokens_ratio"] > 1, "a call with context carries more than a bare one"
+    assert report["local_answers"] == 0 and report["local_answer_share"] == 0.0
     assert json.loads((tmp_path / "report.json").read_text()) == report
     assert "Rating lift" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     probe = 2 * len(load_intents(DEFAULT_DATASET))  # two held-out phrasings per intent
     assert (tmp_path / "trace.jsonl").read_text().count("\n") == 60 + probe
+
+
+def test_local_answers_are_compared_with_the_matcher_on_the_same_questions():
+    Outcome = self_learning.Outcome
+    outcomes = [
+        Outcome(intent=0, rating=5, paid=False, source="local", baseline_rating=3),
+        Outcome(intent=0, rating=2, paid=False, source="local", ungrounded=True),
+        Outcome(intent=0, rating=4, paid=False, source="cache"),
+        Outcome(intent=0, rating=5, paid=False, source="local", baseline_rating=5),
+        Outcome(intent=0, rating=3, paid=True, source="llm"),
+    ]
+
+    figures = self_learning.local_figures(outcomes, n=10)  # the last window: 2 answers
+
+    assert figures["local_answers"] == 3 and figures["local_answer_share"] == 0.5
+    assert figures["local_avg_rating"] == 4.0
+    assert (figures["local_avg_rating_where_compared"], figures["local_baseline_avg_rating"]) == (
+        5.0,
+        4.0,
+    )
+    assert figures["local_ungrounded_rate"] == round(1 / 3, 4)
