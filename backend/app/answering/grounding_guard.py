@@ -13,6 +13,7 @@ phone is its ten digits however it is grouped.
 
 import re
 from collections.abc import Iterable
+from types import MappingProxyType
 
 from app.answering.prompt import PromptContext
 from app.verified_answers.grounding import contact_details, without_contact_details
@@ -20,21 +21,21 @@ from app.verified_answers.grounding import contact_details, without_contact_deta
 _FIGURE = re.compile(r"\d+(?:[.,:]\d+)*")
 _WORD = re.compile(r"[а-яё]+")
 #: Numbers residents and models write as words; only whole word forms (not "пятница").
-_NUMBER_WORDS = {
-    1: "один одна одно одного одной одну одним",
-    2: "два две двух двум двумя дважды",
-    3: "три трёх трех трём трем тремя трижды",
-    4: "четыре четырёх четырех четырём четырем",
-    5: "пять пяти",
-    6: "шесть шести",
-    7: "семь семи",
-    8: "восемь восьми",
-    9: "девять девяти",
-    10: "десять десяти",
-}
-_WORD_VALUES = {
-    word: str(value) for value, words in _NUMBER_WORDS.items() for word in words.split()
-}
+_NUMBER_WORDS = (
+    (1, "один одна одно одного одной одну одним"),
+    (2, "два две двух двум двумя дважды"),
+    (3, "три трёх трех трём трем тремя трижды"),
+    (4, "четыре четырёх четырех четырём четырем"),
+    (5, "пять пяти"),
+    (6, "шесть шести"),
+    (7, "семь семи"),
+    (8, "восемь восьми"),
+    (9, "девять девяти"),
+    (10, "десять десяти"),
+)
+_WORD_VALUES = MappingProxyType(
+    {word: str(value) for value, words in _NUMBER_WORDS for word in words.split()}
+)
 #: Figures too small to carry a fact a resident could be misled by ("1 подъезд").
 TRIVIAL = frozenset({"0", "1"})
 

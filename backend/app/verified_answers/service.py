@@ -474,6 +474,20 @@ def _evidence_vectors(
     return found
 
 
+def _fact_candidates(facts, vectors: dict[str, np.ndarray]) -> list[Candidate]:
+    """Knowledge-base facts as classes that are never served: a question about a topic
+    nobody has verified yet has somewhere to go other than the nearest answer."""
+    return [
+        candidate(
+            f"{KNOWLEDGE_KEY_PREFIX}{f.id}",
+            f.content,
+            verified=False,
+            answer_vector=vectors[f.content],
+        )
+        for f in facts
+    ]
+
+
 def _restates(old: set[str], new: set[str]) -> bool:
     """The new answer carries most of the old one's distinctive words. (Only this way
     round: a short answer whose few facts a long one happens to mention says less.)"""
@@ -569,16 +583,7 @@ class VerifiedAnswerIndex:
                     corrected=trusted,
                 )
             )
-        candidates += [
-            candidate(
-                f"{KNOWLEDGE_KEY_PREFIX}{f.id}",
-                f.content,
-                verified=False,
-                answer_vector=vectors[f.content],
-            )
-            for f in facts
-        ]
-        return candidates
+        return candidates + _fact_candidates(facts, vectors)
 
     def _passages_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Answers as e5 passages: how well each answers a question."""
