@@ -58,9 +58,9 @@ def first_answer(
 
     A local model trained on grounded samples hands on what its context does not answer
     (``HAND_ON_ANSWER``): the next provider answers. Every generated answer passes the
-    grounding guard: a local one stating a figure or
-    contact detail that neither its prompt nor the knowledge base gives is refused like a
-    failure; a paid one is kept, with the finding logged."""
+    grounding guard: a local one stating a figure or contact detail that neither its prompt
+    nor the knowledge base gives is refused like a failure; a paid one is kept, with the
+    finding logged."""
     spent = 0.0
     for provider in providers:
         try:
