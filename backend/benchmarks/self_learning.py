@@ -53,8 +53,10 @@ CORRECTION_PROBABILITY = 0.3
 CONTINUE_SESSION_PROBABILITY = 0.3
 WINDOW_SHARE = 0.2
 ADMIN_KEY = "benchmark-operator-key"
-#: The shipped fact sheet the service imports at start: figures in it are grounded.
-KNOWLEDGE_TEXT = (BACKEND_DIR / "knowledge" / "company_facts.md").read_text(encoding="utf-8")
+#: What the shipped fact sheet (imported by the service at start) states: grounded figures.
+KNOWLEDGE_FACTS = stated_facts(
+    (BACKEND_DIR / "knowledge" / "company_facts.md").read_text(encoding="utf-8")
+)
 
 
 def coverage(answer: str, intent: Intent) -> float:
@@ -177,8 +179,8 @@ class LearningArm:
         candidates = explained.json()["candidates"]
         if candidates:
             outcome.baseline_rating = rating_for(candidates[0]["text"], intent)
-        sources = [outcome.question, *(c["text"] for c in candidates), KNOWLEDGE_TEXT]
-        known = frozenset().union(*(stated_facts(text) for text in sources))
+        sources = [outcome.question, *(c["text"] for c in candidates)]
+        known = KNOWLEDGE_FACTS.union(*(stated_facts(text) for text in sources))
         outcome.ungrounded = bool(stated_facts(answer) - known)
 
     @property
