@@ -2,7 +2,7 @@
 finds it in the review queue and corrects it, a paraphrase asked in a new conversation gets
 the corrected answer, labelled as verified, and the dashboard's charts show both."""
 
-from tests.e2e.web.conftest import screenshot
+from tests.e2e.web.conftest import screenshot, wait_for_expression
 
 ADMIN_KEY = "operator-secret-key"
 CORRECTION = "Уборка подъезда стоит 4800 рублей в месяц, включая мытьё окон дважды в год."
@@ -12,10 +12,8 @@ def ask(page, question: str):
     page.fill("#question", question)
     page.click("#send")
     answer = page.locator(".message.answer").last
-    page.wait_for_function(
-        "n => document.querySelectorAll('.message.answer').length >= n",
-        arg=page.locator(".message.question").count(),
-    )
+    asked = page.locator(".message.question").count()
+    wait_for_expression(page, f"document.querySelectorAll('.message.answer').length >= {asked}")
     return answer
 
 
@@ -55,7 +53,9 @@ def test_a_low_rating_is_corrected_by_an_operator_and_served_to_the_next_residen
     resident.close()
 
     operator.goto(server.url + "/dashboard")  # same tab: still logged in
-    operator.wait_for_function("Chart.getChart('chart-sources') !== undefined")
+    wait_for_expression(
+        operator, "typeof Chart !== 'undefined' && Chart.getChart('chart-sources') !== undefined"
+    )
     assert "Вопросов: 2" in operator.inner_text("#totals")
     cache_share = operator.evaluate("Chart.getChart('chart-sources').data.datasets[0].data[0]")
     assert cache_share == 0.5  # the second question was answered by the verified answer
