@@ -97,9 +97,11 @@ def page(browser):
 def wait_for_expression(page, expression: str, timeout: float = 15) -> None:
     """Poll a JavaScript expression until it is true. Playwright's ``wait_for_function``
     evaluates its predicate with ``eval`` inside the page, which the pages' CSP forbids (as
-    it should); ``evaluate`` goes through the DevTools protocol instead."""
+    it should); ``evaluate`` goes through the DevTools protocol instead. An expression that
+    throws (a script not loaded yet) counts as not true yet."""
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
+    guarded = f"(() => {{ try {{ return Boolean({expression}); }} catch {{ return false; }} }})()"
+    while not page.evaluate(guarded):
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout} s: {expression}")
         time.sleep(0.1)

@@ -53,9 +53,7 @@ def test_a_low_rating_is_corrected_by_an_operator_and_served_to_the_next_residen
     resident.close()
 
     operator.goto(server.url + "/dashboard")  # same tab: still logged in
-    wait_for_expression(
-        operator, "typeof Chart !== 'undefined' && Chart.getChart('chart-sources') !== undefined"
-    )
+    wait_for_expression(operator, "Chart.getChart('chart-sources') !== undefined")
     assert "Вопросов: 2" in operator.inner_text("#totals")
     cache_share = operator.evaluate("Chart.getChart('chart-sources').data.datasets[0].data[0]")
     assert cache_share == 0.5  # the second question was answered by the verified answer
