@@ -20,12 +20,11 @@ count comes back with every paid answer and is logged.
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
 from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext
-from app.verified_answers.wording import content_stems
+from app.verified_answers.wording import StemFrequencies, content_stems
 
 CHARS_PER_TOKEN = 4
 #: A word used by at least this share of the answers and facts is boilerplate there.
@@ -44,11 +43,9 @@ class CommonWords:
     """Stems most answers share: what carries no fact of its own."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        documents = [content_stems(text) for text in texts]
-        counts = Counter(stem for stems in documents for stem in stems)
-        enough = len(documents) >= MIN_TEXTS_FOR_FREQUENCIES
-        floor = COMMON_SHARE * len(documents)
-        self.stems = frozenset(s for s, n in counts.items() if n >= floor) if enough else None
+        frequency = StemFrequencies(texts)
+        enough = frequency.texts >= MIN_TEXTS_FOR_FREQUENCIES
+        self.stems = frequency.at_least(COMMON_SHARE) if enough else None
 
     def essential_text(self, text: str) -> str:
         """``text`` without its sentences made only of common words. A sentence with a

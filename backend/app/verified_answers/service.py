@@ -63,7 +63,7 @@ from app.verified_answers.matcher import (
     candidate,
 )
 from app.verified_answers.trust import Standing, Support, standing
-from app.verified_answers.wording import content_stems
+from app.verified_answers.wording import StemFrequencies, content_stems
 
 logger = logging.getLogger(__name__)
 
@@ -317,11 +317,8 @@ class VerifiedAnswers:
             ).all()
             + session.scalars(select(KnowledgeEntry.content)).all()
         )
-        frequency: dict[str, int] = defaultdict(int)
-        for text_ in corpus:
-            for stem in content_stems(text_):
-                frequency[stem] += 1
-        rare = max(1, DISTINCTIVE_SHARE * len(corpus))
+        frequency = StemFrequencies(corpus)
+        rare = max(1, DISTINCTIVE_SHARE * frequency.texts)
 
         def distinctive(text_: str) -> set[str]:
             return {stem for stem in content_stems(text_) if frequency[stem] <= rare}

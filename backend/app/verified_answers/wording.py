@@ -7,6 +7,8 @@ or answered about.
 """
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
@@ -31,3 +33,21 @@ MIN_STEM_LENGTH = 3
 def content_stems(text: str) -> frozenset[str]:
     words = [w for w in _WORD.findall(text.lower().replace("ё", "е")) if w not in _STOP]
     return frozenset(stem for stem in _STEMMER.stemWords(words) if len(stem) >= MIN_STEM_LENGTH)
+
+
+class StemFrequencies:
+    """In how many of a corpus's texts each content stem occurs: what tells a fact's words
+    (few texts use them) from the words every answer shares."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        documents = [content_stems(text) for text in texts]
+        self.texts = len(documents)
+        self._counts = Counter(stem for stems in documents for stem in stems)
+
+    def __getitem__(self, stem: str) -> int:
+        return self._counts[stem]
+
+    def at_least(self, share: float) -> frozenset[str]:
+        """Stems in at least ``share`` of the texts."""
+        floor = share * self.texts
+        return frozenset(stem for stem, n in self._counts.items() if n >= floor)
