@@ -73,8 +73,9 @@ def first_answer(
                     f"ungrounded local answer: {', '.join(sorted(ungrounded))}",
                     cost_usd=answer.cost_usd,
                 )
-            answer = replace(answer, ungrounded=tuple(sorted(ungrounded)))
-            return replace(answer, cost_usd=answer.cost_usd + spent) if spent else answer
+            return replace(
+                answer, ungrounded=tuple(sorted(ungrounded)), cost_usd=answer.cost_usd + spent
+            )
         except ProviderError as error:
             spent += error.cost_usd
             logger.warning("provider %s failed, trying the next: %s", provider.name, error)
@@ -98,6 +99,15 @@ class ProcessedAnswer:
     log: VoiceLog
     #: The question's vector when it could be computed; stored after the response is sent.
     question_vector: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class MatcherTexts:
+    """Derived once per fitted matcher: the words all its answers share (cut from prompt
+    examples) and the guard over its knowledge-base facts."""
+
+    common_words: CommonWords
+    guard: GroundingGuard
 
 
 @dataclass(frozen=True)
@@ -133,9 +143,11 @@ class AnswerPipeline:
         self.providers = providers
         self.offline = offline
         self.verified = verified
-        #: Boilerplate words of the current matcher's texts, recomputed when it changes.
-        self._common_words: tuple[FittedMatcher | None, CommonWords] = (None, CommonWords(()))
-        self._guard: tuple[FittedMatcher | None, GroundingGuard] = (None, GroundingGuard(()))
+        #: What the current matcher's texts give the prompt side, recomputed when it changes.
+        self._from_matcher: tuple[FittedMatcher | None, MatcherTexts] = (
+            None,
+            MatcherTexts(CommonWords(()), GroundingGuard(())),
+        )
 
     def process(
         self, message: str, session_id: str | None, caller: Caller | None = None
@@ -273,7 +285,7 @@ class AnswerPipeline:
         lean = self.settings.context_token_budget > 0
         if lean and _nearly_sure(ranked, matcher.thresholds.min_margin):
             limit = 1
-        common = self._common_words_of(matcher)
+        common = self._texts_of(matcher).common_words
         found = [
             ApprovedExample(
                 log_id=str(r.candidate.source_log_id or ""),
@@ -296,18 +308,17 @@ class AnswerPipeline:
         classes of it), read from the database when there is no matcher."""
         if matcher is None:
             return GroundingGuard(e.content for e in self.knowledge.entries(session))
-        known, guard = self._guard
-        if known is not matcher:
-            guard = GroundingGuard(c.text for c in matcher.candidates if is_knowledge_fact(c))
-            self._guard = (matcher, guard)
-        return guard
+        return self._texts_of(matcher).guard
 
-    def _common_words_of(self, matcher: FittedMatcher) -> CommonWords:
-        known, common = self._common_words
+    def _texts_of(self, matcher: FittedMatcher) -> "MatcherTexts":
+        known, texts = self._from_matcher
         if known is not matcher:
-            common = CommonWords(c.text for c in matcher.candidates)
-            self._common_words = (matcher, common)
-        return common
+            texts = MatcherTexts(
+                CommonWords(c.text for c in matcher.candidates),
+                GroundingGuard(c.text for c in matcher.candidates if is_knowledge_fact(c)),
+            )
+            self._from_matcher = (matcher, texts)
+        return texts
 
     def only_low_rated_answers_exist(self, session: Session, vector: np.ndarray) -> bool:
         """Similar questions were asked, and every answer to them was rated low: the
