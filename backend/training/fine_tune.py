@@ -2,7 +2,8 @@
 
     python -m training.fine_tune --data training/data/training_data_….jsonl \\
       --model microsoft/DialoGPT-medium --epochs 3 --batch-size 4 --learning-rate 5e-5
-    #   -> models/fine_tuned/<version>/ and models/fine_tuned/latest -> <version>
+    #   -> models/fine_tuned/<version>/ (+ <version>/ctranslate2/, the int8 weights served)
+    #      and models/fine_tuned/latest -> <version>
 
 The training itself is ``training.fine_tuning``; this command reads the flags, reports
 and registers the version as a ``candidate``.
@@ -17,6 +18,7 @@ from rich.console import Console
 from app.core.config import get_settings
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
+from app.model_versions.ctranslate2_conversion import CONVERTED_SUBDIR, convert_for_ctranslate2
 from training.base_models import BaseModelError
 from training.fine_tuning import (
     DEFAULT_OUTPUT,
@@ -46,6 +48,9 @@ def main(
     pairs: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="Preference pairs: DPO after SFT"
     ),
+    ctranslate2: bool = typer.Option(
+        True, help="Also convert it for the fast engine (LOCAL_INFERENCE_ENGINE=ctranslate2)"
+    ),
     register_version: bool = typer.Option(
         True, "--register/--no-register", help="Record the version in the database"
     ),
@@ -74,6 +79,10 @@ def main(
     except TrainingDataError as error:
         raise typer.BadParameter(str(error)) from error
     Console().print(f"[green]{result.version}[/green] written to {result.path}: {result.metrics}")
+    if ctranslate2:
+        manifest = convert_for_ctranslate2(result.path, result.path / CONVERTED_SUBDIR)
+        result.metrics["conversion_seconds"] = manifest["conversion_seconds"]
+        typer.echo(f"converted for CTranslate2 in {manifest['conversion_seconds']} s")
     if register_version:
         database = Database.from_settings(get_settings())
         try:

@@ -58,7 +58,11 @@ def build_tiny_model(
         corpus_texts(), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special)
     )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="<unk>", eos_token="<eos>", pad_token="<eos>"
+        tokenizer_object=tokenizer,
+        unk_token="<unk>",
+        bos_token="<eos>",
+        eos_token="<eos>",
+        pad_token="<eos>",
     )
     if arch == "llama":
         fast.chat_template = CHAT_TEMPLATE

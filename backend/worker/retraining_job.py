@@ -30,6 +30,8 @@ from app.db.models import (
     RetrainingRun,
     RetrainingStatus,
 )
+from app.model_versions.ctranslate2_conversion import CONVERTED_SUBDIR, convert_for_ctranslate2
+from app.model_versions.engines import load_local_provider
 from app.model_versions.service import mark_active
 from app.quality.evaluation import ModelEvaluator
 from app.quality.promotion import promotion_gate
@@ -128,6 +130,7 @@ class RetrainingJob:
         )
         self._log(run_id, "fine_tune", f"fine-tuning {options.model}")
         result = fine_tune(options)
+        self._convert(run_id, result)
         candidate_id = register(self.database, result, options)
         self._set(run_id, candidate_version_id=candidate_id)
         self._log(run_id, "fine_tune", f"candidate {result.version}: {result.metrics}")
@@ -164,13 +167,18 @@ class RetrainingJob:
         return RetrainingStatus.PROMOTED
 
     def _candidate_provider(self, path: Path):
-        from app.answering.providers.local_transformers import LocalTransformersProvider
+        """The candidate as the service would serve it: same engine, same weights."""
+        return load_local_provider(str(path), self.settings)
 
-        return LocalTransformersProvider(
-            str(path),
-            max_new_tokens=self.settings.local_max_new_tokens,
-            min_confidence=self.settings.local_min_confidence,
-        )
+    def _convert(self, run_id: int, result) -> None:
+        """Weights for the fast engine, made once here rather than on each replica's load."""
+        if self.settings.local_inference_engine != "ctranslate2":
+            return
+        self._log(run_id, "convert", "converting the candidate for CTranslate2")
+        manifest = convert_for_ctranslate2(result.path, result.path / CONVERTED_SUBDIR)
+        result.metrics["conversion_seconds"] = manifest["conversion_seconds"]
+        self._log(run_id, "convert", f"{manifest['quantization']} weights in "
+                  f"{manifest['conversion_seconds']} s")  # fmt: skip
 
     def _reject(self, run_id: int, candidate_id: int, reasons: list[str]) -> str:
         with self.database.transaction() as session:

@@ -7,6 +7,7 @@ set them, so they are kept exactly (``EMERGENT_LLM_KEY``, ``USE_LOCAL_MODEL`` â€
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     local_max_new_tokens: int = Field(default=160, ge=1, alias="LOCAL_MAX_NEW_TOKENS")
     #: The old gate (mean token probability); the grounding guard is the gate now.
     local_min_confidence: float = Field(default=0.0, ge=0, le=1, alias="LOCAL_MIN_CONFIDENCE")
+    #: ``ctranslate2`` (int8, converted once) or ``transformers`` (the weights as they are).
+    local_inference_engine: Literal["ctranslate2", "transformers"] = Field(
+        default="ctranslate2", alias="LOCAL_INFERENCE_ENGINE"
+    )
+    local_inference_threads: int = Field(default=2, ge=1, le=64, alias="LOCAL_INFERENCE_THREADS")
 
     embedding_model: str = Field(default=BUNDLED_EMBEDDER, alias="EMBEDDING_MODEL")
 

@@ -8,6 +8,7 @@ leaves the current model in place and says why.
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidInputError, NotFoundError
 from app.db.database import Database
 from app.db.models import ModelStatus, ModelVersion
+from app.model_versions.engines import load_local_provider
 
 logger = logging.getLogger(__name__)
 
@@ -109,21 +111,24 @@ class LocalModelManager:
             self.status = "failed"
 
     def _load(self, path: str, version: str | None) -> LoadedModel:
+        started = time.monotonic()
         try:
-            from app.answering.providers.local_transformers import LocalTransformersProvider
-
-            provider = LocalTransformersProvider(
-                path,
-                max_new_tokens=self.settings.local_max_new_tokens,
-                min_confidence=0.0,  # the probe checks that it answers at all
-            )
-            provider.answer(PromptContext(PROBE_QUESTION))
-            provider.min_confidence = self.settings.local_min_confidence
+            provider = load_local_provider(path, self.settings)
+            loaded_at = time.monotonic()
+            gate, provider.min_confidence = provider.min_confidence, 0.0
+            provider.answer(PromptContext(PROBE_QUESTION))  # does it answer at all?
+            provider.min_confidence = gate
         except Exception as error:
             raise ModelLoadError(
                 f"Модель из {path} не загружена ({type(error).__name__}: {error}); "
                 "продолжает работать прежняя"
             ) from error
+        answered_at = time.monotonic()
+        engine = getattr(provider, "engine", "transformers")
+        logger.info(
+            "local model %s loaded with %s in %.2f s, first answer in %.2f s",
+            path, engine, loaded_at - started, answered_at - loaded_at,
+        )  # fmt: skip
         return LoadedModel(provider, version or provider.model_used, path)
 
     def activate(self, version_id: int) -> ModelVersion:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -123,6 +124,10 @@ def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected
         # The service follows the registry: the promoted version now answers.
         assert services.local_models.sync_with_registry()
         assert services.pipeline.current_model() == f"local:{candidate.name}"
+        # It was converted once, by the job, and the fast engine serves those weights.
+        assert "convert" in [entry["step"] for entry in run.log]
+        assert (Path(candidate.path) / "ctranslate2" / "model.bin").is_file()
+        assert services.local_models.provider.engine == "ctranslate2"
     finally:
         services.close()
 

@@ -9,8 +9,9 @@ import logging
 import threading
 from pathlib import Path
 
-from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
+from app.answering.prompt import PromptContext
 from app.answering.providers.base import Answer, ProviderError
+from app.answering.providers.local_prompting import own_reply, render_prompt
 from app.db.models import AnswerSource
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ def is_adapter_dir(path: Path) -> bool:
 
 class LocalTransformersProvider:
     name = "local"
+    engine = "transformers"
 
     def __init__(
         self, model_path: str, *, max_new_tokens: int = 160, min_confidence: float = 0.0
@@ -47,16 +49,8 @@ class LocalTransformersProvider:
         self._lock = threading.Lock()
         self._torch = torch
 
-    def _prompt(self, context: PromptContext) -> str:
-        messages = context.messages()
-        if getattr(self._tokenizer, "chat_template", None):
-            return self._tokenizer.apply_chat_template(
-                messages, tokenize=False, add_generation_prompt=True
-            )
-        return render_plain(messages)
-
     def answer(self, context: PromptContext) -> Answer:
-        prompt = self._prompt(context)
+        prompt = render_prompt(self._tokenizer, context)
         tokenizer = self._tokenizer
         inputs = tokenizer(
             prompt, return_tensors="pt", truncation=True, max_length=self._context_limit()
@@ -83,9 +77,7 @@ class LocalTransformersProvider:
             raise ProviderError(
                 f"local answer refused: confidence {confidence:.2f} < {self.min_confidence}"
             )
-        text = tokenizer.decode(new_tokens, skip_special_tokens=True)
-        # A plain-template model may run on into the next turn; keep only its own reply.
-        text = text.split(f"\n{PLAIN_ROLE_LABELS['user']}:")[0].strip()
+        text = own_reply(tokenizer.decode(new_tokens, skip_special_tokens=True))
         if not text:
             raise ProviderError("local model produced an empty answer")
         return Answer(

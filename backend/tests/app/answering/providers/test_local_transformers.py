@@ -31,6 +31,7 @@ def test_service_answers_with_the_local_model_when_enabled(
         make_settings(
             USE_LOCAL_MODEL="true",
             LOCAL_MODEL_PATH=str(tiny_model_dir),
+            LOCAL_INFERENCE_ENGINE="transformers",
             LOCAL_MAX_NEW_TOKENS="8",
             LOCAL_MIN_CONFIDENCE="0",  # an untrained model is never sure of itself
             ADMIN_API_KEY=OPERATOR_KEY,
@@ -67,6 +68,7 @@ def test_a_low_confidence_local_answer_is_refused_and_the_paid_model_answers(
     client = make_llm_client(
         USE_LOCAL_MODEL="true",
         LOCAL_MODEL_PATH=str(tiny_model_dir),
+        LOCAL_INFERENCE_ENGINE="transformers",
         LOCAL_MAX_NEW_TOKENS="8",
         LOCAL_MIN_CONFIDENCE="0.3",
     )
