@@ -44,6 +44,7 @@ from benchmarks.dataset import (
     load_intents,
     split_phrasings,
 )
+from benchmarks.local_auto import RetrainingWatch, auto_env
 from benchmarks.local_model_step import train_and_activate
 from benchmarks.service import ServiceProcess
 from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
@@ -52,6 +53,8 @@ RATING_PROBABILITY = 0.6
 CORRECTION_PROBABILITY = 0.3
 CONTINUE_SESSION_PROBABILITY = 0.3
 WINDOW_SHARE = 0.2
+#: --local auto: how often (in questions) the stream asks whether a retraining run is open.
+AUTO_CHECK_EVERY = 10
 ADMIN_KEY = "benchmark-operator-key"
 #: What the shipped fact sheet (imported by the service at start) states: grounded figures.
 KNOWLEDGE_FACTS = stated_facts(
@@ -424,7 +427,25 @@ def render_markdown(report: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += retraining_runs_table(report)
     return "\n".join(lines) + "\n\n![rating and cost over the stream](curves.png)\n"
+
+
+def retraining_runs_table(report: dict) -> list[str]:
+    """``--local auto``: each run the service started, and what the gate decided."""
+    if "retraining_runs" not in report:
+        return []
+    lines = ["", f"Local model: {report['local_mode']}.", ""]
+    if not report["retraining_runs"]:
+        return [*lines, "The service started no retraining run during the stream."]
+    lines += ["| run | queued at question | samples | minutes | outcome | gate |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        f"| {r['run_id']} | {r['queued_at_question']} | {r['samples']} | {r['minutes']} | "
+        f"{r['status']} | {'; '.join(r['gate'])} |"
+        for r in report["retraining_runs"]
+    ]
+    return lines
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -446,6 +467,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--local-full", action="store_true", help="train all weights of --local-base, not LoRA"
     )
     parser.add_argument("--local-learning-rate", type=float, default=None)
+    parser.add_argument(
+        "--local",
+        choices=["off", "auto"],
+        default="off",
+        help="auto: the service's own automation trains, gates and serves a local model "
+        "(benchmarks/local_auto.py)",
+    )
+    parser.add_argument(
+        "--retrain-every",
+        type=int,
+        default=400,
+        help="with --local auto: RETRAINING_EVERY_NEW_SAMPLES of the service",
+    )
     return parser.parse_args(argv)
 
 
@@ -462,6 +496,8 @@ class Runs:
     learning_stream_cost: float = 0.0
     probe: list = field(default_factory=list)
     local_step: object | None = None
+    #: ``--local auto``: the service's retraining runs as the stream met them.
+    watch: RetrainingWatch | None = None
     verified: dict = field(default_factory=dict)
     #: Paid calls and prompt tokens of each arm over its stream (probe left out).
     baseline_calls: tuple[int, int] = (0, 0)
@@ -495,6 +531,8 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
                     service.data_dir, arm.client, ADMIN_KEY, args.local_base, args.local_steps,
                     full=args.local_full, learning_rate=args.local_learning_rate,
                 )  # fmt: skip
+            if runs.watch is not None and index % AUTO_CHECK_EVERY == 0:
+                runs.watch.wait_for_open_runs(index, progress.console.print)
             outcomes.append(arm.ask(question, feedback=True))
             runs.learning_costs.append(llm.bills["learning"].cost_usd)
             progress.advance(task)
@@ -586,27 +624,7 @@ def write_outputs(args, report: dict, runs: Runs) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    console = Console()
-    intents = load_intents(args.dataset)
-    split = split_phrasings(intents, args.seed)
-    stream = draw_stream(intents, split, args.n, random.Random(args.seed))
-    probe = probe_questions(intents, split)
-
-    llm = SimulatedLLM(intents, seed=args.seed).start()
-    service = ServiceProcess(service_env(llm.base_url))
-    runs = Runs()
-    try:
-        with Progress(console=console) as progress:
-            run_baseline(llm, BaselineArm(llm.base_url, intents), stream, probe, progress, runs)
-            service.wait_ready()
-            arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
-            run_learning(args, llm, service, arm, stream, probe, progress, runs)
-    finally:
-        service.stop()
-        llm.stop()
-
+def full_report(args, stream, runs: Runs) -> dict:
     bills = {
         "learning_stream": runs.learning_stream_cost / args.passes,
         "baseline_stream": runs.baseline_stream_cost,
@@ -618,8 +636,42 @@ def main(argv: list[str] | None = None) -> dict:
     report |= local_figures(runs.passes[-1], len(stream))
     if runs.local_step is not None:
         report["local_model"] = local_model_report(args, runs)
+    if runs.watch is not None:
+        report["local_mode"] = (
+            f"auto ({args.local_base or 'gemma3-270m'}, {args.local_steps} steps per run)"
+        )
+        report["retraining_runs"] = runs.watch.report()
     report["verified_answers"] = sum(runs.verified.values())
     report["intents_with_verified_answers"] = len(runs.verified)
+    return report
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    console = Console()
+    intents = load_intents(args.dataset)
+    split = split_phrasings(intents, args.seed)
+    stream = draw_stream(intents, split, args.n, random.Random(args.seed))
+    probe = probe_questions(intents, split)
+
+    llm = SimulatedLLM(intents, seed=args.seed).start()
+    auto = args.local == "auto"
+    local_base = args.local_base or "gemma3-270m"
+    extra = auto_env(local_base, args.local_steps, args.retrain_every) if auto else {}
+    service = ServiceProcess(service_env(llm.base_url) | extra)
+    runs = Runs()
+    try:
+        with Progress(console=console) as progress:
+            run_baseline(llm, BaselineArm(llm.base_url, intents), stream, probe, progress, runs)
+            service.wait_ready()
+            arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
+            runs.watch = RetrainingWatch(arm.client, ADMIN_KEY) if auto else None
+            run_learning(args, llm, service, arm, stream, probe, progress, runs)
+    finally:
+        service.stop()
+        llm.stop()
+
+    report = full_report(args, stream, runs)
     write_outputs(args, report, runs)
     table = Table(title="self-learning benchmark")
     table.add_column("measure")

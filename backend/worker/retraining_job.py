@@ -146,10 +146,11 @@ class RetrainingJob:
         candidate = self._candidate_provider(result.path)
         behind = [p for p in active_chain if p.name != "local"]
         active_report = evaluator.score_golden(active_chain)
-        candidate_report = evaluator.score_golden([candidate, *behind])
+        graded = evaluator.grade_chain([candidate, *behind])
         gate = promotion_gate(
-            candidate_report, active_report, settings.promotion_margin, settings.promotion_tolerance
-        )
+            graded.report, active_report, settings.promotion_margin, settings.promotion_tolerance,
+            local_share=graded.local_share, cheaper_min_share=settings.promotion_cheaper_min_share,
+        )  # fmt: skip
         self._log(run_id, "gate", "; ".join(gate.reasons))
         self._set(run_id, result={"gate": asdict(gate), "train": result.metrics})
         if not gate.promote:

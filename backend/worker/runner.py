@@ -43,7 +43,7 @@ def die_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def build_queue_app(database_url: str) -> procrastinate.App:
+def build_queue_app(database_url: str, tick_cron: str = "0 * * * *") -> procrastinate.App:
     queue = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
     )
@@ -60,7 +60,7 @@ def build_queue_app(database_url: str) -> procrastinate.App:
         queueing_lock=SCHEDULE_TICK_TASK,
         pass_context=True,
     )(tasks.schedule_tick)
-    queue.periodic(cron="0 * * * *", periodic_id=SCHEDULE_TICK_TASK)(tick)
+    queue.periodic(cron=tick_cron, periodic_id=SCHEDULE_TICK_TASK)(tick)
     retry = queue.task(
         name=RETRY_STALLED_TASK,
         queue=SCHEDULE_QUEUE,
@@ -75,7 +75,7 @@ async def work(services: Services, *, burst: bool = False, signals: bool = True)
     """Requeue what a crashed worker left, then work the queues (until stopped, or until
     they are empty with ``burst``). Returns how many stalled jobs were requeued."""
     stalled = services.settings.worker_stalled_seconds
-    queue = build_queue_app(services.database.url)
+    queue = build_queue_app(services.database.url, services.settings.schedule_tick_cron)
     async with queue.open_async():
         recovered = await tasks.retry_stalled(queue, stalled)
         if recovered:

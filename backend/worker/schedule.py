@@ -1,6 +1,7 @@
 """The built-in schedule, for deployments without crontab (one container): when the last
 evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
-retraining thresholds and queue a run when needed."""
+retraining thresholds and queue a run when needed; on the ticks between, with a local model,
+queue a run when enough fresh approved data arrived (``RETRAINING_EVERY_NEW_SAMPLES``)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -23,9 +24,9 @@ def evaluation_due(services: Services, now: datetime) -> bool:
 def run_schedule(services: Services, now: datetime | None = None) -> dict:
     """What one tick does; also callable directly (tests, ``deploy.worker --tick``)."""
     now = now or datetime.now(UTC)
-    if not evaluation_due(services, now):
-        return {"evaluated": False}
     settings = services.settings
+    if not evaluation_due(services, now):
+        return {"evaluated": False, "retraining_run_id": queue_for_fresh_data(services)}
     evaluation = ModelEvaluator(services).evaluate(settings.evaluation_schedule_days, now=now)
     with services.database.transaction() as session:
         check = check_retraining(session, settings, enqueue=True)
@@ -38,3 +39,17 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         "model_metrics_id": evaluation.model_metrics_id,
         "retraining_run_id": check.run_id if check.run_created else None,
     }
+
+
+def queue_for_fresh_data(services: Services) -> int | None:
+    """Between evaluations: a run when enough new approved dialogs arrived for the local
+    model (``RETRAINING_EVERY_NEW_SAMPLES``); the id of a run it queued, else None."""
+    settings = services.settings
+    if not (settings.use_local_model and settings.retraining_every_new_samples):
+        return None
+    with services.database.transaction() as session:
+        check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+    if not check.run_created:
+        return None
+    enqueue_retraining(services.database.url, check.run_id)
+    return check.run_id

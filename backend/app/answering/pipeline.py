@@ -261,6 +261,16 @@ class AnswerPipeline:
         )
         return fit_to_budget(context, self.settings.context_token_budget)
 
+    def context_and_guard(
+        self, session: Session, question: str, vector: np.ndarray
+    ) -> tuple[PromptContext, GroundingGuard]:
+        """What a generated answer to a standalone question gets — the matcher's examples,
+        the facts, under the token budget — and the guard it passes; the cache left out.
+        The golden-set grading asks models exactly this way."""
+        matcher = self.verified.current(session)
+        context = self.gather_context(session, question, [], vector, matcher)
+        return context, self._guard_of(session, matcher)
+
     def knowledge_snippets(self, session: Session, vector: np.ndarray) -> list[KnowledgeSnippet]:
         return [
             KnowledgeSnippet(f.entry.title, f.entry.content, f.similarity)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     min_rated_for_decision: int = Field(default=20, ge=1, alias="MIN_RATED_FOR_DECISION")
     retraining_window_days: int = Field(default=30, ge=1, alias="RETRAINING_WINDOW_DAYS")
     retraining_min_new_samples: int = Field(default=50, ge=1, alias="RETRAINING_MIN_NEW_SAMPLES")
+    #: With a local model: retrain also when quality holds, once this many approved dialogs
+    #: arrived since the last run (0: only a quality drop retrains, as the seed did).
+    retraining_every_new_samples: int = Field(default=0, ge=0, alias="RETRAINING_EVERY_NEW_SAMPLES")
     retraining_base_model: str = Field(
         default="smollm2-135m-instruct", alias="RETRAINING_BASE_MODEL"
     )
@@ -83,8 +86,15 @@ class Settings(BaseSettings):
     retraining_batch_size: int = Field(default=4, ge=1, alias="RETRAINING_BATCH_SIZE")
     promotion_margin: float = Field(default=0.02, ge=0, le=1, alias="PROMOTION_MARGIN")
     promotion_tolerance: float = Field(default=0.05, ge=0, le=1, alias="PROMOTION_TOLERANCE")
+    #: 0: only a better candidate is promoted (the seed's gate). Above 0: also one as good
+    #: (within the tolerance) that answers at least this share of golden questions itself.
+    promotion_cheaper_min_share: float = Field(
+        default=0.0, ge=0, le=1, alias="PROMOTION_CHEAPER_MIN_SHARE"
+    )
     model_sync_seconds: float = Field(default=30, ge=0, alias="MODEL_SYNC_SECONDS")
     run_worker_in_service: bool = Field(default=False, alias="RUN_WORKER_IN_SERVICE")
+    #: When the worker runs the schedule's check (cron syntax; hourly by default).
+    schedule_tick_cron: str = Field(default="0 * * * *", alias="SCHEDULE_TICK_CRON")
     worker_stalled_seconds: float = Field(default=60, gt=0, alias="WORKER_STALLED_SECONDS")
     golden_set_size: int = Field(default=100, ge=1, alias="GOLDEN_SET_SIZE")
     golden_set_min_items: int = Field(default=10, ge=1, alias="GOLDEN_SET_MIN_ITEMS")
@@ -159,6 +169,16 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: str | None) -> str | None:
         """``KEY=`` in a .env file means "not set", not "set to the empty string"."""
         return value or None
+
+    @field_validator("schedule_tick_cron")
+    @classmethod
+    def _cron_expression(cls, value: str) -> str:
+        """Checked here, not when the worker registers its schedule and stops."""
+        from croniter import croniter  # procrastinate's own cron parser
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"SCHEDULE_TICK_CRON is not a cron expression: {value!r}")
+        return value
 
     @field_validator("admin_api_key")
     @classmethod

@@ -1,14 +1,16 @@
 """Evaluate the model that answers: period metrics from the logs plus golden-set accuracy.
 
-The golden questions are answered the way the service would answer a question it has no
-verified answer for — the provider chain (local model, paid model, offline fallback) with the
-company facts as context — but without the cache and without retrieved past dialogs: those
-would hand the model the very answers it is graded on. A candidate model is graded the same
-way, with itself in the local model's place, so the promotion gate compares like with like.
+The golden questions are answered the way the service would answer a question its cache
+does not serve — the provider chain (local model, paid model, offline fallback) with the
+context the service gives it (the matcher's approved answers, the company facts) and the
+grounding guard — but without the cache, and without any example asked in the golden
+question's own words: the held-out dialog must not hand the model its own answer. A candidate
+model is graded the same way, with itself in the local model's place, so the promotion gate
+compares like with like.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.answering.pipeline import first_answer
-from app.answering.prompt import PromptContext
 from app.answering.providers.base import AnswerProvider
-from app.db.models import ModelMetrics
-from app.quality.golden_set import GoldenReport, GoldenSet
+from app.db.models import AnswerSource, ModelMetrics
+from app.quality.golden_set import GoldenReport, GoldenSet, normalise_question
 from app.quality.metrics import PeriodMetrics, period_metrics
 from app.quality.retraining_rule import RetrainingDecision, retraining_decision
 
@@ -52,6 +53,12 @@ class Evaluation:
         }
 
 
+@dataclass(frozen=True)
+class ChainGrade:
+    report: GoldenReport | None
+    local_share: float | None
+
+
 class ModelEvaluator:
     def __init__(self, services: "Services") -> None:
         self.services = services
@@ -63,23 +70,43 @@ class ModelEvaluator:
             min_similarity=settings.golden_min_similarity,
         )
 
-    def answerer(self, providers: list[AnswerProvider]) -> Callable[[str], str]:
+    def answerer(
+        self, providers: list[AnswerProvider], sources: list[str] | None = None
+    ) -> Callable[[str], str]:
+        """Answer a golden question as the service would without its cache; ``sources``
+        collects which kind of provider answered each one."""
         pipeline = self.services.pipeline
         embeddings = self.services.embeddings
 
         def answer(question: str) -> str:
             vector = embeddings.question_vector(question)
             with self.services.database.session() as session:
-                knowledge = pipeline.knowledge_snippets(session, vector)
-            context = PromptContext(question, knowledge=knowledge)
-            return first_answer(providers, pipeline.offline, context).text
+                context, guard = pipeline.context_and_guard(session, question, vector)
+            own = normalise_question(question)
+            # The held-out dialog itself is not shown: only what other residents' questions
+            # taught the service.
+            examples = [e for e in context.examples if normalise_question(e.question) != own]
+            reply = first_answer(
+                providers, pipeline.offline, replace(context, examples=examples), guard
+            )
+            if sources is not None:
+                sources.append(reply.source)
+            return reply.text
 
         return answer
 
     def score_golden(self, providers: list[AnswerProvider]) -> GoldenReport | None:
+        return self.grade_chain(providers).report
+
+    def grade_chain(self, providers: list[AnswerProvider]) -> "ChainGrade":
+        """The golden report of a provider chain, and the share of golden questions its
+        local model answered (no paid call)."""
         with self.services.database.session() as session:
             items = self.golden_set.items(session)
-        return self.golden_set.grade(items, self.answerer(providers))
+        sources: list[str] = []
+        report = self.golden_set.grade(items, self.answerer(providers, sources))
+        local = sum(source == AnswerSource.LOCAL for source in sources)
+        return ChainGrade(report, round(local / len(sources), 4) if sources else None)
 
     def evaluate(
         self, days: int, *, golden: bool = True, now: datetime | None = None, save: bool = True

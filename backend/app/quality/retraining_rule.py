@@ -88,3 +88,15 @@ def decide_now(session: Session, settings: Settings) -> tuple[PeriodMetrics, Ret
     end = datetime.now(UTC)
     metrics = period_metrics(session, end - timedelta(days=settings.retraining_window_days), end)
     return metrics, retraining_decision(metrics, settings)
+
+
+def fresh_data_decision(new_samples: int, settings: Settings) -> RetrainingDecision:
+    """A local model learns only what it was trained on: with one in use, enough newly
+    approved dialogs are a reason to retrain even while quality holds. The gate still
+    decides whether the result answers."""
+    every = settings.retraining_every_new_samples
+    if not (settings.use_local_model and every) or new_samples < every:
+        return RetrainingDecision(False)
+    return RetrainingDecision(
+        True, [f"{new_samples} new approved dialogs since the last run ≥ {every}"]
+    )

@@ -24,7 +24,7 @@ from app.db.models import (
     approved_dialog,
 )
 from app.quality.metrics import PeriodMetrics
-from app.quality.retraining_rule import RetrainingDecision, decide_now
+from app.quality.retraining_rule import RetrainingDecision, decide_now, fresh_data_decision
 
 #: Arbitrary constant naming the advisory lock that serialises retraining requests.
 RETRAINING_REQUEST_LOCK = 7_204_001
@@ -95,12 +95,18 @@ def queue_run(session: Session, reasons: list[str]) -> tuple[RetrainingRun, bool
     return run, True
 
 
-def check_retraining(session: Session, settings: Settings, *, enqueue: bool) -> RetrainingCheck:
+def check_retraining(
+    session: Session, settings: Settings, *, enqueue: bool, fresh_data_only: bool = False
+) -> RetrainingCheck:
+    """Quality first (the seed's rule), then fresh data (``RETRAINING_EVERY_NEW_SAMPLES``);
+    ``fresh_data_only`` for the ticks between two evaluations."""
     metrics, decision = decide_now(session, settings)
     since = session.scalar(select(func.max(RetrainingRun.created_at)))
-    check = RetrainingCheck(
-        metrics, decision, new_training_samples(session, settings, since), since
-    )
+    new_samples = new_training_samples(session, settings, since)
+    if fresh_data_only or not decision.required:
+        fresh = fresh_data_decision(new_samples, settings)
+        decision = fresh if fresh.required or fresh_data_only else decision
+    check = RetrainingCheck(metrics, decision, new_samples, since)
     if not decision.required:
         return check
     existing = open_run(session)

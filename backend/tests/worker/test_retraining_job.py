@@ -121,13 +121,7 @@ def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected
         assert candidate.status == "active"
         assert kinds == ["quality_drop", "retraining_started", "model_promoted",
                          "retraining_finished"]  # fmt: skip
-        # The service follows the registry: the promoted version now answers.
-        assert services.local_models.sync_with_registry()
-        assert services.pipeline.current_model() == f"local:{candidate.name}"
-        # It was converted once, by the job, and the fast engine serves those weights.
-        assert "convert" in [entry["step"] for entry in run.log]
-        assert (Path(candidate.path) / "ctranslate2" / "model.bin").is_file()
-        assert services.local_models.provider.engine == "ctranslate2"
+        assert_served_after_conversion(services, run, candidate)
     finally:
         services.close()
 
@@ -148,6 +142,16 @@ def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected
         assert any("does not beat" in reason for reason in second.result["gate"]["reasons"])
     finally:
         weak.close()
+
+
+def assert_served_after_conversion(services, run, candidate) -> None:
+    """The service follows the registry: the promoted version now answers, from the
+    weights the job converted for the fast engine."""
+    assert services.local_models.sync_with_registry()
+    assert services.pipeline.current_model() == f"local:{candidate.name}"
+    assert "convert" in [entry["step"] for entry in run.log]
+    assert (Path(candidate.path) / "ctranslate2" / "model.bin").is_file()
+    assert services.local_models.provider.engine == "ctranslate2"
 
 
 def test_a_job_whose_worker_was_killed_is_picked_up_by_the_next_worker(database, cycle_env):

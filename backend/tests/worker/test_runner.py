@@ -7,6 +7,9 @@ import sys
 import time
 from types import SimpleNamespace
 
+import pytest
+from pydantic import ValidationError
+
 from app.core.paths import BACKEND_DIR
 from app.retraining.queue import (
     RETRAIN_TASK,
@@ -31,6 +34,17 @@ def test_the_tasks_are_registered_under_the_names_the_service_defers():
                (RETRAIN_TASK, SCHEDULE_TICK_TASK, RETRY_STALLED_TASK))  # fmt: skip
     periodic = {task.periodic_id for task in queue.periodic_registry.periodic_tasks.values()}
     assert {SCHEDULE_TICK_TASK, RETRY_STALLED_TASK} <= periodic
+
+
+def test_the_schedule_tick_runs_as_often_as_configured():
+    queue = build_queue_app(URL, "*/5 * * * *")
+    crons = {t.periodic_id: t.cron for t in queue.periodic_registry.periodic_tasks.values()}
+    assert crons[SCHEDULE_TICK_TASK] == "*/5 * * * *"
+
+
+def test_a_schedule_that_is_not_cron_is_refused_at_start_up(make_settings):
+    with pytest.raises(ValidationError, match="SCHEDULE_TICK_CRON"):
+        make_settings(SCHEDULE_TICK_CRON="every minute")
 
 
 def test_each_app_is_its_own_value_for_its_own_database():

@@ -40,3 +40,26 @@ def test_figures_of_a_set_without_meaning_items_leave_that_figure_out():
         "accuracy_score": 0.5, "fully_correct_share": 0.5, "facts_accuracy": 0.5,
         "meaning_accuracy": None,
     }  # fmt: skip
+
+
+def test_with_the_cheaper_rule_an_as_good_candidate_answering_itself_is_promoted():
+    same = report([1, 0.5, 1, 1])
+    slightly_worse = report([1, 0.45, 1, 1])  # accuracy −0.0125, within the tolerance
+    decision = promotion_gate(slightly_worse, same, 0.02, 0.05, local_share=0.5,
+                              cheaper_min_share=0.3)  # fmt: skip
+    assert decision.promote
+    assert decision.reasons[0].startswith("as good (accuracy 0.875 → 0.863")
+    assert decision.candidate["local_share"] == 0.5
+
+
+def test_the_cheaper_rule_never_promotes_a_worse_or_a_barely_local_candidate():
+    active = report([1, 1, 1, 1])
+    worse = report([1, 1, 1, 0.5])  # −0.125 accuracy, and fully correct −0.25
+    as_good = report([1, 1, 1, 1])
+    off = promotion_gate(as_good, active, 0.02, 0.05, local_share=0.9)  # rule not enabled
+    too_worse = promotion_gate(worse, active, 0.02, 0.05, local_share=0.9, cheaper_min_share=0.3)
+    too_paid = promotion_gate(as_good, active, 0.02, 0.05, local_share=0.1, cheaper_min_share=0.3)
+    assert not (off.promote or too_worse.promote or too_paid.promote)
+    assert too_paid.reasons[-1] == (
+        "not promoted as cheaper: local share 10% (needs 30%), accuracy within tolerance: True"
+    )

@@ -35,3 +35,40 @@ def test_without_enough_new_training_data_nothing_is_queued(database, make_setti
         check = check_retraining(session, settings, enqueue=True)
     assert check.decision.required and check.run_id is None
     assert check.notes == ["not enough new training data: 10 approved dialogs < 11"]
+
+
+ALL_GOOD = [5] * 30  # quality holds: 30 approved dialogs
+
+
+def test_with_a_local_model_enough_fresh_approved_data_queues_a_run_while_quality_holds(
+    database, make_settings
+):
+    settings = make_settings(USE_LOCAL_MODEL="true", RETRAINING_EVERY_NEW_SAMPLES="30",
+                             RETRAINING_MIN_NEW_SAMPLES="30")  # fmt: skip
+    with database.session() as session:
+        rated_history(session, ALL_GOOD)
+        check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+        session.commit()
+        again = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+        session.commit()
+
+    assert check.run_created
+    assert check.decision.reasons == ["30 new approved dialogs since the last run ≥ 30"]
+    assert not again.run_created  # the open run is returned; nothing new since
+
+
+def test_fresh_data_retrains_only_with_a_local_model_and_only_past_its_threshold(
+    database, make_settings
+):
+    with database.session() as session:
+        rated_history(session, ALL_GOOD)
+        no_model = make_settings(RETRAINING_EVERY_NEW_SAMPLES="30")
+        too_few = make_settings(USE_LOCAL_MODEL="true", RETRAINING_EVERY_NEW_SAMPLES="31",
+                                RETRAINING_MIN_NEW_SAMPLES="30")  # fmt: skip
+        off = make_settings(USE_LOCAL_MODEL="true")
+        for settings in (no_model, too_few, off):
+            check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+            assert not check.decision.required and check.run_id is None
+        # A quality check proper still reports why quality alone does not retrain.
+        quality = check_retraining(session, too_few, enqueue=True)
+        assert not quality.decision.required and quality.decision.reasons == []
