@@ -1,7 +1,8 @@
 """Fine-tune a local causal LM on exported dialogs and register it as a model version:
 the library behind ``python -m training.fine_tune`` and the retraining worker.
 
-Built on Transformers + TRL's SFTTrainer, with a PEFT LoRA adapter by default. Models with
+Built on Transformers + TRL's SFTTrainer (its head applied to answer positions only:
+``training/answer_loss.py``), with a PEFT LoRA adapter by default. Models with
 a chat template (Llama/Qwen style) train on the conversation as the template renders it;
 models without one (DialoGPT/GPT-2 style) train on the plain template the service also
 generates with (``Инструкция: … / Жилец: … / Бот: …``), loss on the answer only. CPU by
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from app.answering.prompt import render_plain
 from app.core.paths import BACKEND_DIR
+from training.answer_loss import answer_only_trainer_class
 from training.base_models import resolve_base_model
 
 if TYPE_CHECKING:
@@ -96,7 +98,7 @@ def load_samples(path: Path, chat_template: bool) -> list[dict]:
 def fine_tune(options: FineTuneOptions) -> FineTuneResult:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     started = time.monotonic()
     version = datetime.now().strftime("v%Y%m%d_%H%M%S")
@@ -118,7 +120,7 @@ def fine_tune(options: FineTuneOptions) -> FineTuneResult:
         eval_strategy="epoch" if evaluation is not None else "no",
         **_trainer_arguments(options, cuda, bf16),
     )
-    trainer = SFTTrainer(
+    trainer = answer_only_trainer_class()(
         model=model, args=config, train_dataset=train, eval_dataset=evaluation,
         processing_class=tokenizer, peft_config=_lora_config(options),
     )  # fmt: skip
