@@ -2,6 +2,7 @@
 
 import json
 import random
+from dataclasses import asdict
 
 from benchmarks import self_learning
 from benchmarks.dataset import DEFAULT_DATASET, load_intents, split_phrasings
@@ -101,3 +102,50 @@ def test_local_answers_are_compared_with_the_matcher_on_the_same_questions():
         4.0,
     )
     assert figures["local_ungrounded_rate"] == round(1 / 3, 4)
+
+
+def test_local_auto_configures_the_service_with_settings_it_knows():
+    from app.core.config import Settings
+    from benchmarks.local_auto import auto_env
+
+    settings = Settings(_env_file=None, **auto_env("gemma3-270m", 40, 500))
+
+    assert settings.use_local_model and settings.run_worker_in_service
+    assert settings.retraining_every_new_samples == 500
+    assert settings.retraining_base_model == "gemma3-270m"
+    assert settings.retraining_max_steps == 40
+    assert settings.schedule_tick_cron == "* * * * *"
+
+
+def test_local_auto_records_each_run_with_its_gate_decision():
+    from benchmarks.local_auto import record_of
+
+    gate = {
+        "reasons": ["accuracy 0.700 does not beat the active 0.800 by 0.020"],
+        "candidate": {"accuracy_score": 0.7},
+        "active": {"accuracy_score": 0.8},
+    }
+    run = {
+        "id": 4,
+        "status": "rejected",
+        "reasons": ["512 new approved dialogs since the last run ≥ 500"],
+        "started_at": "2026-11-30T22:55:00+00:00",
+        "finished_at": "2026-11-30T23:19:30+00:00",
+        "log": [
+            {"step": "export", "message": "exporting approved dialogs"},
+            {"step": "export", "message": "137 samples in /data/training/x.jsonl"},
+        ],
+        "result": {"gate": gate},
+    }
+
+    record = record_of(run, question_index=580)
+    markdown = self_learning.retraining_runs_table(
+        {"local_mode": "auto", "retraining_runs": [asdict(record)]}
+    )
+
+    assert (record.samples, record.minutes, record.queued_at_question) == (137, 24.5, 580)
+    assert record.candidate == {"accuracy_score": 0.7}
+    assert markdown[-1] == (
+        "| 4 | 580 | 137 | 24.5 | rejected | "
+        "accuracy 0.700 does not beat the active 0.800 by 0.020 |"
+    )
