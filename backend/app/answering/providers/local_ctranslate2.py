@@ -13,8 +13,7 @@ from pathlib import Path
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.base import Answer, ProviderError
-from app.answering.providers.local_prompting import NEXT_TURN, own_reply, render_prompt
-from app.db.models import AnswerSource
+from app.answering.providers.local_prompting import NEXT_TURN, local_answer, render_prompt
 
 #: Written next to ``model.bin`` by the converter; its presence marks a directory we made.
 INFERENCE_FILE = "inference.json"
@@ -61,18 +60,11 @@ class LocalCTranslate2Provider:
         if not generated:
             raise ProviderError("local model produced an empty answer")
         # Mean probability of the chosen tokens: how sure the model was of its own answer.
-        confidence = math.exp(sum(log_probs) / len(log_probs))
-        if confidence < self.min_confidence:
-            raise ProviderError(
-                f"local answer refused: confidence {confidence:.2f} < {self.min_confidence}"
-            )
-        text = own_reply(tokenizer.decode(generated, skip_special_tokens=True))
-        if not text:
-            raise ProviderError("local model produced an empty answer")
-        return Answer(
-            text=text,
+        return local_answer(
+            tokenizer.decode(generated, skip_special_tokens=True),
+            confidence=math.exp(sum(log_probs) / len(log_probs)),
+            min_confidence=self.min_confidence,
             model_used=self.model_used,
-            source=AnswerSource.LOCAL,
             prompt_tokens=len(ids),
             completion_tokens=len(generated),
         )

@@ -6,6 +6,8 @@ the tokenizer's chat template when it has one, otherwise the service's plain tem
 """
 
 from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
+from app.answering.providers.base import Answer, ProviderError
+from app.db.models import AnswerSource
 
 #: Where a plain-template model starts writing the resident's next turn.
 NEXT_TURN = f"\n{PLAIN_ROLE_LABELS['user']}:"
@@ -21,3 +23,23 @@ def render_prompt(tokenizer, context: PromptContext) -> str:
 def own_reply(generated: str) -> str:
     """A plain-template model may run on into the next turn; keep only its own reply."""
     return generated.split(NEXT_TURN)[0].strip()
+
+
+def local_answer(
+    generated: str, *, confidence: float, min_confidence: float, model_used: str,
+    prompt_tokens: int, completion_tokens: int,
+) -> Answer:  # fmt: skip
+    """The answer a local engine gives, or a refusal: a model unsure of itself below the
+    optional ``LOCAL_MIN_CONFIDENCE`` gate, or one that wrote nothing of its own."""
+    if confidence < min_confidence:
+        raise ProviderError(f"local answer refused: confidence {confidence:.2f} < {min_confidence}")
+    text = own_reply(generated)
+    if not text:
+        raise ProviderError("local model produced an empty answer")
+    return Answer(
+        text=text,
+        model_used=model_used,
+        source=AnswerSource.LOCAL,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+    )

@@ -10,9 +10,8 @@ import threading
 from pathlib import Path
 
 from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer, ProviderError
-from app.answering.providers.local_prompting import own_reply, render_prompt
-from app.db.models import AnswerSource
+from app.answering.providers.base import Answer
+from app.answering.providers.local_prompting import local_answer, render_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -72,18 +71,11 @@ class LocalTransformersProvider:
             )
         new_tokens = output.sequences[0, inputs["input_ids"].shape[1] :]
         # Mean probability of the chosen tokens: how sure the model was of its own answer.
-        confidence = float(self._torch.exp(scores[0].float().mean()))
-        if confidence < self.min_confidence:
-            raise ProviderError(
-                f"local answer refused: confidence {confidence:.2f} < {self.min_confidence}"
-            )
-        text = own_reply(tokenizer.decode(new_tokens, skip_special_tokens=True))
-        if not text:
-            raise ProviderError("local model produced an empty answer")
-        return Answer(
-            text=text,
+        return local_answer(
+            tokenizer.decode(new_tokens, skip_special_tokens=True),
+            confidence=float(self._torch.exp(scores[0].float().mean())),
+            min_confidence=self.min_confidence,
             model_used=self.model_used,
-            source=AnswerSource.LOCAL,
             prompt_tokens=int(inputs["input_ids"].shape[1]),
             completion_tokens=int(new_tokens.shape[0]),
         )
