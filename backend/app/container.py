@@ -16,6 +16,7 @@ from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
 from app.feedback.service import Ratings
+from app.feedback.signal_recorder import SignalRecorder
 from app.feedback.tokens import FeedbackTokens, load_token_secret
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
@@ -41,6 +42,8 @@ class Services:
     #: Operator logins: one bucket per client address, one per username.
     login_limits: RateLimits
     identity: ClientIdentity
+    #: What residents' next messages say about answers (implicit signals).
+    signals: SignalRecorder
 
     def close(self) -> None:
         self.database.dispose()
@@ -124,6 +127,7 @@ def build_services(
             settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute
         ),
         ClientIdentity(secret),
+        SignalRecorder(database, embeddings, settings),
     )
     seed_knowledge_base(services)
     return services

@@ -28,7 +28,8 @@ def process_message(
     x_conversation_token: str | None = Header(default=None, max_length=64),
 ) -> ProcessResponse:
     """The pipeline opens its own short transactions: no connection is held while a model
-    is thinking. The question's vector is stored after the response is sent."""
+    is thinking. The question's vector, and what the question says about the answer before
+    it (implicit signals), are stored after the response is sent."""
     identity = services.identity
     session_id = body.session_id or str(uuid.uuid4())
     caller = Caller(
@@ -46,6 +47,7 @@ def process_message(
     background.add_task(
         services.embeddings.store_after_response, services.database, log.id, result.question_vector
     )
+    background.add_task(services.signals.record_after_response, log.id, result.question_vector)
     return ProcessResponse(
         response=log.ai_response,
         log_id=log.id,

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_negative_share: float = Field(default=0.2, ge=0, le=1, alias="MAX_NEGATIVE_SHARE")
     min_rated_for_decision: int = Field(default=20, ge=1, alias="MIN_RATED_FOR_DECISION")
     retraining_window_days: int = Field(default=30, ge=1, alias="RETRAINING_WINDOW_DAYS")
+    #: A next message this close to the question before it, sharing a content word, asks it
+    #: again (implicit signals; e5-small cosine) …
+    re_ask_min_similarity: float = Field(default=0.86, ge=0, le=1, alias="RE_ASK_MIN_SIMILARITY")
+    #: … or this close whatever its words.
+    re_ask_sure_similarity: float = Field(default=0.90, ge=0, le=1, alias="RE_ASK_SURE_SIMILARITY")
     retraining_min_new_samples: int = Field(default=50, ge=1, alias="RETRAINING_MIN_NEW_SAMPLES")
     #: With a local model: retrain also when quality holds, once this many approved dialogs
     #: arrived since the last run (0: only a quality drop retrains, as the seed did).

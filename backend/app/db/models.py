@@ -68,6 +68,14 @@ class RetrainingStatus(StrEnum):
     FAILED = "failed"
 
 
+class SignalKind(StrEnum):
+    """What a resident's next message said about the answer before it."""
+
+    RE_ASK = "re_ask"
+    ESCALATION = "escalation"
+    THANKS = "thanks"
+
+
 class GoldenOrigin(StrEnum):
     CORRECTION = "correction"
     RATING = "rating"
@@ -413,6 +421,30 @@ class RetrainingRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnswerSignal(Base):
+    """What a resident's next message said about an answer, without a rating: a re-ask in
+    other words, a request for a person, thanks (``app/feedback/implicit_signals.py``).
+    One per next message; the evidence says why it was read that way."""
+
+    __tablename__ = "answer_signals"
+    __table_args__ = (one_of("kind", SignalKind, "ck_answer_signals_kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    #: The answer the signal is about.
+    log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
+    )
+    #: The message that carried it.
+    next_log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[dict | None] = mapped_column(JSONB)
+    #: Who sent the next message (``voice_logs.client_key``): signals count per client.
+    client_key: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class OperatorAccount(Base):

@@ -17,18 +17,12 @@ answer ("а сколько это стоит?") is never a re-ask.
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 
 from app.answering.follow_up import is_follow_up
+from app.db.models import SignalKind
 from app.verified_answers.wording import content_stems
-
-
-class SignalKind(StrEnum):
-    RE_ASK = "re_ask"
-    ESCALATION = "escalation"
-    THANKS = "thanks"
 
 
 @dataclass(frozen=True)
@@ -45,12 +39,12 @@ _ASKING = (
     r"(?:соедини\w*|переключи\w*|позови\w*|позвать|свяжите|дайте|дай|нужен|нужна|"
     r"хочу|можно|пригласи\w*|передайте|верните)"
 )
-_ESCALATION = [
+_ESCALATION = (
     re.compile(rf"\b{_ASKING}\b(?:\W+\w+){{0,3}}?\W+(?:с\s+|со\s+)?{_PERSON}"),
     re.compile(rf"\b(?:телефон\w*|номер\w*|контакт\w*)\b(?:\W+\w+){{0,2}}?\W+{_PERSON}"),
     re.compile(rf"^\W*{_PERSON}\W*$"),
     re.compile(r"\b(?:поговорить|говорить)\s+с\s+(?:человек\w*|живым)"),
-]
+)
 #: A closing message is made of these words only ("спасибо большое, всё понятно")…
 _CLOSURE_TEXT = (
     "спасибо спс благодарю благодарим большое огромное понятно ясно понял поняла поняли "

@@ -9,11 +9,13 @@ from app.api.deps import (
     ClientAddressDep,
     LoggedInOperatorDep,
     OperatorDep,
+    RowId,
     ServicesDep,
     SessionDep,
 )
 from app.api.schemas import OPERATOR_ERRORS, PLAIN_TEXT, error_responses
-from app.db.models import AnswerSource
+from app.core.errors import LogNotFoundError
+from app.db.models import AnswerSource, VoiceLog
 from app.feedback.schemas import (
     CorrectionRequest,
     CorrectionResponse,
@@ -21,8 +23,10 @@ from app.feedback.schemas import (
     FeedbackResponse,
     LogEntry,
     LogPage,
+    SignalEntry,
 )
 from app.feedback.service import LogFilters, log_page, record_correction
+from app.feedback.signal_recorder import signals_of
 from app.verified_answers.review import announce, announcement
 
 router = APIRouter(prefix="/api/voice", tags=["voice"], responses=error_responses(404, 422, 503))
@@ -106,7 +110,29 @@ def list_logs(
     """Newest first. ``rating_lte=2&uncorrected=true`` is the review queue."""
     filters = LogFilters(rating_lte, rating_gte, unrated, uncorrected, answer_source, session_id)
     total, logs = log_page(session, filters, limit, offset)
-    page = LogPage(total=total, items=[LogEntry.model_validate(log) for log in logs])
+    signals = signals_of(session, [log.id for log in logs])
+    items = [
+        LogEntry.model_validate(log).model_copy(
+            update={"signals": [signal.kind for signal in signals[log.id]]}
+        )
+        for log in logs
+    ]
+    page = LogPage(total=total, items=items)
     if format == "csv":
-        return csv_response([item.model_dump(mode="json") for item in page.items], "dialogs.csv")
+        rows = [item.model_dump(mode="json") | {"signals": ", ".join(item.signals)}
+                for item in page.items]  # fmt: skip
+        return csv_response(rows, "dialogs.csv")
     return page
+
+
+@operator_router.get(
+    "/logs/{log_id}/signals",
+    response_model=list[SignalEntry],
+    summary="Что следующие сообщения жильца сказали об ответе (без оценки)",
+)
+def log_signals(log_id: RowId, session: SessionDep) -> list[SignalEntry]:
+    """Re-asks, requests for a person and thanks recorded about this answer, with their
+    evidence; 404 for a log that does not exist."""
+    if session.get(VoiceLog, log_id) is None:
+        raise LogNotFoundError(log_id)
+    return [SignalEntry.model_validate(row) for row in signals_of(session, [log_id])[log_id]]

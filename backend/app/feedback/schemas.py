@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.api.schemas import NOT_BLANK, PLAIN_TEXT, Schema
-from app.db.models import AnswerSource
+from app.db.models import AnswerSource, SignalKind
 
 
 def _whole_number(value: object) -> object:
@@ -100,6 +100,20 @@ class LogEntry(Schema):
     feedback_text: str | None
     corrected_response: str | None
     corrected_by: str | None
+    created_at: datetime
+    signals: list[SignalKind] = Field(
+        default_factory=list,
+        description="Что сказало следующее сообщение жильца об этом ответе: re_ask (переспросил), "
+        "escalation (попросил человека), thanks (поблагодарил)",
+    )
+
+
+class SignalEntry(Schema):
+    id: int
+    log_id: int = Field(description="Ответ, о котором сигнал")
+    next_log_id: int = Field(description="Сообщение жильца, которое его дало")
+    kind: SignalKind
+    evidence: dict | None = Field(description="Почему оно прочитано так: фраза, близость")
     created_at: datetime
 
 

@@ -3,12 +3,8 @@ on real Russian phrasings, and on look-alikes that are none of these."""
 
 import pytest
 
-from app.feedback.implicit_signals import (
-    SignalKind,
-    asks_for_a_person,
-    read_next_message,
-    says_thanks,
-)
+from app.db.models import SignalKind
+from app.feedback.implicit_signals import asks_for_a_person, read_next_message, says_thanks
 from tests.support.dev_data import ESCALATION_INTENTS, dev_questions
 
 
