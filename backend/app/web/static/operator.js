@@ -8,6 +8,15 @@ const SOURCE_NAMES = {
 };
 
 
+// What the resident's next message said about the answer (implicit signals).
+const SIGNAL_NAMES = {
+  re_ask: "жилец переспросил", escalation: "попросил оператора", thanks: "поблагодарил",
+};
+
+function signalLine(signals) {
+  return el("p", { class: "signals", text: `Без оценки, по диалогу: ${signals.map((s) => SIGNAL_NAMES[s] || s).join(", ")}` });
+}
+
 function filterQuery() { return document.getElementById("filter").value; }
 
 async function loadQueue() {
@@ -27,6 +36,7 @@ function card(item) {
     el("p", { class: "muted", text: `${when} · ${SOURCE_NAMES[item.answer_source] || item.answer_source} · ${rating}` }),
     el("p", { class: "question", text: item.user_message }),
     el("p", { class: "answer", text: item.ai_response }));
+  if (item.signals && item.signals.length) node.append(signalLine(item.signals));
   if (item.feedback_text) node.append(el("p", { class: "muted", text: `Комментарий жильца: ${item.feedback_text}` }));
   if (item.corrected_response) node.append(el("p", { class: "corrected", text: `Исправлено: ${item.corrected_response}` }));
 

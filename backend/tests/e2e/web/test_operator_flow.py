@@ -9,12 +9,13 @@ CORRECTION = "Уборка подъезда стоит 4800 рублей в ме
 
 
 def ask(page, question: str):
+    """Send a question and wait for *its* answer (counted before sending: the page adds the
+    question at once, the answer when it arrives)."""
+    answered = page.locator(".message.answer").count()
     page.fill("#question", question)
     page.click("#send")
-    answer = page.locator(".message.answer").last
-    asked = page.locator(".message.question").count()
-    wait_for_expression(page, f"document.querySelectorAll('.message.answer').length >= {asked}")
-    return answer
+    wait_for_expression(page, f"document.querySelectorAll('.message.answer').length > {answered}")
+    return page.locator(".message.answer").last
 
 
 def test_a_low_rating_is_corrected_by_an_operator_and_served_to_the_next_resident(
@@ -104,3 +105,27 @@ def test_an_operator_logs_in_with_an_account(serve, page, make_settings, databas
     page.get_by_text("Здесь пока пусто").wait_for()
     page.click("#logout")
     page.locator("#username").wait_for()
+
+
+def test_the_console_shows_what_an_unrated_answer_was_told_by_the_next_message(
+    serve, browser, make_settings
+):
+    """Nobody rates: the resident asks for a person after the answer, and the operator sees
+    it on that answer's card."""
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    chat = browser.new_context(viewport={"width": 412, "height": 860}).new_page()
+    chat.goto(server.url + "/")
+    ask(chat, "Сколько стоит уборка подъезда?")
+    ask(chat, "Бот не понимает, дайте менеджера")
+
+    operator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    operator.goto(server.url + "/operator")
+    operator.fill("#key", ADMIN_KEY)
+    operator.click("#login button")
+    operator.select_option("#filter", "unrated=true")
+    card = operator.locator(".review", has_text="Сколько стоит уборка подъезда?")
+    card.locator(".signals").wait_for()
+    assert card.locator(".signals").inner_text() == "Без оценки, по диалогу: попросил оператора"
+    later = operator.locator(".review", has_text="дайте менеджера")
+    assert later.locator(".signals").count() == 0
+    screenshot(operator, "operator_signals")
