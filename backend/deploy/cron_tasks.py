@@ -79,7 +79,8 @@ def evaluate_model(
         "model_version", "interactions", "rated", "avg_rating", "rating_coverage",
         "satisfaction", "negative_share", "avg_response_time", "p50_response_time",
         "p95_response_time", "cache_share", "local_share", "paid_share", "cost_usd",
-        "cost_per_interaction", "search_accuracy", "accuracy_score", "golden_set_size",
+        "cost_per_interaction", "search_accuracy", "implicit_satisfaction", "re_asked",
+        "escalated", "thanked", "accuracy_score", "golden_set_size",
         "golden_set_built_at", "requires_retraining",
     ]  # fmt: skip
     console.print(_table(f"Evaluation, last {period} days", [(k, result.get(k)) for k in keys]))

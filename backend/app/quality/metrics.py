@@ -13,20 +13,25 @@ Definitions (also in the README):
 * per distinct client (``clients``): the same rating figures with every client's ratings
   counted once (the mean of each client's mean), and how many clients rated. Session ids
   are the client's choice, so one script rating 30 answers from 30 sessions is one client
-  here: decisions (retraining, quality alerts) use these figures, not the raw ones.
+  here: decisions (retraining, quality alerts) use these figures, not the raw ones;
+* implicit satisfaction = share of answers that the resident's next message neither asked
+  again nor escalated to a person (``answer_signals``); re-asked, escalated and thanked
+  count those answers. It covers every answer, rated or not.
 """
 
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     NEGATIVE_RATING,
     POSITIVE_RATING,
+    AnswerSignal,
     AnswerSource,
+    SignalKind,
     VoiceLog,
     client_of_log,
 )
@@ -65,6 +70,10 @@ class PeriodMetrics:
     cost_per_interaction: float | None
     search_accuracy: float | None
     search_rated: int
+    re_asked: int
+    escalated: int
+    thanked: int
+    implicit_satisfaction: float | None
     #: Filled by ``period_metrics`` and ``metrics_over_time``; None only when built by hand.
     clients: ClientFigures | None = None
 
@@ -110,12 +119,22 @@ def _aggregates() -> list:
         func.coalesce(func.sum(VoiceLog.cost_usd), 0.0),
         func.count().filter(cache, rated),
         func.count().filter(cache, VoiceLog.rating >= POSITIVE_RATING),
+        func.count().filter(_signalled(SignalKind.RE_ASK)),
+        func.count().filter(_signalled(SignalKind.ESCALATION)),
+        func.count().filter(_signalled(SignalKind.THANKS)),
+        func.count().filter(_signalled(SignalKind.RE_ASK, SignalKind.ESCALATION)),
     ]
+
+
+def _signalled(*kinds: SignalKind):
+    """The log's answer got one of ``kinds`` from the resident's next message."""
+    return exists().where(AnswerSignal.log_id == VoiceLog.id, AnswerSignal.kind.in_(kinds))
 
 
 def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
     (total, n_rated, average, positive, negative, mean_time, p50, p95,
-     n_cache, n_local, n_paid, cost, cache_rated, cache_good) = row  # fmt: skip
+     n_cache, n_local, n_paid, cost, cache_rated, cache_good,
+     re_asked, escalated, thanked, unhelped) = row  # fmt: skip
     return PeriodMetrics(
         period_start=start,
         period_end=end,
@@ -138,6 +157,10 @@ def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
         cost_per_interaction=round(float(cost) / total, 8) if total else None,
         search_accuracy=_share(cache_good, cache_rated),
         search_rated=cache_rated,
+        re_asked=re_asked,
+        escalated=escalated,
+        thanked=thanked,
+        implicit_satisfaction=_share(total - unhelped, total),
     )
 
 

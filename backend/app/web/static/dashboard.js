@@ -39,6 +39,7 @@ async function loadMetrics() {
   document.getElementById("totals").textContent = points.length
     ? `Вопросов: ${t.interactions}, оценено: ${t.rated}, средняя оценка: ${t.avg_rating ?? "—"} `
       + `(по клиентам: ${t.clients?.avg_rating ?? "—"}, оценивших клиентов: ${t.clients?.rated_clients ?? 0}), `
+      + `без переспросов и оператора: ${t.implicit_satisfaction === null ? "—" : Math.round(t.implicit_satisfaction * 100) + "%"}, `
       + `расходы: $${t.cost_usd.toFixed(4)}, экономия: $${t.estimated_savings_usd.toFixed(4)}`
     : "";
   if (!points.length) return;
@@ -50,6 +51,7 @@ async function loadMetrics() {
     { label: "довольны (4–5★), ×5", data: pick("satisfaction", 5) },
     { label: "недовольны (1–2★), ×5", data: pick("negative_share", 5) },
     { label: "доля оценённых, ×5", data: pick("rating_coverage", 5) },
+    { label: "не переспросили и не звали оператора, ×5", data: pick("implicit_satisfaction", 5) },
   ], { max: 5 });
   lineChart("chart-sources", labels, [
     { label: "проверенный ответ", data: pick("cache_share") },

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.container import build_services
-from app.db.models import ModelMetrics
+from app.db.models import AnswerSignal, ModelMetrics
 from app.quality.evaluation import ModelEvaluator
 from tests.support.logs import add_log
 
@@ -78,6 +78,27 @@ def test_period_metrics_follow_their_definitions(services):
     assert m.search_accuracy == pytest.approx(2 / 3, abs=1e-4)  # cache answers rated 5, 5, 2
     assert m.p50_response_time == pytest.approx(0.35) and m.p95_response_time > 2.0
     assert m.avg_response_time == pytest.approx(0.81)
+
+
+def test_implicit_satisfaction_counts_answers_neither_re_asked_nor_escalated(services):
+    """Twelve answers nobody rated, four of them followed by a message that re-asked,
+    escalated or thanked (one both re-asked and then escalated: counted once)."""
+    recent = datetime.now(UTC) - timedelta(days=1)
+    said = [(0, "re_ask"), (1, "escalation"), (2, "thanks"), (3, "re_ask"), (3, "escalation")]
+    with services.database.session() as session:
+        answers = [add_log(session, f"Вопрос {n}", "Ответ", created_at=recent) for n in range(7)]
+        replies = [add_log(session, f"Ответ жильца {n}", "Ответ", created_at=recent)
+                   for n in range(len(said))]  # fmt: skip
+        session.flush()
+        for reply, (answer, kind) in zip(replies, said, strict=True):
+            session.add(AnswerSignal(log_id=answers[answer].id, next_log_id=reply.id, kind=kind))
+        session.commit()
+
+    m = ModelEvaluator(services).evaluate(7, golden=False).metrics
+
+    assert m.interactions == 12 and m.rated == 0 and m.satisfaction is None
+    assert (m.re_asked, m.escalated, m.thanked) == (2, 2, 1)
+    assert m.implicit_satisfaction == pytest.approx(9 / 12, abs=1e-4)  # 0, 1 and 3 did not help
 
 
 def test_an_evaluation_grades_the_answering_model_on_the_golden_set_and_is_stored(

@@ -48,6 +48,12 @@ def test_charts_models_and_evaluation_from_a_history(serve, page, make_settings,
         ".find((d) => d.label === 'средняя оценка по клиентам').data"
     )
     assert per_client == [3.5] * 5
+    implicit = page.evaluate(
+        "Chart.getChart('chart-quality').data.datasets"
+        ".find((d) => d.label.startsWith('не переспросили')).data"
+    )
+    assert implicit == [5.0] * 5  # no answer was re-asked or escalated: a full share, ×5
+    assert "без переспросов и оператора: 100%" in page.inner_text("#totals")
     models = page.inner_text("#models")
     assert "v20261101_120000" in models and "кандидат" in models and "0.42" in models
     page.click("#evaluate")
