@@ -18,7 +18,7 @@ from rich.console import Console
 from app.core.config import get_settings
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
-from app.model_versions.ctranslate2_conversion import CONVERTED_SUBDIR, convert_for_ctranslate2
+from app.model_versions.ctranslate2_conversion import convert_version
 from training.base_models import BaseModelError
 from training.fine_tuning import (
     DEFAULT_OUTPUT,
@@ -80,7 +80,7 @@ def main(
         raise typer.BadParameter(str(error)) from error
     Console().print(f"[green]{result.version}[/green] written to {result.path}: {result.metrics}")
     if ctranslate2:
-        manifest = convert_for_ctranslate2(result.path, result.path / CONVERTED_SUBDIR)
+        manifest = convert_version(result.path)
         result.metrics["conversion_seconds"] = manifest["conversion_seconds"]
         typer.echo(f"converted for CTranslate2 in {manifest['conversion_seconds']} s")
     if register_version:

@@ -30,7 +30,7 @@ from app.db.models import (
     RetrainingRun,
     RetrainingStatus,
 )
-from app.model_versions.ctranslate2_conversion import CONVERTED_SUBDIR, convert_for_ctranslate2
+from app.model_versions.ctranslate2_conversion import convert_version
 from app.model_versions.engines import load_local_provider
 from app.model_versions.service import mark_active
 from app.quality.evaluation import ModelEvaluator
@@ -176,7 +176,7 @@ class RetrainingJob:
         if self.settings.local_inference_engine != "ctranslate2":
             return
         self._log(run_id, "convert", "converting the candidate for CTranslate2")
-        manifest = convert_for_ctranslate2(result.path, result.path / CONVERTED_SUBDIR)
+        manifest = convert_version(result.path)
         result.metrics["conversion_seconds"] = manifest["conversion_seconds"]
         self._log(run_id, "convert", f"{manifest['quantization']} weights in "
                   f"{manifest['conversion_seconds']} s")  # fmt: skip

@@ -63,13 +63,13 @@ class SignalRecorder:
                 return None
             earlier, message = previous.user_message, log.user_message
             answered_id, client_key = previous.id, log.client_key
-        vectors = self.embeddings.embedder.embed_queries(
-            [earlier] if vector is not None else [earlier, message]
-        )
-        signal = read_next_message(
-            earlier, vectors[0], message, vector if vector is not None else vectors[1],
-            self.thresholds,
-        )  # fmt: skip
+            # Stored after that earlier response: read, not computed again.
+            earlier_vector = self.embeddings.stored_vector(session, answered_id)
+        if earlier_vector is None:
+            earlier_vector = self.embeddings.question_vector(earlier)
+        if vector is None:
+            vector = self.embeddings.question_vector(message)
+        signal = read_next_message(earlier, earlier_vector, message, vector, self.thresholds)
         if signal is not None:
             self._store(answered_id, log_id, signal, client_key)
         return signal

@@ -60,6 +60,11 @@ def convert_for_ctranslate2(
     return manifest
 
 
+def convert_version(version_dir: Path) -> dict:
+    """A fine-tuned version's serving weights, in its own ``ctranslate2/``."""
+    return convert_for_ctranslate2(version_dir, version_dir / CONVERTED_SUBDIR)
+
+
 def _full_weights(model: Path, merged_dir: Path) -> Path | str:
     """A LoRA adapter merged into its base (CTranslate2 takes whole models only)."""
     if not (model.exists() and is_adapter_dir(model)):

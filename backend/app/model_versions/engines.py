@@ -1,7 +1,8 @@
 """Which engine runs the local model: ``LOCAL_INFERENCE_ENGINE``.
 
-``ctranslate2`` (default) answers from int8 weights converted once (about 3× the speed of
-Transformers on 2 cores, same greedy output: ``benchmarks/local_inference.py``);
+``ctranslate2`` (default) answers from int8 weights converted once (2.2–2.5× the tokens per
+second of Transformers on 2 cores, ``benchmarks/local_inference.py``; a float32 conversion
+writes exactly what Transformers writes, int8 changes some greedy choices);
 ``transformers`` runs the weights as they are — any architecture Transformers knows, and
 the only choice where CTranslate2 is not installed.
 """
@@ -10,6 +11,7 @@ import logging
 from pathlib import Path
 
 from app.answering.providers.base import AnswerProvider
+from app.answering.providers.local_prompting import local_model_label
 from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ def load_local_provider(path: str, settings: Settings) -> AnswerProvider:
     directory, a Hugging Face name or a local path). A model CTranslate2 cannot take (an
     architecture its converter does not know, the wheel missing) is served by Transformers,
     slower, with a warning that says why."""
-    label = f"local:{Path(path).resolve().name if Path(path).exists() else path}"
+    label = local_model_label(path)
     if settings.local_inference_engine == "ctranslate2":
         try:
             return _ctranslate2_provider(path, settings, label)

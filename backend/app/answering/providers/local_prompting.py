@@ -5,12 +5,21 @@ Both engines must prompt exactly as the model was trained (``training/fine_tunin
 the tokenizer's chat template when it has one, otherwise the service's plain template.
 """
 
+from pathlib import Path
+
 from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
 from app.answering.providers.base import Answer, ProviderError
 from app.db.models import AnswerSource
 
 #: Where a plain-template model starts writing the resident's next turn.
 NEXT_TURN = f"\n{PLAIN_ROLE_LABELS['user']}:"
+
+
+def local_model_label(model_path: str) -> str:
+    """``model_used`` of a local answer: ``local:`` and the model directory's own name (a
+    version's, through a ``latest`` link too), or the Hugging Face name as given."""
+    path = Path(model_path)
+    return f"local:{path.resolve().name if path.exists() else model_path}"
 
 
 def render_prompt(tokenizer, context: PromptContext) -> str:

@@ -11,7 +11,11 @@ from pathlib import Path
 
 from app.answering.prompt import PromptContext
 from app.answering.providers.base import Answer
-from app.answering.providers.local_prompting import local_answer, render_prompt
+from app.answering.providers.local_prompting import (
+    local_answer,
+    local_model_label,
+    render_prompt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ class LocalTransformersProvider:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = Path(model_path)
-        self.model_used = f"local:{path.resolve().name if path.exists() else model_path}"
+        self.model_used = local_model_label(model_path)
         if path.exists() and is_adapter_dir(path):
             from peft import AutoPeftModelForCausalLM
 
