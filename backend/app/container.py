@@ -105,7 +105,9 @@ def build_services(
     )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local)
-    verified = VerifiedAnswers(embeddings, thresholds, settings.verify_min_sessions)
+    verified = VerifiedAnswers(
+        embeddings, thresholds, settings.verify_min_sessions, settings.implicit_evidence_weight
+    )
     limits = RateLimits.per_minute(
         settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute
     )
@@ -127,7 +129,7 @@ def build_services(
             settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute
         ),
         ClientIdentity(secret),
-        SignalRecorder(database, embeddings, settings),
+        SignalRecorder(database, embeddings, settings, verified),
     )
     seed_knowledge_base(services)
     return services

@@ -1,6 +1,8 @@
 """The self-learning benchmark: does the module get better and cheaper as people rate it?
 
     python -m benchmarks.self_learning --dataset PATH [--n 2000] [--seed 7] [--out DIR]
+    python -m benchmarks.self_learning --rating-probability 0.05 --implicit \
+        [--operator-probability 0.1] [--adversary 0.05]
 
 Follows the protocol of ``datasets/README.md`` (the shared data README): a fresh embedded
 database, the real service started with ``python -m app.cli serve`` and spoken to over
@@ -14,6 +16,9 @@ HTTP, and a simulated paid LLM (``benchmarks.simulated_llm``) on 127.0.0.1.
    intent's reference answer.
 5. Probe: every probe phrasing once, in a fresh session, scored without feedback.
 6. Baseline: the same stream and probe answered by the paid LLM alone (no learning).
+
+``--implicit``: the realistic resident of ``benchmarks.implicit_resident`` instead, who rates
+rarely and re-asks, asks for a person or thanks in the same conversation.
 
 Nothing is read from the dataset except through the simulated resident, operator and LLM.
 Writes ``DIR/report.json``, ``DIR/report.md`` and ``DIR/curves.png``.
@@ -44,12 +49,12 @@ from benchmarks.dataset import (
     load_intents,
     split_phrasings,
 )
+from benchmarks.implicit_resident import Behaviour, Residents, Scored
 from benchmarks.local_auto import RetrainingWatch, auto_env
 from benchmarks.local_model_step import train_and_activate
 from benchmarks.service import ServiceProcess
 from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
 
-RATING_PROBABILITY = 0.6
 CORRECTION_PROBABILITY = 0.3
 CONTINUE_SESSION_PROBABILITY = 0.3
 WINDOW_SHARE = 0.2
@@ -118,26 +123,70 @@ def probe_questions(intents: list[Intent], split) -> list[Question]:
 class LearningArm:
     """The real service over HTTP, with a simulated resident and operator."""
 
-    def __init__(self, base_url: str, intents: list[Intent], rng: random.Random) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        intents: list[Intent],
+        rng: random.Random,
+        behaviour: Behaviour = Behaviour(),
+    ) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=120)
         self.intents = intents
         self.rng = rng
+        self.behaviour = behaviour
         self.intent_of_log: dict[str, int] = {}
         self.question_of_log: dict[str, str] = {}
         self.session_id = ""
         self.sessions = 0
         self.conversation_token: str | None = None
 
+    def start_conversation(self) -> None:
+        self.sessions += 1
+        self.session_id = f"bench-{self.sessions}"
+        self.conversation_token = None
+
     def ask(self, question: Question, *, feedback: bool) -> Outcome:
         if question.new_session:
-            self.sessions += 1
-            self.session_id = f"bench-{self.sessions}"
-            self.conversation_token = None
+            self.start_conversation()
+        body, outcome = self._answered(question.text, question.intent)
+        if feedback:
+            self.judge(body, outcome.rating, self.intents[question.intent])
+        return outcome
+
+    def ask_text(self, text: str, intent: int) -> Scored:
+        """``--implicit``: one question of a conversation the resident drives."""
+        body, outcome = self._answered(text, intent)
+        return Scored(
+            body["log_id"], intent, coverage(body["response"], self.intents[intent]), outcome,
+            token=body["feedback_token"],
+        )  # fmt: skip
+
+    def say(self, text: str) -> None:
+        """A message that is not a question of the stream (thanks, asking for a person)."""
+        self._send(text)
+
+    def rate(self, scored: Scored) -> None:
+        self.client.post(
+            "/api/voice/feedback",
+            json={"log_id": scored.log_id, "rating": scored.outcome.rating,
+                  "feedback_token": scored.token},
+            headers=self.resident_headers,
+        ).raise_for_status()  # fmt: skip
+
+    def correct(self, scored: Scored) -> None:
+        self.client.post(
+            f"/api/voice/logs/{scored.log_id}/correction",
+            json={"corrected_response": self.intents[scored.intent].reference_answer,
+                  "operator": "benchmark"},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        ).raise_for_status()  # fmt: skip
+
+    def _send(self, text: str) -> tuple[dict, float]:
         started = time.perf_counter()
         response = self.client.post(
             "/api/voice/process",
             json={
-                "message": question.text,
+                "message": text,
                 "session_id": self.session_id,
                 "conversation_token": self.conversation_token,
             },
@@ -147,6 +196,11 @@ class LearningArm:
         response.raise_for_status()
         body = response.json()
         self.conversation_token = body.get("conversation_token") or self.conversation_token
+        return body, elapsed
+
+    def _answered(self, text: str, intent_index: int) -> tuple[dict, Outcome]:
+        body, elapsed = self._send(text)
+        question = Question(intent_index, text, False)
         intent = self.intents[question.intent]
         self.intent_of_log[body["log_id"]] = question.intent
         self.question_of_log[body["log_id"]] = question.text
@@ -165,9 +219,7 @@ class LearningArm:
         )
         if outcome.source == "local":
             self.compare_with_the_matcher(outcome, body["response"], intent)
-        if feedback:
-            self.judge(body, outcome.rating, intent)
-        return outcome
+        return body, outcome
 
     def compare_with_the_matcher(self, outcome: Outcome, answer: str, intent: Intent) -> None:
         """The no-model baseline for a local answer: the matcher's best-scored candidate
@@ -205,7 +257,7 @@ class LearningArm:
         return counts
 
     def judge(self, answer: dict, rating: int, intent: Intent) -> None:
-        if self.rng.random() >= RATING_PROBABILITY:
+        if self.rng.random() >= self.behaviour.rating_probability:
             return
         log_id = answer["log_id"]
         self.client.post(
@@ -229,21 +281,41 @@ class BaselineArm:
         self.intents = intents
 
     def ask(self, question: Question) -> Outcome:
+        return self.ask_text(question.text, question.intent).outcome
+
+    def ask_text(self, text: str, intent: int) -> Scored:
         started = time.perf_counter()
+        answer = self._complete(text)
+        outcome = Outcome(
+            intent=intent,
+            rating=rating_for(answer, self.intents[intent]),
+            paid=True,
+            response_time=time.perf_counter() - started,
+        )
+        return Scored(None, intent, coverage(answer, self.intents[intent]), outcome)
+
+    def start_conversation(self) -> None:
+        """Every question is answered alone here."""
+
+    def say(self, text: str) -> None:
+        """The bare model answers (and bills) thanks and requests for a person too."""
+        self._complete(text)
+
+    def rate(self, scored: Scored) -> None:
+        """Nothing learns from ratings here."""
+
+    def correct(self, scored: Scored) -> None:
+        """Nor from corrections."""
+
+    def _complete(self, text: str) -> str:
         completion = self.client.chat.completions.create(
             model="any",
             messages=[
                 {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": question.text},
+                {"role": "user", "content": text},
             ],
         )
-        text = completion.choices[0].message.content or ""
-        return Outcome(
-            intent=question.intent,
-            rating=rating_for(text, self.intents[question.intent]),
-            paid=True,
-            response_time=time.perf_counter() - started,
-        )
+        return completion.choices[0].message.content or ""
 
 
 def service_env(llm_url: str) -> dict[str, str]:
@@ -282,10 +354,15 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 4) if a is not None and b else None
 
 
+def window_of(outcomes: list) -> int:
+    """The last 20 % of a stream's answers (re-asks included)."""
+    return max(1, int(len(outcomes) * WINDOW_SHARE))
+
+
 def build_report(args, stream, passes, probe, baseline_stream, baseline_probe, bills) -> dict:
     n = len(stream)
-    window = max(1, int(n * WINDOW_SHARE))
     learning = passes[-1]
+    window = window_of(learning)
     last = learning[-window:]
     cached = [o for o in learning if o.cached]
     probe_cached = [o for o in probe if o.cached]
@@ -295,11 +372,12 @@ def build_report(args, stream, passes, probe, baseline_stream, baseline_probe, b
     report = {
         "dataset": display_path(args.dataset),
         "n": n,
+        "answers": len(learning),
         "seed": args.seed,
         "passes": len(passes),
         "intents": len({q.intent for q in stream}),
         "baseline_avg_rating": baseline_avg,
-        "first_window_avg_rating": mean(o.rating for o in passes[0][:window]),
+        "first_window_avg_rating": mean(o.rating for o in passes[0][: window_of(passes[0])]),
         "last_window_avg_rating": mean(o.rating for o in last),
         "rating_lift": ratio(mean(o.rating for o in last), baseline_avg),
         "no_paid_call_share": share(not o.paid for o in last),
@@ -320,7 +398,7 @@ def build_report(args, stream, passes, probe, baseline_stream, baseline_probe, b
     }
     if len(passes) > 1:
         report["last_window_avg_rating_by_pass"] = [
-            mean(o.rating for o in p[-window:]) for p in passes
+            mean(o.rating for o in p[-window_of(p) :]) for p in passes
         ]
     return report
 
@@ -343,7 +421,11 @@ def plot_curves(path: Path, passes, baseline_stream, costs) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
     x = np.arange(window, len(learning) + 1)
     top.plot(x, rolling([o.rating for o in learning]), label="self-learning service")
-    top.plot(x, rolling([o.rating for o in baseline]), label="paid LLM only")
+    baseline_rolling = rolling([o.rating for o in baseline])
+    # With --implicit each arm's residents re-ask as their own answers deserve: the
+    # streams of answers differ in length.
+    top.plot(np.arange(window, window + len(baseline_rolling)), baseline_rolling,
+             label="paid LLM only")  # fmt: skip
     if any(o.source == "local" for o in learning):
         top.plot(
             x,
@@ -371,7 +453,8 @@ def _rounded(value: float | None) -> float | None:
 
 def render_markdown(report: dict) -> str:
     rows = [
-        ("Questions in the stream", report["n"]),
+        ("Questions in the stream (answers scored, re-asks included)",
+         f"{report['n']} ({report.get('answers', report['n'])})"),
         ("Baseline (paid LLM only) average rating", report["baseline_avg_rating"]),
         ("First 20 % of the stream, average rating", report["first_window_avg_rating"]),
         ("Last 20 % of the stream, average rating", report["last_window_avg_rating"]),
@@ -403,6 +486,20 @@ def render_markdown(report: dict) -> str:
              f"{report['local_baseline_avg_rating']}"),
             ("Local answers stating an unsourced figure", report["local_ungrounded_rate"]),
         ]  # fmt: skip
+    if "implicit" in report:
+        said = report["implicit"]
+        rows.append(
+            (
+                "Re-asks / requests for a person / thanks (residents' next messages)",
+                f"{said['re_asks']} / {said['requests_for_a_person']} / {said['thanks']}",
+            )
+        )
+        rows.append(
+            (
+                "Operator corrections / saboteur conversations",
+                f"{said['corrections']} / {said['saboteur_conversations']}",
+            )
+        )
     if "last_window_avg_rating_by_pass" in report:
         rows.append(("Last-window rating by pass", report["last_window_avg_rating_by_pass"]))
     if "local_model" in report:
@@ -421,7 +518,7 @@ def render_markdown(report: dict) -> str:
         "# Self-learning benchmark",
         "",
         f"Dataset `{Path(report['dataset']).name}`, seed {report['seed']}, "
-        f"{report['intents']} intents.",
+        f"{report['intents']} intents. Protocol: {report.get('protocol', 'generous')}.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -475,6 +572,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(benchmarks/local_auto.py)",
     )
     parser.add_argument(
+        "--rating-probability", type=float, default=0.6, help="share of answers residents rate"
+    )
+    parser.add_argument(
+        "--implicit",
+        action="store_true",
+        help="residents re-ask, ask for a person or thank (benchmarks/implicit_resident.py)",
+    )
+    parser.add_argument(
+        "--operator-probability",
+        type=float,
+        default=0.1,
+        help="with --implicit: share of re-asked or escalated answers an operator corrects",
+    )
+    parser.add_argument(
+        "--adversary",
+        type=float,
+        default=0.0,
+        help="with --implicit: share of saboteur conversations",
+    )
+    parser.add_argument(
         "--retrain-every",
         type=int,
         default=400,
@@ -502,14 +619,25 @@ class Runs:
     #: Paid calls and prompt tokens of each arm over its stream (probe left out).
     baseline_calls: tuple[int, int] = (0, 0)
     learning_calls: tuple[int, int] = (0, 0)
+    #: ``--implicit``: the residents of each arm (same behaviour, same seed).
+    residents: Residents | None = None
+    baseline_residents: Residents | None = None
 
 
 def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
-    """The paid LLM alone, on the same stream and probe."""
+    """The paid LLM alone, on the same stream and probe (``--implicit``: talked to by
+    residents who behave alike, so re-asks and thanks are billed to it too)."""
     task = progress.add_task("baseline (paid LLM only)", total=len(stream) + len(probe))
     for question in stream:
-        runs.baseline_stream.append(baseline.ask(question))
-        runs.baseline_costs.append(llm.bills["baseline"].cost_usd)
+        if runs.baseline_residents is not None:
+            outcomes = runs.baseline_residents.talk(
+                baseline, question.intent, question.text, question.new_session
+            )
+        else:
+            outcomes = [baseline.ask(question)]
+        for outcome in outcomes:
+            runs.baseline_stream.append(outcome)
+            runs.baseline_costs.append(llm.bills["baseline"].cost_usd)
         progress.advance(task)
     runs.baseline_stream_cost = llm.bills["baseline"].cost_usd
     runs.baseline_calls = (llm.bills["baseline"].calls, llm.bills["baseline"].prompt_tokens)
@@ -533,8 +661,15 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
                 )  # fmt: skip
             if runs.watch is not None and index % AUTO_CHECK_EVERY == 0:
                 runs.watch.wait_for_open_runs(index, progress.console.print)
-            outcomes.append(arm.ask(question, feedback=True))
-            runs.learning_costs.append(llm.bills["learning"].cost_usd)
+            if runs.residents is not None:
+                answered = runs.residents.talk(
+                    arm, question.intent, question.text, question.new_session
+                )
+            else:
+                answered = [arm.ask(question, feedback=True)]
+            for outcome in answered:
+                outcomes.append(outcome)
+                runs.learning_costs.append(llm.bills["learning"].cost_usd)
             progress.advance(task)
         runs.passes.append(outcomes)
     runs.learning_stream_cost = llm.bills["learning"].cost_usd
@@ -546,10 +681,10 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
     runs.verified = arm.verified_answers_by_intent()
 
 
-def local_figures(outcomes: list[Outcome], n: int) -> dict:
+def local_figures(outcomes: list[Outcome]) -> dict:
     """The local model's share of the last window, and over all its answers: its rating
     against the matcher's best candidate served verbatim, and unsourced figures."""
-    window = max(1, int(n * WINDOW_SHARE))
+    window = window_of(outcomes)
     local = [o for o in outcomes if o.source == "local"]
     compared = [o for o in local if o.baseline_rating is not None]
     return {
@@ -576,13 +711,13 @@ def local_model_report(args, runs: Runs) -> dict:
     }
 
 
-def paid_call_figures(runs: Runs, n: int) -> dict:
+def paid_call_figures(runs: Runs) -> dict:
     """What a paid call of the service costs against the baseline's bare one (its
     instructions and the question only), and the cost ratio over the last window."""
-    window = max(1, int(n * WINDOW_SHARE))
-    last_pass = runs.learning_costs[-n:]
+    last_pass = runs.learning_costs[-len(runs.passes[-1]) :]
 
     def spent_in_last_window(cumulative: list[float]) -> float:
+        window = window_of(cumulative)
         return cumulative[-1] - (cumulative[-window - 1] if len(cumulative) > window else 0.0)
 
     def per_call(calls: tuple[int, int]) -> float | None:
@@ -624,6 +759,16 @@ def write_outputs(args, report: dict, runs: Runs) -> None:
     )
 
 
+def protocol_of(args: argparse.Namespace) -> str:
+    if not args.implicit:
+        return f"generous: {args.rating_probability:g} of answers rated"
+    return (
+        f"realistic: {args.rating_probability:g} of answers rated, implicit signals, "
+        f"operator corrects {args.operator_probability:g} of re-asked or escalated answers, "
+        f"{args.adversary:g} of conversations saboteurs"
+    )
+
+
 def full_report(args, stream, runs: Runs) -> dict:
     bills = {
         "learning_stream": runs.learning_stream_cost / args.passes,
@@ -632,8 +777,8 @@ def full_report(args, stream, runs: Runs) -> dict:
     report = build_report(
         args, stream, runs.passes, runs.probe, runs.baseline_stream, runs.baseline_probe, bills
     )
-    report |= paid_call_figures(runs, len(stream))
-    report |= local_figures(runs.passes[-1], len(stream))
+    report |= paid_call_figures(runs)
+    report |= local_figures(runs.passes[-1])
     if runs.local_step is not None:
         report["local_model"] = local_model_report(args, runs)
     if runs.watch is not None:
@@ -641,9 +786,21 @@ def full_report(args, stream, runs: Runs) -> dict:
             f"auto ({args.local_base or 'gemma3-270m'}, {args.local_steps} steps per run)"
         )
         report["retraining_runs"] = runs.watch.report()
+    report["protocol"] = protocol_of(args)
+    if runs.residents is not None:
+        report["implicit"] = asdict(runs.residents.counts)
     report["verified_answers"] = sum(runs.verified.values())
     report["intents_with_verified_answers"] = len(runs.verified)
     return report
+
+
+def behaviour_of(args: argparse.Namespace) -> Behaviour:
+    return Behaviour(
+        rating_probability=args.rating_probability,
+        implicit=args.implicit,
+        operator_probability=args.operator_probability if args.implicit else 0.0,
+        adversary=args.adversary if args.implicit else 0.0,
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -660,11 +817,17 @@ def main(argv: list[str] | None = None) -> dict:
     extra = auto_env(local_base, args.local_steps, args.retrain_every) if auto else {}
     service = ServiceProcess(service_env(llm.base_url) | extra)
     runs = Runs()
+    if args.implicit:
+        phrasings = [[item.questions[p] for p in split[i][0]] for i, item in enumerate(intents)]
+        runs.residents = Residents(behaviour_of(args), phrasings, args.seed + 2)
+        runs.baseline_residents = Residents(behaviour_of(args), phrasings, args.seed + 2)
     try:
         with Progress(console=console) as progress:
             run_baseline(llm, BaselineArm(llm.base_url, intents), stream, probe, progress, runs)
             service.wait_ready()
-            arm = LearningArm(service.base_url, intents, random.Random(args.seed + 1))
+            arm = LearningArm(
+                service.base_url, intents, random.Random(args.seed + 1), behaviour_of(args)
+            )
             runs.watch = RetrainingWatch(arm.client, ADMIN_KEY) if auto else None
             run_learning(args, llm, service, arm, stream, probe, progress, runs)
     finally:

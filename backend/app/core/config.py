@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     re_ask_min_similarity: float = Field(default=0.86, ge=0, le=1, alias="RE_ASK_MIN_SIMILARITY")
     #: … or this close whatever its words.
     re_ask_sure_similarity: float = Field(default=0.90, ge=0, le=1, alias="RE_ASK_SURE_SIMILARITY")
+    #: What the dialog itself says about an answer (thanks, a re-ask, a request for a
+    #: person) weighs this much in the cache's evidence; a rating weighs 1.
+    implicit_evidence_weight: float = Field(
+        default=0.5, gt=0, le=1, alias="IMPLICIT_EVIDENCE_WEIGHT"
+    )
     retraining_min_new_samples: int = Field(default=50, ge=1, alias="RETRAINING_MIN_NEW_SAMPLES")
     #: With a local model: retrain also when quality holds, once this many approved dialogs
     #: arrived since the last run (0: only a quality drop retrains, as the seed did).

@@ -76,6 +76,19 @@ class SignalKind(StrEnum):
     THANKS = "thanks"
 
 
+class EvidenceBasis(StrEnum):
+    """What a piece of verified-answer evidence rests on: an explicit judgement (weighs 1)
+    or what the dialog itself said (weighs ``IMPLICIT_EVIDENCE_WEIGHT``)."""
+
+    RATING = "rating"
+    CORRECTION = "correction"
+    THANKS = "thanks"
+    RE_ASK = "re_ask"
+    ESCALATION = "escalation"
+    #: The earlier phrasing of a question whose re-ask was finally answered well.
+    RE_ASK_CHAIN = "re_ask_chain"
+
+
 class GoldenOrigin(StrEnum):
     CORRECTION = "correction"
     RATING = "rating"
@@ -314,6 +327,8 @@ class AnswerEvidence(Base):
     __tablename__ = "answer_evidence"
     __table_args__ = (
         UniqueConstraint("log_id", "verified_answer_id", name="uq_answer_evidence_log_answer"),
+        one_of("basis", EvidenceBasis, "ck_answer_evidence_basis"),
+        CheckConstraint("weight > 0 AND weight <= 1", name="ck_answer_evidence_weight"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -324,6 +339,9 @@ class AnswerEvidence(Base):
         BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
     )
     agrees: Mapped[bool] = mapped_column(Boolean)
+    basis: Mapped[str] = mapped_column(String(32), server_default=EvidenceBasis.RATING)
+    #: 1 for a rating or a correction; below 1 for what the dialog itself said.
+    weight: Mapped[float] = mapped_column(Float, server_default="1.0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

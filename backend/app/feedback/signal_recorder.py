@@ -5,7 +5,7 @@ answer before it in the *same conversation* (``implicit_signals.read_next_messag
 previous turn counts only when the same client sent it, or when both were asked with the
 conversation's token. Knowing a session id lets nobody attach "re-asked" or "thanks" to
 somebody else's answer. Runs after the response is sent; a failure loses one signal, never
-an answer.
+an answer. Each signal is learnt from as it is stored (weighed below a rating).
 """
 
 import logging
@@ -15,11 +15,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.answering.logs import get_log
 from app.core.config import Settings
 from app.db.database import Database
 from app.db.models import AnswerSignal, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
+from app.verified_answers.review import announce, announcement
+from app.verified_answers.service import VerifiedAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +43,18 @@ def previous_turn(session: Session, log: VoiceLog) -> VoiceLog | None:
 
 
 class SignalRecorder:
-    def __init__(self, database: Database, embeddings: EmbeddingService, settings: Settings):
+    def __init__(
+        self,
+        database: Database,
+        embeddings: EmbeddingService,
+        settings: Settings,
+        verified: VerifiedAnswers | None = None,
+    ):
         self.database = database
         self.embeddings = embeddings
+        self.settings = settings
+        #: Learns from each new signal (None: record only).
+        self.verified = verified
         self.thresholds = ReAskThresholds(
             min_similarity=settings.re_ask_min_similarity,
             sure_similarity=settings.re_ask_sure_similarity,
@@ -75,7 +87,9 @@ class SignalRecorder:
         return signal
 
     def _store(self, answered_id: int, log_id: int, signal: Signal, client_key: str | None):
-        """One signal per next message: a retried background task adds nothing."""
+        """One signal per next message: a retried background task adds nothing. A new
+        signal is learnt from at once, as a rating is (``VerifiedAnswers.learn_from_log``
+        weighs it below one), and a newly served answer is announced to operators."""
         values = {
             "log_id": answered_id,
             "next_log_id": log_id,
@@ -83,12 +97,19 @@ class SignalRecorder:
             "evidence": signal.evidence,
             "client_key": client_key,
         }
+        news = None
         with self.database.transaction() as session:
-            session.execute(
+            stored = session.scalar(
                 insert(AnswerSignal)
                 .values(**values)
                 .on_conflict_do_nothing(index_elements=["next_log_id"])
+                .returning(AnswerSignal.id)
             )
+            if stored is not None and self.verified is not None:
+                answered = get_log(session, answered_id, lock=True)
+                news = announcement(self.verified.learn_from_log(session, answered))
+        if news is not None:
+            announce(self.database, self.settings, news)
 
 
 def signals_of(session: Session, log_ids: list[int]) -> dict[int, list[AnswerSignal]]:

@@ -26,11 +26,11 @@ class ListedAnswer:
 
     @property
     def approving_clients(self) -> int:
-        return len(self.support.approving)
+        return self.support.approving_clients
 
     @property
     def refusing_clients(self) -> int:
-        return len(self.support.refusing - self.support.approving)
+        return self.support.refusing_clients
 
     @property
     def verified(self) -> bool:

@@ -46,7 +46,10 @@ from sqlalchemy.orm import Session
 from app.db.app_state import bump_revision, read_state
 from app.db.models import (
     AnswerEvidence,
+    AnswerSignal,
+    EvidenceBasis,
     KnowledgeEntry,
+    SignalKind,
     VerifiedAnswer,
     VerifiedKind,
     VoiceEmbedding,
@@ -79,15 +82,27 @@ MIN_DISTINCTIVE_WORDS = 2
 RESTATE_CANDIDATES = 5
 #: Distinct conversations whose agreement verifies a rated answer (VERIFY_MIN_SESSIONS).
 DEFAULT_MIN_SESSIONS = 2
+#: What thanks or a re-ask weighs against a rating's 1 (IMPLICIT_EVIDENCE_WEIGHT).
+DEFAULT_IMPLICIT_WEIGHT = 0.5
+#: Re-asks followed back from a satisfied answer to the phrasings it also answers.
+MAX_RE_ASK_CHAIN = 3
+#: Two refused questions this close (e5 cosine) are the same question refused twice.
+CORROBORATING_SIMILARITY = 0.95
 
 
 def residents_support(session: Session, verified_ids: list[uuid.UUID]) -> dict[uuid.UUID, Support]:
-    """Distinct clients approving and refusing each answer, residents' dialogs only
-    (an operator's correction is the operator's word, counted apart)."""
+    """Distinct clients approving and refusing each answer, each with the weight of its
+    strongest evidence, residents' dialogs only (an operator's correction is the
+    operator's word, counted apart)."""
     if not verified_ids:
         return {}
     rows = session.execute(
-        select(AnswerEvidence.verified_answer_id, AnswerEvidence.agrees, client_of_log())
+        select(
+            AnswerEvidence.verified_answer_id,
+            AnswerEvidence.agrees,
+            client_of_log(),
+            AnswerEvidence.weight,
+        )
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
         .where(
             AnswerEvidence.verified_answer_id.in_(verified_ids),
@@ -95,14 +110,59 @@ def residents_support(session: Session, verified_ids: list[uuid.UUID]) -> dict[u
         )
         .distinct()
     ).all()
-    approving: dict[uuid.UUID, set[str]] = defaultdict(set)
-    refusing: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for verified_id, agrees, client in rows:
-        (approving if agrees else refusing)[verified_id].add(client)
+    approving: dict[uuid.UUID, dict[str, float]] = defaultdict(dict)
+    refusing: dict[uuid.UUID, dict[str, float]] = defaultdict(dict)
+    for verified_id, agrees, client, weight in rows:
+        weights = (approving if agrees else refusing)[verified_id]
+        weights[client] = max(weights.get(client, 0.0), float(weight))
     return {
-        verified_id: Support(frozenset(approving[verified_id]), frozenset(refusing[verified_id]))
+        verified_id: Support(approving[verified_id], refusing[verified_id])
         for verified_id in verified_ids
     }
+
+
+def earlier_phrasings(session: Session, log_id: int) -> list[VoiceLog]:
+    """The questions ``log_id`` asked again, nearest first (a chain of re-asks)."""
+    found: list[VoiceLog] = []
+    current = log_id
+    for _ in range(MAX_RE_ASK_CHAIN):
+        earlier = session.scalar(
+            select(AnswerSignal.log_id).where(
+                AnswerSignal.next_log_id == current, AnswerSignal.kind == SignalKind.RE_ASK
+            )
+        )
+        if earlier is None:
+            break
+        found.append(session.get(VoiceLog, earlier))
+        current = earlier
+    return found
+
+
+def satisfying_answer(session: Session, log_id: int) -> uuid.UUID | None:
+    """Follow the re-asks of ``log_id`` to the last one; the verified answer that last
+    question approved (rated 5, thanked, or corrected by an operator), if any."""
+    current, re_asked = log_id, False
+    for _ in range(MAX_RE_ASK_CHAIN):
+        later = session.scalar(
+            select(AnswerSignal.next_log_id).where(
+                AnswerSignal.log_id == current, AnswerSignal.kind == SignalKind.RE_ASK
+            )
+        )
+        if later is None:
+            break
+        current, re_asked = later, True
+    if not re_asked:
+        return None
+    return session.scalar(
+        select(AnswerEvidence.verified_answer_id)
+        .where(
+            AnswerEvidence.log_id == current,
+            AnswerEvidence.agrees.is_(True),
+            AnswerEvidence.basis != EvidenceBasis.RE_ASK_CHAIN,
+        )
+        .order_by(AnswerEvidence.weight.desc())
+        .limit(1)
+    )
 
 
 def trusted_contacts(session: Session) -> TrustedContacts:
@@ -165,20 +225,24 @@ def mark_served(session: Session, verified_id: uuid.UUID) -> bool:
 
 
 class VerifiedAnswers:
-    """Turns ratings and corrections into verified answers and evidence."""
+    """Turns ratings, corrections and what dialogs said into verified answers and evidence."""
 
     def __init__(
         self,
         embeddings: EmbeddingService,
         thresholds: MatchThresholds,
         min_sessions: int = DEFAULT_MIN_SESSIONS,
+        implicit_weight: float = DEFAULT_IMPLICIT_WEIGHT,
     ) -> None:
         self.embeddings = embeddings
         self.thresholds = thresholds
         self.min_sessions = min_sessions
+        self.implicit_weight = implicit_weight
 
     def learn_from_log(self, session: Session, log: VoiceLog) -> "Learned":
-        """Make the evidence of ``log`` match its current rating and correction.
+        """Make the evidence of ``log`` match its current rating, correction and signals,
+        and that of the earlier phrasings it was a re-ask of (their chain may have just
+        ended well).
 
         The caller holds the log's row lock (it has just updated it) and commits.
         Returns the verified answer the log now supports, if any, and whether that answer
@@ -187,8 +251,15 @@ class VerifiedAnswers:
         # First: every learning transaction queues on this one row, so they never deadlock
         # on the verified answers they touch.
         bump_revision(session)
+        supported = self._evidence_of(session, log)
+        for earlier in earlier_phrasings(session, log.id):
+            self._evidence_of(session, earlier)
+        self._withdraw_unsupported(session)
+        return self._review(session, supported)
+
+    def _evidence_of(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
+        """Replace what ``log`` says about verified answers; the answer it now supports."""
         session.execute(delete(AnswerEvidence).where(AnswerEvidence.log_id == log.id))
-        supported: VerifiedAnswer | None = None
         served_from = (
             session.get(VerifiedAnswer, log.verified_answer_id) if log.verified_answer_id else None
         )
@@ -199,22 +270,69 @@ class VerifiedAnswers:
             if served_from is not None and served_from.id != supported.id:
                 self._add_evidence(session, served_from, log, agrees=False)
             self._withdraw_rated_from(session, log, "the operator corrected this answer")
-        elif log.rating == TOP_RATING:
+            basis = EvidenceBasis.CORRECTION
+        elif log.rating is not None:
+            supported, basis = self._rated(session, log, served_from), EvidenceBasis.RATING
+        else:
+            supported, basis = self._implicit(session, log, served_from)
+        if supported is not None:
+            self._add_evidence(session, supported, log, agrees=True, basis=basis)
+            supported.confirmed_at = func.now()
+        if not log.corrected_response:
+            self._chain_evidence(session, log, supported)
+        return supported
+
+    def _rated(
+        self, session: Session, log: VoiceLog, served_from: VerifiedAnswer | None
+    ) -> VerifiedAnswer | None:
+        if log.rating == TOP_RATING:
             if served_from is not None:
-                if served_from.withdrawn_at is None:
-                    supported = served_from
-            else:
-                supported = self._answer_restated_by(session, log) or self._verified_for(
-                    session, log.ai_response, VerifiedKind.RATED, log, None
-                )
-        elif log.rating is not None and log.rating <= LOW_RATING and served_from is not None:
+                return served_from if served_from.withdrawn_at is None else None
+            return self._answer_restated_by(session, log) or self._verified_for(
+                session, log.ai_response, VerifiedKind.RATED, log, None
+            )
+        if log.rating <= LOW_RATING and served_from is not None:
             self._add_evidence(session, served_from, log, agrees=False)
             self._withdraw_if_refused(session, served_from, log)
-        if supported is not None:
-            self._add_evidence(session, supported, log, agrees=True)
-            supported.confirmed_at = func.now()
-        self._withdraw_unsupported(session)
-        return self._review(session, supported)
+        return None
+
+    def _implicit(
+        self, session: Session, log: VoiceLog, served_from: VerifiedAnswer | None
+    ) -> tuple[VerifiedAnswer | None, EvidenceBasis]:
+        """Nobody rated it: what the resident's next message said, at the implicit weight.
+        Thanks approve the answer as a 5 would; a re-ask or a request for a person counts
+        against the answer it was served from, as a low rating would, but never withdraws
+        it for good (only explicit refusals do)."""
+        kinds = set(session.scalars(select(AnswerSignal.kind).where(AnswerSignal.log_id == log.id)))
+        unhelped = kinds & {SignalKind.RE_ASK, SignalKind.ESCALATION}
+        if unhelped and served_from is not None:
+            basis = EvidenceBasis(min(unhelped))
+            self._add_evidence(session, served_from, log, agrees=False, basis=basis)
+        if SignalKind.THANKS not in kinds or unhelped:
+            return None, EvidenceBasis.THANKS
+        if served_from is not None:
+            return (served_from if served_from.withdrawn_at is None else None), EvidenceBasis.THANKS
+        supported = self._answer_restated_by(session, log) or self._verified_for(
+            session, log.ai_response, VerifiedKind.RATED, log, None
+        )
+        return supported, EvidenceBasis.THANKS
+
+    def _chain_evidence(
+        self, session: Session, log: VoiceLog, supported: VerifiedAnswer | None
+    ) -> None:
+        """``log`` was asked again in other words until an answer satisfied the resident:
+        that answer approves this phrasing too. It is how the cache learns new phrasings
+        without anyone rating (at the implicit weight, from one client: it adds the
+        phrasing, and a single client never makes an answer served)."""
+        final = satisfying_answer(session, log.id)
+        if final is None:
+            return
+        verified = session.get(VerifiedAnswer, final)
+        if verified is None or verified.withdrawn_at is not None:
+            return
+        if verified.id in (log.verified_answer_id, supported.id if supported else None):
+            return
+        self._add_evidence(session, verified, log, agrees=True, basis=EvidenceBasis.RE_ASK_CHAIN)
 
     def _withdraw_if_refused(
         self, session: Session, served_from: VerifiedAnswer, log: VoiceLog
@@ -225,7 +343,7 @@ class VerifiedAnswers:
         if served_from.kind != VerifiedKind.RATED or served_from.reviewed_at is not None:
             return
         support = residents_support(session, [served_from.id])[served_from.id]
-        refusing = len(support.refusing)
+        refusing = sum(1 for weight in support.refusing.values() if weight >= 1)
         if refusing >= self.min_sessions and self._is_approved_question(session, served_from, log):
             self._withdraw(
                 session,
@@ -331,15 +449,25 @@ class VerifiedAnswers:
         return None
 
     def _add_evidence(
-        self, session: Session, verified: VerifiedAnswer, log: VoiceLog, *, agrees: bool
+        self,
+        session: Session,
+        verified: VerifiedAnswer,
+        log: VoiceLog,
+        *,
+        agrees: bool,
+        basis: EvidenceBasis | None = None,
     ) -> None:
+        """Explicit judgements weigh 1; what the dialog said weighs the implicit weight."""
+        if basis is None:
+            basis = EvidenceBasis.CORRECTION if log.corrected_response else EvidenceBasis.RATING
+        explicit = basis in (EvidenceBasis.RATING, EvidenceBasis.CORRECTION)
+        weight = 1.0 if explicit else self.implicit_weight
+        values = {"agrees": agrees, "basis": basis, "weight": weight}
         self._ensure_vector(session, log)
         session.execute(
             insert(AnswerEvidence)
-            .values(verified_answer_id=verified.id, log_id=log.id, agrees=agrees)
-            .on_conflict_do_update(
-                constraint="uq_answer_evidence_log_answer", set_={"agrees": agrees}
-            )
+            .values(verified_answer_id=verified.id, log_id=log.id, **values)
+            .on_conflict_do_update(constraint="uq_answer_evidence_log_answer", set_=values)
         )
 
     def _ensure_vector(self, session: Session, log: VoiceLog) -> None:
@@ -439,6 +567,9 @@ class EvidenceRow(NamedTuple):
     question: str
     #: The judgement is an operator's correction, not a resident's rating.
     by_operator: bool
+    client: str = ""
+    #: A rating or a correction, not what the dialog said.
+    explicit: bool = True
 
 
 def _evidence_vectors(
@@ -453,6 +584,8 @@ def _evidence_vectors(
             VoiceEmbedding.embedding,
             VoiceLog.user_message,
             VoiceLog.corrected_response.is_not(None),
+            client_of_log(),
+            AnswerEvidence.basis.in_([EvidenceBasis.RATING, EvidenceBasis.CORRECTION]),
         )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
@@ -464,11 +597,28 @@ def _evidence_vectors(
         .order_by(AnswerEvidence.id)
     )
     found: dict[uuid.UUID, list[EvidenceRow]] = defaultdict(list)
-    for verified_id, vector, question, by_operator in session.execute(query):
-        found[verified_id].append(
-            EvidenceRow(np.asarray(vector, dtype=np.float32), question, by_operator)
-        )
+    for verified_id, vector, *judgement in session.execute(query):
+        found[verified_id].append(EvidenceRow(np.asarray(vector, dtype=np.float32), *judgement))
     return found
+
+
+def blocking_refusals(rows: list[EvidenceRow], *, trusted: bool) -> list[np.ndarray]:
+    """The refused questions that keep an answer from close questions. Operators outrank
+    residents: only an operator's refusal blocks their answers. A resident's rating blocks
+    at once (it only ever sends close questions back to the model); a refusal read from
+    the dialog alone (a re-ask, a request for a person) once a second client refused close
+    to it, so one saboteur re-asking good answers cannot switch their phrasings off."""
+    kept = [row for row in rows if row.by_operator or not trusted]
+    blocking = []
+    for row in kept:
+        corroborated = row.explicit or any(
+            other.client != row.client
+            and float(other.vector @ row.vector) >= CORROBORATING_SIMILARITY
+            for other in kept
+        )
+        if corroborated:
+            blocking.append(row.vector)
+    return blocking
 
 
 def _fact_candidates(facts, vectors: dict[str, np.ndarray]) -> list[Candidate]:
@@ -567,13 +717,7 @@ class VerifiedAnswerIndex:
                     answer_vector=vectors[a.answer_text],
                     answer_passage=passages[a.answer_text],
                     approved=[row.vector for row in approved[a.id]],
-                    # Operators outrank residents: only an operator's refusal blocks their
-                    # answers for close questions.
-                    refused=[
-                        row.vector
-                        for row in refused.get(a.id, [])
-                        if row.by_operator or not trusted
-                    ],
+                    refused=blocking_refusals(refused.get(a.id, []), trusted=trusted),
                     texts=[row.question for row in approved[a.id]],
                     source_log_id=a.source_log_id,
                     question=question,

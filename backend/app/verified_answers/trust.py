@@ -5,30 +5,54 @@ cache, the prompt examples and the operators' listing.
   operator approved, is served at once; no resident's rating silences it (residents' low
   ratings of it go to the review queue instead).
 * **Residents count by client, not by session id.** A residents' answer needs
-  ``VERIFY_MIN_SESSIONS`` distinct clients (``app/access/identity.py``) more approving it
-  than refusing it. Approval and withdrawal weigh the same: each distinct client counts
-  once, either way, so one victim's refusal cancels one attacker's approval.
+  ``VERIFY_MIN_SESSIONS`` of approval weight more than refusal weight, summed over
+  distinct clients (``app/access/identity.py``). A client weighs what its strongest word
+  on the answer weighs: 1 for a rating, ``IMPLICIT_EVIDENCE_WEIGHT`` (0.5) for what its
+  dialog said (thanks, a re-ask, a request for a person). So one client is never enough,
+  however it talks: with ratings it takes two clients, with thanks alone four. Approval and
+  refusal weigh alike: one victim's refusal cancels one attacker's approval of equal weight.
 * **Grounding.** A residents' answer carrying a phone, card or account number, link or
   e-mail the company never published (``grounding.py``) waits for an operator.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from app.db.models import VerifiedKind
 
 
 @dataclass(frozen=True)
 class Support:
-    """The distinct clients whose dialogs approved and refused one answer."""
+    """The distinct clients whose dialogs approved and refused one answer, each with the
+    weight of its strongest evidence either way."""
 
-    approving: frozenset[str] = frozenset()
-    refusing: frozenset[str] = frozenset()
+    approving: Mapping[str, float] = field(default_factory=dict)
+    refusing: Mapping[str, float] = field(default_factory=dict)
 
     @property
-    def net(self) -> int:
-        """Approving clients minus refusing ones; a client who did both counts as approving
-        (it was served this answer for a question it did not fit as well)."""
-        return len(self.approving) - len(self.refusing - self.approving)
+    def approving_clients(self) -> int:
+        return len(self.approving)
+
+    @property
+    def refusing_clients(self) -> int:
+        """A client who did both counts as approving (it was served this answer for a
+        question it did not fit as well)."""
+        return len(self.refusing.keys() - self.approving.keys())
+
+    @property
+    def approval(self) -> float:
+        return round(sum(self.approving.values()), 3)
+
+    @property
+    def refusal(self) -> float:
+        return round(
+            sum(w for client, w in self.refusing.items() if client not in self.approving), 3
+        )
+
+    @property
+    def net(self) -> float:
+        """Approval weight minus refusal weight."""
+        return round(self.approval - self.refusal, 3)
 
 
 @dataclass(frozen=True)
@@ -56,10 +80,12 @@ def standing(
     if support.net < min_clients:
         return Standing(
             False,
-            f"{len(support.approving)} clients approve, {len(support.refusing - support.approving)}"
-            f" refuse: needs {min_clients} more approving than refusing",
+            f"{support.approving_clients} clients approve (weight {support.approval:g}), "
+            f"{support.refusing_clients} refuse (weight {support.refusal:g}): needs "
+            f"{min_clients} more approval than refusal",
         )
     if ungrounded:
         details = ", ".join(sorted(ungrounded))
         return Standing(False, f"contact details the company never published: {details}", True)
-    return Standing(True, f"approved by {len(support.approving)} distinct clients")
+    clients = support.approving_clients
+    return Standing(True, f"approved by {clients} distinct clients (weight {support.approval:g})")

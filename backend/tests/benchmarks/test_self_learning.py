@@ -93,7 +93,7 @@ def test_local_answers_are_compared_with_the_matcher_on_the_same_questions():
         Outcome(intent=0, rating=3, paid=True, source="llm"),
     ]
 
-    figures = self_learning.local_figures(outcomes, n=10)  # the last window: 2 answers
+    figures = self_learning.local_figures(outcomes)  # the last window: 2 of 10 answers
 
     assert figures["local_answers"] == 3 and figures["local_answer_share"] == 0.5
     assert figures["local_avg_rating"] == 4.0
