@@ -36,6 +36,7 @@ from app.core.errors import InvalidInputError
 from app.db.database import Database
 from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
+from app.feedback.implicit_signals import says_thanks
 from app.knowledge.service import KnowledgeBase
 from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked, is_knowledge_fact
 from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_key
@@ -43,6 +44,10 @@ from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_k
 logger = logging.getLogger(__name__)
 
 CACHE_MODEL_NAME = "cache"
+#: The reply to a resident's thanks at the end of a conversation: no model is asked.
+COURTESY_ANSWER = Answer(
+    "Пожалуйста! Если появятся вопросы — пишите, я на связи.", "courtesy", AnswerSource.FALLBACK
+)
 #: Rated neighbours looked at to decide whether only bad answers exist for a question.
 RATED_NEIGHBOURS = 5
 
@@ -204,6 +209,9 @@ class AnswerPipeline:
             session, session_id
         )
         history = self.recent_turns(session, session_id, caller)
+        if history and says_thanks(question):
+            # "Спасибо, понятно" closes the conversation: nothing to look up or pay for.
+            return Plan(COURTESY_ANSWER, PromptContext(question), bound=bound)
         follow_up = is_follow_up(question, has_history=bool(history))
         matcher = None
         if vector is not None:

@@ -25,7 +25,7 @@ from app.feedback.schemas import (
     LogPage,
     SignalEntry,
 )
-from app.feedback.service import LogFilters, log_page, record_correction
+from app.feedback.service import LogFilters, LogOrder, log_page, record_correction
 from app.feedback.signal_recorder import signals_of
 from app.verified_answers.review import announce, announcement
 
@@ -103,13 +103,24 @@ def list_logs(
     uncorrected: bool = Query(False, description="Только без исправления оператора"),
     answer_source: AnswerSource | None = Query(None, description="Откуда ответ"),
     session_id: str | None = Query(None, max_length=128, pattern=PLAIN_TEXT),
+    needs_review: bool = Query(
+        False,
+        description="Оценка не выше 2 или без оценки, но жилец переспросил или позвал оператора",
+    ),
+    order: LogOrder = Query(
+        LogOrder.NEWEST, description="newest — новые сверху; dissatisfaction — вероятно недовольные"
+    ),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000_000),
     format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ) -> LogPage:
-    """Newest first. ``rating_lte=2&uncorrected=true`` is the review queue."""
-    filters = LogFilters(rating_lte, rating_gte, unrated, uncorrected, answer_source, session_id)
-    total, logs = log_page(session, filters, limit, offset)
+    """Newest first. ``rating_lte=2&uncorrected=true`` is the seed's review queue;
+    ``needs_review=true&uncorrected=true&order=dissatisfaction`` adds the unrated answers
+    residents re-asked or escalated, the probably unhappiest first."""
+    filters = LogFilters(
+        rating_lte, rating_gte, unrated, uncorrected, answer_source, session_id, needs_review
+    )
+    total, logs = log_page(session, filters, limit, offset, order)
     signals = signals_of(session, [log.id for log in logs])
     items = [
         LogEntry.model_validate(log).model_copy(

@@ -8,6 +8,7 @@ already answers differently. Functions here flush; the caller's transaction comm
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from app.access.rate_limit import RateLimits
 from app.answering.logs import get_log
 from app.core.errors import FeedbackNotAllowedError
 from app.db.models import AnswerSource, VoiceFeedback, VoiceLog
+from app.feedback.dissatisfaction import estimated_dissatisfaction, needs_review
 from app.feedback.tokens import FeedbackTokens
 from app.verified_answers.service import Learned, VerifiedAnswers
 
@@ -102,6 +104,11 @@ class Ratings:
         return record_feedback(session, self.verified, log.id, rating, feedback_text)
 
 
+class LogOrder(StrEnum):
+    NEWEST = "newest"
+    DISSATISFACTION = "dissatisfaction"
+
+
 @dataclass(frozen=True)
 class LogFilters:
     """The review queue's filters; ``rating_lte=2, uncorrected=True`` is the queue itself."""
@@ -112,9 +119,11 @@ class LogFilters:
     uncorrected: bool = False
     answer_source: AnswerSource | None = None
     session_id: str | None = None
+    #: Rated low, or re-asked or escalated without a rating (``dissatisfaction.py``).
+    needs_review: bool = False
 
     def conditions(self) -> list:
-        conditions = []
+        conditions = [needs_review()] if self.needs_review else []
         if self.rating_lte is not None:
             conditions.append(VoiceLog.rating <= self.rating_lte)
         if self.rating_gte is not None:
@@ -131,15 +140,21 @@ class LogFilters:
 
 
 def log_page(
-    session: Session, filters: LogFilters, limit: int, offset: int
+    session: Session,
+    filters: LogFilters,
+    limit: int,
+    offset: int,
+    order: LogOrder = LogOrder.NEWEST,
 ) -> tuple[int, list[VoiceLog]]:
-    """How many logs match, and one page of them, newest first."""
+    """How many logs match, and one page of them, newest first (or the residents'
+    probable dissatisfaction first, newest first among equals)."""
     conditions = filters.conditions()
     total = session.scalar(select(func.count()).select_from(VoiceLog).where(*conditions))
+    first = [estimated_dissatisfaction().desc()] if order == LogOrder.DISSATISFACTION else []
     logs = session.scalars(
         select(VoiceLog)
         .where(*conditions)
-        .order_by(VoiceLog.created_at.desc(), VoiceLog.id)
+        .order_by(*first, VoiceLog.created_at.desc(), VoiceLog.id)
         .limit(limit)
         .offset(offset)
     ).all()

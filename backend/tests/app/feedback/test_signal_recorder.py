@@ -2,7 +2,7 @@
 conversation speaks about the answer before it; another client's message into a known
 session id speaks about nothing; the operator reads them with the dialogs."""
 
-from tests.support.dialog import OPERATOR_HEADERS, ask, resident_address
+from tests.support.dialog import OPERATOR_HEADERS, as_operator, ask, rate_accepted, resident_address
 
 
 def signals_of(client, log_id: int) -> list[dict]:
@@ -61,3 +61,30 @@ def test_the_dialog_list_shows_each_answers_signals_and_unknown_logs_are_404(cli
     missing = client.get("/api/voice/logs/999999/signals", headers=OPERATOR_HEADERS)
     assert missing.status_code == 404 and "999999" in missing.json()["detail"]
     assert client.get(f"/api/voice/logs/{answer['log_id']}/signals").status_code == 401
+
+
+def test_the_review_queue_holds_re_asked_and_escalated_answers_unhappiest_first(client):
+    """Rated low, or unrated but re-asked or escalated; a correction takes a dialog out.
+    Order: a 1★, a request for a person, a re-ask, a 2★."""
+    re_asked = ask(client, "Когда у вас моют окна в подъезде?", "q-1")
+    ask(client, "Окна в подъезде когда моете?", "q-1")
+    escalated = ask(client, "Сколько стоит уборка подъезда?", "q-2")
+    ask(client, "Соедините с оператором", "q-2")
+    thanked = ask(client, "Когда вывозят мусор?", "q-3")
+    ask(client, "Спасибо, понятно", "q-3")
+    two_stars = ask(client, "Где оставить отзыв?", "q-4")
+    rate_accepted(client, two_stars, 2)
+    one_star = ask(client, "Как часто моют полы?", "q-5")
+    rate_accepted(client, one_star, 1)
+
+    review = {"needs_review": "true", "uncorrected": "true", "order": "dissatisfaction"}
+    queue = as_operator(client, "GET", "/api/voice/logs", params=review).json()
+    order = [item["log_id"] for item in queue["items"]]
+    expected = [one_star, escalated, re_asked, two_stars]
+    assert order[:4] == [a["log_id"] for a in expected]
+    assert thanked["log_id"] not in order
+    stars_only = as_operator(client, "GET", "/api/voice/logs",
+                             params={"rating_lte": 2, "uncorrected": "true"}).json()  # fmt: skip
+    assert stars_only["total"] == 2, "the seed's queue (stars only) is unchanged"
+    bad = as_operator(client, "GET", "/api/voice/logs", params={"order": "loudest"})
+    assert bad.status_code == 422 and "order" in bad.text

@@ -112,3 +112,14 @@ def test_a_request_for_a_person_takes_a_thinly_approved_answer_off_until_others_
     assert answer["status"] == "pending" and answer["withdrawn_at"] is None
     assert thanked(bot, QUESTION, "flat-4")["answer_source"] == "llm"
     assert ask(bot, QUESTION, "flat-5")["answer_source"] == "cache"  # … until a thanks
+
+
+def test_thanks_closing_a_conversation_is_answered_without_a_model_call(bot, llm_server):
+    llm_server.behaviour.reply = WINDOWS_ANSWER
+    ask(bot, QUESTION, "flat-1")
+    calls = len(llm_server.chat_requests())
+    closing = ask(bot, THANKS, "flat-1")
+    assert len(llm_server.chat_requests()) == calls
+    assert closing["model_used"] == "courtesy" and closing["response"].startswith("Пожалуйста")
+    # Opening a conversation with the same words is not closing one: the model answers.
+    assert ask(bot, THANKS, "flat-2")["answer_source"] == "llm"

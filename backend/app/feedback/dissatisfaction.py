@@ -1,0 +1,48 @@
+"""How unhappy the resident probably was with an answer: the review queue's order.
+
+Most answers are never rated, so stars alone would leave the queue nearly empty while
+residents re-ask and ask for a person. The estimate reads the strongest evidence there is:
+a rating when the resident gave one (1★ → 1.0 … 5★ → 0.0), else what the next message
+said (a request for a person, a re-ask, thanks), else an unknown middle. Operators work
+the queue from the top; an operator's correction takes a dialog out of it.
+"""
+
+from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db.models import AnswerSignal, SignalKind, VoiceLog
+
+LOW_RATING = 2
+#: Unrated answers, by what the resident's next message said.
+ESCALATED = 0.9
+RE_ASKED = 0.8
+UNKNOWN = 0.3
+THANKED = 0.05
+
+
+def _signalled(kind: SignalKind) -> ColumnElement[bool]:
+    return exists(
+        select(AnswerSignal.id).where(AnswerSignal.log_id == VoiceLog.id, AnswerSignal.kind == kind)
+    )
+
+
+def estimated_dissatisfaction() -> ColumnElement[float]:
+    """0 (certainly helped) … 1 (certainly not), per log (SQL)."""
+    return case(
+        (VoiceLog.rating.is_not(None), (5 - VoiceLog.rating) / 4.0),
+        (_signalled(SignalKind.ESCALATION), ESCALATED),
+        (_signalled(SignalKind.RE_ASK), RE_ASKED),
+        (_signalled(SignalKind.THANKS), THANKED),
+        else_=UNKNOWN,
+    )
+
+
+def needs_review() -> ColumnElement[bool]:
+    """Rated low, or unrated and the resident re-asked or asked for a person (SQL)."""
+    return or_(
+        VoiceLog.rating <= LOW_RATING,
+        and_(
+            VoiceLog.rating.is_(None),
+            or_(_signalled(SignalKind.ESCALATION), _signalled(SignalKind.RE_ASK)),
+        ),
+    )
