@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     min_satisfaction_share: float = Field(default=0.6, ge=0, le=1, alias="MIN_SATISFACTION_SHARE")
     max_negative_share: float = Field(default=0.2, ge=0, le=1, alias="MAX_NEGATIVE_SHARE")
     min_rated_for_decision: int = Field(default=20, ge=1, alias="MIN_RATED_FOR_DECISION")
+    #: With too few ratings, retraining is advised when the per-client share of answers
+    #: neither re-asked nor escalated falls below this.
+    min_implicit_satisfaction: float = Field(
+        default=0.7, ge=0, le=1, alias="MIN_IMPLICIT_SATISFACTION"
+    )
     retraining_window_days: int = Field(default=30, ge=1, alias="RETRAINING_WINDOW_DAYS")
     #: A next message this close to the question before it, sharing a content word, asks it
     #: again (implicit signals; e5-small cosine) …

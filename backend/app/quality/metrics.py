@@ -16,7 +16,8 @@ Definitions (also in the README):
   here: decisions (retraining, quality alerts) use these figures, not the raw ones;
 * implicit satisfaction = share of answers that the resident's next message neither asked
   again nor escalated to a person (``answer_signals``); re-asked, escalated and thanked
-  count those answers. It covers every answer, rated or not.
+  count those answers. It covers every answer, rated or not; per client
+  (``clients.implicit_satisfaction``), each client's share counts once.
 """
 
 from dataclasses import asdict, dataclass, replace
@@ -45,6 +46,10 @@ class ClientFigures:
     avg_rating: float | None
     satisfaction: float | None
     negative_share: float | None
+    #: Distinct clients answered, and the mean over them of each one's share of answers
+    #: neither re-asked nor escalated: what the retraining rule reads when few rate.
+    answered_clients: int = 0
+    implicit_satisfaction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -206,9 +211,43 @@ def _client_figures_by(session: Session, start: datetime, end: datetime, period=
 NO_RATING_CLIENTS = ClientFigures(0, None, None, None)
 
 
+def _implicit_by_client(session: Session, start: datetime, end: datetime, period=None) -> dict:
+    """How many clients were answered, and the mean of each one's share of answers its
+    next message neither re-asked nor escalated (a script's many sessions are one client):
+    over the whole span (key None) or per ``period``."""
+    helped = case((_signalled(SignalKind.RE_ASK, SignalKind.ESCALATION), 0.0), else_=1.0)
+    periods = [] if period is None else [period.label("period")]
+    per_client = (
+        select(*periods, func.avg(helped).label("share"))
+        .where(VoiceLog.created_at >= start, VoiceLog.created_at < end)
+        .group_by(*periods, client_of_log())
+        .subquery()
+    )
+    key = [] if period is None else [per_client.c.period]
+    rows = session.execute(
+        select(*key, func.count(), func.avg(per_client.c.share)).group_by(*key)
+    ).all()
+    return {
+        (period_start[0] if period_start else None): (clients, _round(mean))
+        for *period_start, clients, mean in rows
+    }
+
+
+def _clients_by(session: Session, start: datetime, end: datetime, period=None) -> dict:
+    """Per-client rating and implicit figures, over the span (key None) or per period."""
+    rated = _client_figures_by(session, start, end, period)
+    implicit = _implicit_by_client(session, start, end, period)
+    return {
+        key: replace(
+            rated.get(key, NO_RATING_CLIENTS), answered_clients=clients, implicit_satisfaction=share
+        )
+        for key, (clients, share) in implicit.items()
+    }
+
+
 def client_figures(session: Session, start: datetime, end: datetime) -> ClientFigures:
-    """The per-client rating figures of one period."""
-    return _client_figures_by(session, start, end).get(None, NO_RATING_CLIENTS)
+    """The per-client rating figures of one period, and the per-client implicit ones."""
+    return _clients_by(session, start, end).get(None, NO_RATING_CLIENTS)
 
 
 def period_metrics(session: Session, start: datetime, end: datetime) -> PeriodMetrics:
@@ -234,7 +273,7 @@ def metrics_over_time(
         .group_by(labelled)
         .order_by(labelled)
     ).all()
-    clients = _client_figures_by(session, start, end, period)
+    clients = _clients_by(session, start, end, period)
     step = BUCKETS[bucket]
     return [
         replace(

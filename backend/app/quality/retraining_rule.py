@@ -4,6 +4,10 @@ Retraining is advised when, with enough rated answers of the last ``RETRAINING_W
 to judge, the average rating is below ``RETRAINING_THRESHOLD``, satisfaction (4–5★) below
 ``MIN_SATISFACTION_SHARE`` or the negative share (1–2★) above ``MAX_NEGATIVE_SHARE``.
 
+With too few ratings (fewer than ``MIN_RATED_FOR_DECISION`` clients rated), the dialogs
+decide instead: retraining is advised when the per-client implicit satisfaction (answers
+neither re-asked nor escalated) is below ``MIN_IMPLICIT_SATISFACTION``; the reasons say so.
+
 Every figure of the decision counts distinct clients (``PeriodMetrics.clients``): "enough
 rated answers" means ``MIN_RATED_FOR_DECISION`` clients rated, and each client's ratings
 weigh as one. One person with a script and many session ids moves none of it.
@@ -17,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import VoiceLog
-from app.quality.metrics import PeriodMetrics, period_metrics, rating_aggregates
+from app.quality.metrics import ClientFigures, PeriodMetrics, period_metrics, rating_aggregates
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,7 @@ def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> Retrainin
     if figures is None:  # built by hand, without counting clients
         raise ValueError("the retraining rule needs period_metrics(), which counts clients")
     if figures.rated_clients < settings.min_rated_for_decision:
-        return RetrainingDecision(
-            False,
-            [
-                f"not enough rated answers to judge: {figures.rated_clients} distinct clients "
-                f"rated ({metrics.rated} ratings) < {settings.min_rated_for_decision}"
-            ],
-        )
+        return implicit_decision(metrics, figures, settings)
     reasons = []
     average = figures.avg_rating
     if average is not None and average < settings.retraining_threshold:
@@ -80,6 +78,31 @@ def retraining_decision(metrics: PeriodMetrics, settings: Settings) -> Retrainin
     if negative > settings.max_negative_share:
         reasons.append(f"negative share {negative:.0%} > {settings.max_negative_share:.0%}")
     return RetrainingDecision(bool(reasons), reasons)
+
+
+def implicit_decision(
+    metrics: PeriodMetrics, figures: ClientFigures, settings: Settings
+) -> RetrainingDecision:
+    """Too few clients rated to judge by stars: judge by what the dialogs said, when
+    enough distinct clients were answered (per-client implicit satisfaction, so one
+    client re-asking everything weighs as one)."""
+    few = (
+        f"too few rated answers to judge by ratings: {figures.rated_clients} distinct clients "
+        f"rated ({metrics.rated} ratings) < {settings.min_rated_for_decision}"
+    )
+    implicit = figures.implicit_satisfaction
+    if figures.answered_clients < settings.min_rated_for_decision or implicit is None:
+        return RetrainingDecision(
+            False, [f"{few}; too few clients answered to judge by the dialogs either: "
+                    f"{figures.answered_clients}"],
+        )  # fmt: skip
+    judged = (
+        f"{few}; judged by the dialogs of {figures.answered_clients} clients: implicit "
+        f"satisfaction {implicit:.0%}"
+    )
+    if implicit < settings.min_implicit_satisfaction:
+        return RetrainingDecision(True, [f"{judged} < {settings.min_implicit_satisfaction:.0%}"])
+    return RetrainingDecision(False, [f"{judged} ≥ {settings.min_implicit_satisfaction:.0%}"])
 
 
 def decide_now(session: Session, settings: Settings) -> tuple[PeriodMetrics, RetrainingDecision]:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.db.models import VoiceLog
+from app.db.models import AnswerSignal, SignalKind, VoiceLog
 
 
 def add_log(session: Session, question: str, answer: str, **values) -> VoiceLog:
@@ -36,4 +36,22 @@ def rated_history(
         add_log(session, f"Вопрос {number}", f"Ответ {number}", rating=rating, created_at=when)
     for number in range(unrated):
         add_log(session, f"Без оценки {number}", "Ответ", created_at=when)
+    session.commit()
+
+
+def unrated_history(
+    session: Session, helped: int, unhelped: int, *, client_key: str | None = None
+) -> None:
+    """Unrated answers of the last day, each in its own conversation (its own client,
+    unless ``client_key`` makes them one): ``unhelped`` of them re-asked by the next
+    message, committed."""
+    when = datetime.now(UTC) - timedelta(days=1)
+    for number in range(helped + unhelped):
+        log = add_log(session, f"Вопрос {number}", "Ответ", created_at=when,
+                      client_key=client_key or f"client-{uuid.uuid4().hex[:8]}")  # fmt: skip
+        if number < unhelped:
+            again = add_log(session, f"Вопрос {number} ещё раз", "Ответ", created_at=when,
+                            session_id=log.session_id, client_key=log.client_key)  # fmt: skip
+            signal = AnswerSignal(log_id=log.id, next_log_id=again.id, kind=SignalKind.RE_ASK)
+            session.add(signal)
     session.commit()

@@ -6,7 +6,7 @@ import pytest
 from app.quality.retraining_rule import decide_now
 from app.retraining.decision import check_retraining
 from tests.support.dialog import BOT_OPERATOR
-from tests.support.logs import rated_history
+from tests.support.logs import rated_history, unrated_history
 
 # 40 ratings each. avg / satisfaction (4-5) / negative (1-2):
 GOOD = [5] * 30 + [4] * 6 + [3] * 2 + [1] * 2  # 4.55 / 90 % / 5 %
@@ -53,8 +53,40 @@ def test_too_few_ratings_decide_nothing_however_bad_they_are(database, make_sett
         _, decision = decide_now(session, settings)
     assert not decision.required
     assert decision.reasons == [
-        "not enough rated answers to judge: 40 distinct clients rated (40 ratings) < 41"
+        "too few rated answers to judge by ratings: 40 distinct clients rated (40 ratings) < 41;"
+        " too few clients answered to judge by the dialogs either: 40"
     ]
+
+
+def test_with_too_few_ratings_the_dialogs_decide_and_the_reason_says_so(database, settings):
+    """20 clients answered, none rated; 16 re-asked their first answer (the re-ask is an
+    answer too, not re-asked): each client's share counts once, (4 + 16 × 0.5) / 20 = 60 %."""
+    with database.session() as session:
+        unrated_history(session, helped=4, unhelped=16)
+        metrics, decision = decide_now(session, settings)
+    assert metrics.clients.answered_clients == 20 and metrics.rated == 0
+    assert metrics.clients.implicit_satisfaction == pytest.approx((4 + 16 * 0.5) / 20)
+    assert decision.required
+    [reason] = decision.reasons
+    assert reason.startswith("too few rated answers to judge by ratings: 0 distinct clients")
+    assert reason.endswith("judged by the dialogs of 20 clients: implicit satisfaction 60% < 70%")
+
+
+def test_dialogs_that_went_well_advise_nothing(database, settings):
+    with database.session() as session:
+        unrated_history(session, helped=20, unhelped=2)
+        _, decision = decide_now(session, settings)
+    assert not decision.required
+    assert decision.reasons[0].endswith("implicit satisfaction 95% ≥ 70%")
+
+
+def test_one_client_re_asking_from_many_sessions_counts_once(database, settings):
+    with database.session() as session:
+        unrated_history(session, helped=20, unhelped=0)
+        unrated_history(session, helped=0, unhelped=30, client_key="script")
+        metrics, decision = decide_now(session, settings)
+    assert metrics.clients.answered_clients == 21
+    assert not decision.required, decision.reasons
 
 
 def test_ratings_older_than_the_window_do_not_count(database, settings):

@@ -140,7 +140,8 @@ def test_each_day_also_counts_every_client_once(dashboard, database):
     assert point["avg_rating"] == pytest.approx(40 / 32, abs=1e-3), "raw: the script dominates"
     assert point["clients"] == {"rated_clients": 3, "avg_rating": pytest.approx(11 / 3, abs=1e-3),
                                 "satisfaction": pytest.approx(2 / 3, abs=1e-4),
-                                "negative_share": pytest.approx(1 / 3, abs=1e-4)}  # fmt: skip
+                                "negative_share": pytest.approx(1 / 3, abs=1e-4),
+                                "answered_clients": 3, "implicit_satisfaction": 1.0}  # fmt: skip
 
 
 def test_an_empty_database_has_no_points_and_zero_totals(dashboard):
