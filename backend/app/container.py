@@ -129,7 +129,7 @@ def build_services(
             settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute
         ),
         ClientIdentity(secret),
-        SignalRecorder(database, embeddings, settings, verified),
+        SignalRecorder(database, embeddings, settings, verified, index),
     )
     seed_knowledge_base(services)
     return services

@@ -289,13 +289,14 @@ class AnswerPipeline:
     def approved_examples(
         self, session: Session, vector: np.ndarray, matcher: FittedMatcher | None
     ) -> list[ApprovedExample]:
-        """The matcher's best *served* answers, one per distinct answer, operators' first,
-        each without the sentences every answer shares; under a token budget, only the best
-        one when the matcher is nearly sure of it.
+        """The matcher's best answers that may teach, one per distinct answer, operators'
+        first, each without the sentences every answer shares; under a token budget, only
+        the best one when the matcher is nearly sure of it.
 
-        Examples obey exactly the rules served answers do (distinct clients, grounding,
-        staleness, withdrawal; ``app/verified_answers/trust.py``): an answer not trusted
-        to be served is not trusted to teach the model either."""
+        Examples obey the trust rules (``app/verified_answers/trust.py``): served answers,
+        and answers distinct clients approved (more than refused) that still gather the
+        weight to be served — never one client's word, nothing ungrounded, stale or
+        withdrawn."""
         limit = self.settings.context_examples
         if limit == 0 or matcher is None:
             return []
@@ -312,8 +313,8 @@ class AnswerPipeline:
                 similarity=r.score,
                 corrected=r.candidate.corrected,
             )
-            for r in [*ranked, *matcher.served_near(vector, self.settings.example_min_similarity)]
-            if r.candidate.verified
+            for r in [*ranked, *matcher.teaching_near(vector, self.settings.example_min_similarity)]
+            if r.candidate.teaches
         ]
         distinct: dict[str, ApprovedExample] = {}
         for example in found:

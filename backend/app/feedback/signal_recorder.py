@@ -22,7 +22,7 @@ from app.db.models import AnswerSignal, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
 from app.verified_answers.review import announce, announcement
-from app.verified_answers.service import VerifiedAnswers
+from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,15 @@ class SignalRecorder:
         embeddings: EmbeddingService,
         settings: Settings,
         verified: VerifiedAnswers | None = None,
+        index: VerifiedAnswerIndex | None = None,
     ):
         self.database = database
         self.embeddings = embeddings
         self.settings = settings
         #: Learns from each new signal (None: record only).
         self.verified = verified
+        #: The cache's matcher, which helps tell a re-ask (None: the embedder alone).
+        self.index = index
         self.thresholds = ReAskThresholds(
             min_similarity=settings.re_ask_min_similarity,
             sure_similarity=settings.re_ask_sure_similarity,
@@ -77,11 +80,19 @@ class SignalRecorder:
             answered_id, client_key = previous.id, log.client_key
             # Stored after that earlier response: read, not computed again.
             earlier_vector = self.embeddings.stored_vector(session, answered_id)
+            matcher = self.index.current(session) if self.index is not None else None
         if earlier_vector is None:
             earlier_vector = self.embeddings.question_vector(earlier)
         if vector is None:
             vector = self.embeddings.question_vector(message)
-        signal = read_next_message(earlier, earlier_vector, message, vector, self.thresholds)
+        placements = (
+            (matcher.placement(earlier_vector), matcher.placement(vector))
+            if matcher is not None
+            else (None, None)
+        )
+        signal = read_next_message(
+            earlier, earlier_vector, message, vector, self.thresholds, placements
+        )
         if signal is not None:
             self._store(answered_id, log_id, signal, client_key)
         return signal

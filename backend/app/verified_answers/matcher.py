@@ -77,6 +77,8 @@ class Candidate:
     vocabulary: frozenset[str] = frozenset()
     #: Content stems of each approved phrasing, in the order of ``approved``.
     phrasing_stems: tuple[frozenset[str], ...] = ()
+    #: May be a prompt example (``trust.Standing.teaches``); every served answer may.
+    teaches: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,17 @@ class Decision:
 class Ranked:
     candidate: Candidate
     score: float
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the classifier puts a question: its best class, whether that class is an
+    answer (not a knowledge fact), and its lead over the next class. Two questions placed
+    in the same answer probably ask the same; placed apart with a lead, they do not."""
+
+    key: str
+    answer: bool
+    lead: float
 
 
 def _rows(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -153,13 +166,24 @@ class FittedMatcher:
         order = np.argsort(-scores)[:limit]
         return [Ranked(self.candidates[i], float(scores[i])) for i in order]
 
-    def served_near(self, vector: np.ndarray, min_similarity: float) -> list[Ranked]:
-        """Served answers with an approved phrasing at least ``min_similarity`` close to
-        the question, nearest first (the ranking by cosine, beside the classifier's)."""
+    def placement(self, vector: np.ndarray) -> Placement | None:
+        """None until there are two classes to choose between."""
+        if self._weights is None:
+            return None
+        scores = self.scores(vector)
+        first, second = np.argsort(-scores)[:2]
+        best = self.candidates[first]
+        lead = float(scores[first] - scores[second])
+        return Placement(best.key, not is_knowledge_fact(best), round(lead, 4))
+
+    def teaching_near(self, vector: np.ndarray, min_similarity: float) -> list[Ranked]:
+        """Answers that may be examples with an approved phrasing at least
+        ``min_similarity`` close to the question, nearest first (the ranking by cosine,
+        beside the classifier's)."""
         near = [
             Ranked(c, similarity)
             for c in self.candidates
-            if c.verified and (similarity := _nearest(c.approved, vector)) >= min_similarity
+            if c.teaches and (similarity := _nearest(c.approved, vector)) >= min_similarity
         ]
         return sorted(near, key=lambda r: -r.score)
 
@@ -278,6 +302,7 @@ def candidate(
     corrected: bool = False,
     texts: Sequence[str] = (),
     answer_passage: np.ndarray | None = None,
+    teaches: bool | None = None,
 ) -> Candidate:
     """Build a candidate from plain vectors (lists or arrays) and its approved texts
     (questions and the answer itself), whose content words form its vocabulary."""
@@ -298,4 +323,5 @@ def candidate(
         phrasing_stems=tuple(content_stems(t) for t in texts)
         if len(texts) == len(approved)
         else (),
+        teaches=verified if teaches is None else teaches,
     )

@@ -707,13 +707,15 @@ class VerifiedAnswerIndex:
             if not approved.get(a.id):
                 continue
             trusted = a.kind == VerifiedKind.CORRECTED or a.reviewed_at is not None
+            now = standing_of(a, support[a.id], contacts, self.min_sessions)
             candidates.append(
                 candidate(
                     str(a.id),
                     a.answer_text,
                     # Not served yet (too few clients, or held for an operator): a class of
                     # its own all the same, so its questions are not taken for another's.
-                    verified=standing_of(a, support[a.id], contacts, self.min_sessions).served,
+                    verified=now.served,
+                    teaches=now.teaches,
                     answer_vector=vectors[a.answer_text],
                     answer_passage=passages[a.answer_text],
                     approved=[row.vector for row in approved[a.id]],

@@ -11,6 +11,11 @@ cache, the prompt examples and the operators' listing.
   dialog said (thanks, a re-ask, a request for a person). So one client is never enough,
   however it talks: with ratings it takes two clients, with thanks alone four. Approval and
   refusal weigh alike: one victim's refusal cancels one attacker's approval of equal weight.
+* **Examples before serving.** An answer that ``VERIFY_MIN_SESSIONS`` more distinct
+  clients approved than refused, whatever the weight of their word, may be shown to the
+  paid model as an example while it gathers the weight to be served: no single client
+  puts anything into a prompt, one victim's refusal cancels one attacker's approval here
+  too, and the model still answers in its own words, beside the company's facts.
 * **Grounding.** A residents' answer carrying a phone, card or account number, link or
   e-mail the company never published (``grounding.py``) waits for an operator.
 """
@@ -57,12 +62,15 @@ class Support:
 
 @dataclass(frozen=True)
 class Standing:
-    """Whether an answer is served (and may be a prompt example), and why not."""
+    """Whether an answer is served, whether it may be a prompt example, and why not."""
 
     served: bool
     reason: str
     #: Residents approved it enough, but it carries contact details: an operator decides.
     waits_for_operator: bool = False
+    #: May be shown to a model as an example: every served answer, and one that distinct
+    #: clients approved more than refused without the weight to be served yet.
+    teaches: bool = False
 
 
 def standing(
@@ -74,18 +82,24 @@ def standing(
     ungrounded: frozenset[str] = frozenset(),
 ) -> Standing:
     if kind == VerifiedKind.CORRECTED:
-        return Standing(True, "written by an operator")
+        return Standing(True, "written by an operator", teaches=True)
     if reviewed:
-        return Standing(True, "approved by an operator")
+        return Standing(True, "approved by an operator", teaches=True)
+    if ungrounded:
+        details = ", ".join(sorted(ungrounded))
+        waits = support.net >= min_clients
+        return Standing(False, f"contact details the company never published: {details}", waits)
     if support.net < min_clients:
+        teaches = support.approving_clients - support.refusing_clients >= min_clients
         return Standing(
             False,
             f"{support.approving_clients} clients approve (weight {support.approval:g}), "
             f"{support.refusing_clients} refuse (weight {support.refusal:g}): needs "
-            f"{min_clients} more approval than refusal",
+            f"{min_clients} more approval than refusal"
+            + ("; a prompt example meanwhile" if teaches else ""),
+            teaches=teaches,
         )
-    if ungrounded:
-        details = ", ".join(sorted(ungrounded))
-        return Standing(False, f"contact details the company never published: {details}", True)
     clients = support.approving_clients
-    return Standing(True, f"approved by {clients} distinct clients (weight {support.approval:g})")
+    return Standing(
+        True, f"approved by {clients} distinct clients (weight {support.approval:g})", teaches=True
+    )

@@ -123,3 +123,20 @@ def test_thanks_closing_a_conversation_is_answered_without_a_model_call(bot, llm
     assert closing["model_used"] == "courtesy" and closing["response"].startswith("Пожалуйста")
     # Opening a conversation with the same words is not closing one: the model answers.
     assert ask(bot, THANKS, "flat-2")["answer_source"] == "llm"
+
+
+def test_two_clients_thanks_make_a_prompt_example_before_the_answer_is_served(bot, llm_server):
+    mats = "Коврики у входа меняем каждые две недели, по понедельникам."
+    llm_server.behaviour.reply = mats
+    thanked(bot, "Как часто меняете коврики у входа?", "flat-1")
+    ask(bot, "Когда меняют коврики в подъезде?", "flat-2")
+    assert not any(mats in m["content"] for m in llm_server.chat_requests()[-1]["messages"])
+
+    thanked(bot, "Как часто меняете коврики у входа?", "flat-3")  # weight 1: an example only
+    llm_server.behaviour.reply = "Коврики меняем раз в две недели."
+    paraphrase = ask(bot, "Когда меняют коврики в подъезде?", "flat-4")
+    assert paraphrase["answer_source"] == "llm"
+    prompt = llm_server.chat_requests()[-1]["messages"]
+    assert any("по понедельникам" in m["content"] for m in prompt[:-1])
+    answer = next(a for a in listed(bot) if a["answer_text"] == mats)
+    assert answer["status"] == "pending" and "prompt example" in answer["status_reason"]
