@@ -1,4 +1,5 @@
-"""The built-in schedule, for deployments without crontab (one container): when the last
+"""The built-in schedule, for deployments without crontab (one container): on every tick,
+mark the conversations abandoned after an answer no model could give; when the last
 evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
 retraining thresholds and queue a run when needed; on the ticks between, with a local model,
 queue a run when enough fresh approved data arrived (``RETRAINING_EVERY_NEW_SAMPLES``)."""
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from app.alerts.service import alert_quality_drop
 from app.container import Services
 from app.db.models import ModelMetrics
+from app.feedback.abandonment import mark_abandoned
 from app.quality.evaluation import ModelEvaluator
 from app.retraining.decision import check_retraining
 from app.retraining.queue import enqueue_retraining
@@ -25,8 +27,16 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
     """What one tick does; also callable directly (tests, ``deploy.worker --tick``)."""
     now = now or datetime.now(UTC)
     settings = services.settings
+    with services.database.transaction() as session:
+        abandoned = mark_abandoned(
+            session, now, timedelta(minutes=settings.abandoned_after_minutes)
+        )
     if not evaluation_due(services, now):
-        return {"evaluated": False, "retraining_run_id": queue_for_fresh_data(services)}
+        return {
+            "evaluated": False,
+            "retraining_run_id": queue_for_fresh_data(services),
+            "abandoned_marked": abandoned,
+        }
     evaluation = ModelEvaluator(services).evaluate(settings.evaluation_schedule_days, now=now)
     with services.database.transaction() as session:
         check = check_retraining(session, settings, enqueue=True)
@@ -38,6 +48,7 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         "evaluated": True,
         "model_metrics_id": evaluation.model_metrics_id,
         "retraining_run_id": check.run_id if check.run_created else None,
+        "abandoned_marked": abandoned,
     }
 
 

@@ -30,7 +30,7 @@ from app.answering.prompt import (
     is_hand_on,
 )
 from app.answering.providers.base import Answer, AnswerProvider, ProviderError
-from app.answering.providers.offline import OfflineAnswerer
+from app.answering.providers.offline import COURTESY_ANSWER, OfflineAnswerer
 from app.core.config import Settings
 from app.core.errors import InvalidInputError
 from app.db.database import Database
@@ -44,10 +44,6 @@ from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_k
 logger = logging.getLogger(__name__)
 
 CACHE_MODEL_NAME = "cache"
-#: The reply to a resident's thanks at the end of a conversation: no model is asked.
-COURTESY_ANSWER = Answer(
-    "Пожалуйста! Если появятся вопросы — пишите, я на связи.", "courtesy", AnswerSource.FALLBACK
-)
 #: Rated neighbours looked at to decide whether only bad answers exist for a question.
 RATED_NEIGHBOURS = 5
 

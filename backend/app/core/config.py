@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     re_ask_min_similarity: float = Field(default=0.86, ge=0, le=1, alias="RE_ASK_MIN_SIMILARITY")
     #: … or this close whatever its words.
     re_ask_sure_similarity: float = Field(default=0.90, ge=0, le=1, alias="RE_ASK_SURE_SIMILARITY")
+    #: An answer no model could give, followed by this long a silence, was abandoned.
+    abandoned_after_minutes: int = Field(default=30, ge=1, alias="ABANDONED_AFTER_MINUTES")
     #: What the dialog itself says about an answer (thanks, a re-ask, a request for a
     #: person) weighs this much in the cache's evidence; a rating weighs 1.
     implicit_evidence_weight: float = Field(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     or_,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -74,6 +75,8 @@ class SignalKind(StrEnum):
     RE_ASK = "re_ask"
     ESCALATION = "escalation"
     THANKS = "thanks"
+    #: No next message came after an answer that did not answer (the offline fallback).
+    ABANDONED = "abandoned"
 
 
 class EvidenceBasis(StrEnum):
@@ -447,15 +450,23 @@ class AnswerSignal(Base):
     One per next message; the evidence says why it was read that way."""
 
     __tablename__ = "answer_signals"
-    __table_args__ = (one_of("kind", SignalKind, "ck_answer_signals_kind"),)
+    __table_args__ = (
+        one_of("kind", SignalKind, "ck_answer_signals_kind"),
+        Index(
+            "uq_answer_signals_abandoned",
+            "log_id",
+            unique=True,
+            postgresql_where=text("kind = 'abandoned'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     #: The answer the signal is about.
     log_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
     )
-    #: The message that carried it.
-    next_log_id: Mapped[int] = mapped_column(
+    #: The message that carried it (none for an abandoned conversation).
+    next_log_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), unique=True
     )
     kind: Mapped[str] = mapped_column(String(32))

@@ -3,7 +3,8 @@
 Most answers are never rated, so stars alone would leave the queue nearly empty while
 residents re-ask and ask for a person. The estimate reads the strongest evidence there is:
 a rating when the resident gave one (1★ → 1.0 … 5★ → 0.0), else what the next message
-said (a request for a person, a re-ask, thanks), else an unknown middle. Operators work
+said (a request for a person, a re-ask, thanks) or the silence after an answer no model
+could give, else an unknown middle. Operators work
 the queue from the top; an operator's correction takes a dialog out of it.
 """
 
@@ -13,9 +14,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.db.models import AnswerSignal, SignalKind, VoiceLog
 
 LOW_RATING = 2
+UNHELPED = (SignalKind.ESCALATION, SignalKind.RE_ASK, SignalKind.ABANDONED)
 #: Unrated answers, by what the resident's next message said.
 ESCALATED = 0.9
 RE_ASKED = 0.8
+ABANDONED = 0.7
 UNKNOWN = 0.3
 THANKED = 0.05
 
@@ -32,17 +35,19 @@ def estimated_dissatisfaction() -> ColumnElement[float]:
         (VoiceLog.rating.is_not(None), (5 - VoiceLog.rating) / 4.0),
         (_signalled(SignalKind.ESCALATION), ESCALATED),
         (_signalled(SignalKind.RE_ASK), RE_ASKED),
+        (_signalled(SignalKind.ABANDONED), ABANDONED),
         (_signalled(SignalKind.THANKS), THANKED),
         else_=UNKNOWN,
     )
 
 
 def needs_review() -> ColumnElement[bool]:
-    """Rated low, or unrated and the resident re-asked or asked for a person (SQL)."""
+    """Rated low, or unrated and the resident re-asked, asked for a person or left after
+    an answer no model could give (SQL)."""
     return or_(
         VoiceLog.rating <= LOW_RATING,
         and_(
             VoiceLog.rating.is_(None),
-            or_(_signalled(SignalKind.ESCALATION), _signalled(SignalKind.RE_ASK)),
+            or_(*(_signalled(kind) for kind in UNHELPED)),
         ),
     )

@@ -111,7 +111,9 @@ class LogEntry(Schema):
 class SignalEntry(Schema):
     id: int
     log_id: int = Field(description="Ответ, о котором сигнал")
-    next_log_id: int = Field(description="Сообщение жильца, которое его дало")
+    next_log_id: int | None = Field(
+        description="Сообщение жильца, которое его дало (нет у брошенного диалога)"
+    )
     kind: SignalKind
     evidence: dict | None = Field(description="Почему оно прочитано так: фраза, близость")
     created_at: datetime

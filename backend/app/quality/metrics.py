@@ -15,9 +15,10 @@ Definitions (also in the README):
   are the client's choice, so one script rating 30 answers from 30 sessions is one client
   here: decisions (retraining, quality alerts) use these figures, not the raw ones;
 * implicit satisfaction = share of answers that the resident's next message neither asked
-  again nor escalated to a person (``answer_signals``); re-asked, escalated and thanked
-  count those answers. It covers every answer, rated or not; per client
-  (``clients.implicit_satisfaction``), each client's share counts once.
+  again nor escalated to a person, and that were not abandoned after no model could answer
+  (``answer_signals``); re-asked, escalated and thanked count those answers. It covers
+  every answer, rated or not; per client (``clients.implicit_satisfaction``), each
+  client's share counts once.
 """
 
 from dataclasses import asdict, dataclass, replace
@@ -127,8 +128,13 @@ def _aggregates() -> list:
         func.count().filter(_signalled(SignalKind.RE_ASK)),
         func.count().filter(_signalled(SignalKind.ESCALATION)),
         func.count().filter(_signalled(SignalKind.THANKS)),
-        func.count().filter(_signalled(SignalKind.RE_ASK, SignalKind.ESCALATION)),
+        func.count().filter(_signalled(*UNHELPED)),
     ]
+
+
+#: What the next message (or the silence after an answer no model could give) says when
+#: the answer did not help.
+UNHELPED = (SignalKind.RE_ASK, SignalKind.ESCALATION, SignalKind.ABANDONED)
 
 
 def _signalled(*kinds: SignalKind):
@@ -215,7 +221,7 @@ def _implicit_by_client(session: Session, start: datetime, end: datetime, period
     """How many clients were answered, and the mean of each one's share of answers its
     next message neither re-asked nor escalated (a script's many sessions are one client):
     over the whole span (key None) or per ``period``."""
-    helped = case((_signalled(SignalKind.RE_ASK, SignalKind.ESCALATION), 0.0), else_=1.0)
+    helped = case((_signalled(*UNHELPED), 0.0), else_=1.0)
     periods = [] if period is None else [period.label("period")]
     per_client = (
         select(*periods, func.avg(helped).label("share"))

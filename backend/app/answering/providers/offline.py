@@ -15,6 +15,11 @@ NO_ANSWER_TEXT = (
     "в диспетчерскую компании или напишите «оператор», чтобы подключился специалист."
 )
 
+#: The reply to a resident's thanks at the end of a conversation: no model is asked.
+COURTESY_ANSWER = Answer(
+    "Пожалуйста! Если появятся вопросы — пишите, я на связи.", "courtesy", AnswerSource.FALLBACK
+)
+
 
 class OfflineAnswerer:
     """Never fails: the closest facts, or an honest "I don't know" with where to ask."""

@@ -11,6 +11,7 @@ const SOURCE_NAMES = {
 // What the resident's next message said about the answer (implicit signals).
 const SIGNAL_NAMES = {
   re_ask: "жилец переспросил", escalation: "попросил оператора", thanks: "поблагодарил",
+  abandoned: "ушёл, не получив ответа",
 };
 
 function signalLine(signals) {
