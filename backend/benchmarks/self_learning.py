@@ -28,6 +28,7 @@ import argparse
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,8 @@ class LearningArm:
         self.session_id = ""
         self.sessions = 0
         self.conversation_token: str | None = None
+        #: Verified answer id → the dialog it came from (read at the end).
+        self.source_of_answer: dict[str, str] = {}
 
     def start_conversation(self) -> None:
         self.sessions += 1
@@ -242,6 +245,27 @@ class LearningArm:
     def resident_headers(self) -> dict[str, str]:
         return {"X-Forwarded-For": resident_address(self.sessions)}
 
+    def cache_coverage(self, phrasings: list[tuple[int, str]]) -> dict:
+        """At the end: which stream phrasings the cache would now serve, with the answer of
+        their own intent, and why it declines the others (the matcher's reasons)."""
+        served_right, reasons = 0, Counter()
+        for intent, text in phrasings:
+            explained = self.client.get(
+                "/api/voice/verified-answers/match",
+                params={"question": text},
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            ).json()
+            if explained["served"]:
+                key = explained["answer"]["key"]
+                source = self.source_of_answer.get(key)
+                right = source is None or self.intent_of_log.get(source) == intent
+                served_right += right
+                reasons["served another intent's answer" if not right else "served"] += 1
+            else:
+                reasons[explained["reason"].split(":")[0].split("(")[0].strip()] += 1
+        return {"phrasings": len(phrasings), "served_own_intent": served_right,
+                "reasons": dict(reasons.most_common())}  # fmt: skip
+
     def verified_answers_by_intent(self) -> dict[str, int]:
         """How many active verified answers each intent ended with (fragmentation)."""
         answers = self.client.get(
@@ -250,6 +274,7 @@ class LearningArm:
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         ).json()
         counts: dict[str, int] = {}
+        self.source_of_answer = {a["id"]: str(a["source_log_id"]) for a in answers}
         for answer in answers:
             intent = self.intent_of_log.get(answer["source_log_id"])
             name = self.intents[intent].intent if intent is not None else "unknown"
@@ -616,6 +641,8 @@ class Runs:
     #: ``--local auto``: the service's retraining runs as the stream met them.
     watch: RetrainingWatch | None = None
     verified: dict = field(default_factory=dict)
+    #: At the end: the stream phrasings the cache would serve, and why not the others.
+    coverage: dict = field(default_factory=dict)
     #: Paid calls and prompt tokens of each arm over its stream (probe left out).
     baseline_calls: tuple[int, int] = (0, 0)
     learning_calls: tuple[int, int] = (0, 0)
@@ -679,6 +706,8 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
         runs.probe.append(arm.ask(question, feedback=False))
         progress.advance(task)
     runs.verified = arm.verified_answers_by_intent()
+    stream_phrasings = sorted({(q.intent, q.text) for q in stream})
+    runs.coverage = arm.cache_coverage(stream_phrasings)
 
 
 def local_figures(outcomes: list[Outcome]) -> dict:
@@ -789,6 +818,7 @@ def full_report(args, stream, runs: Runs) -> dict:
     report["protocol"] = protocol_of(args)
     if runs.residents is not None:
         report["implicit"] = asdict(runs.residents.counts)
+    report["cache_coverage_of_stream_phrasings"] = runs.coverage
     report["verified_answers"] = sum(runs.verified.values())
     report["intents_with_verified_answers"] = len(runs.verified)
     return report

@@ -9,6 +9,7 @@ an answer. Each signal is learnt from as it is stored (weighed below a rating).
 """
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.answering.logs import get_log
 from app.core.config import Settings
 from app.db.database import Database
-from app.db.models import AnswerSignal, VoiceLog
+from app.db.models import AnswerSignal, AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
 from app.verified_answers.review import announce, announcement
@@ -78,6 +79,7 @@ class SignalRecorder:
                 return None
             earlier, message = previous.user_message, log.user_message
             answered_id, client_key = previous.id, log.client_key
+            served_from_cache = previous.answer_source == AnswerSource.CACHE
             # Stored after that earlier response: read, not computed again.
             earlier_vector = self.embeddings.stored_vector(session, answered_id)
             matcher = self.index.current(session) if self.index is not None else None
@@ -90,6 +92,10 @@ class SignalRecorder:
             if matcher is not None
             else (None, None)
         )
+        if served_from_cache and placements[0] is not None:
+            # That placement is what served the earlier answer: if the resident now asks
+            # again, it may be the mistake itself, so it vetoes nothing.
+            placements = (replace(placements[0], lead=0.0), placements[1])
         signal = read_next_message(
             earlier, earlier_vector, message, vector, self.thresholds, placements
         )

@@ -19,11 +19,17 @@ class VerifiedAnswerEntry(Schema):
     withdrawn_reason: str | None
     approved_questions: int
     refused_questions: int
-    approving_clients: int = Field(description="Разных клиентов (адресов), оценивших ответ на 5")
-    refusing_clients: int = Field(description="Разных клиентов, оценивших его на 1–2")
+    approving_clients: int = Field(
+        description="Разных клиентов (адресов), одобривших ответ: оценка 5 или благодарность"
+    )
+    refusing_clients: int = Field(
+        description="Разных клиентов, отклонивших его: оценка 1–2, переспрос, просьба позвать "
+        "человека"
+    )
     verified: bool = Field(
         description="Отдаётся из кэша и служит примером: ответ оператора (или одобренный им), "
-        "или одобренный на VERIFY_MIN_SESSIONS больше клиентов, чем отклонили (см. README)"
+        "или одобренный с весом на VERIFY_MIN_SESSIONS больше, чем отклонён (оценка — 1, "
+        "сигнал диалога — IMPLICIT_EVIDENCE_WEIGHT; см. README)"
     )
     status: str = Field(description="served | pending (мало клиентов) | held (ждёт оператора: "
                         "контакты, которых нет в базе знаний) | withdrawn")  # fmt: skip
