@@ -141,7 +141,7 @@ class LearningArm:
         self.sessions = 0
         self.conversation_token: str | None = None
         #: Verified answer id → the dialog it came from (read at the end).
-        self.source_of_answer: dict[str, str] = {}
+        self.source_of_answer: dict[str, int] = {}
 
     def start_conversation(self) -> None:
         self.sessions += 1
@@ -274,7 +274,7 @@ class LearningArm:
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         ).json()
         counts: dict[str, int] = {}
-        self.source_of_answer = {a["id"]: str(a["source_log_id"]) for a in answers}
+        self.source_of_answer = {a["id"]: a["source_log_id"] for a in answers}
         for answer in answers:
             intent = self.intent_of_log.get(answer["source_log_id"])
             name = self.intents[intent].intent if intent is not None else "unknown"

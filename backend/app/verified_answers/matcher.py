@@ -27,6 +27,11 @@ from app.verified_answers.wording import content_stems
 #: Share of content words a question must share with its nearest approved phrasing for a
 #: new word in it to mean "same wording, another subject".
 SWAP_OVERLAP = 0.45
+#: Share of an answer's factual words (words some fact uses) a fact must contain to say
+#: the same…
+RESTATED_FACT_SHARE = 0.6
+#: …and how many factual words an answer needs before it can be said to.
+MIN_RESTATED_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ class FittedMatcher:
     _x_mean: np.ndarray | None = field(default=None, repr=False)
     _y_mean: np.ndarray | None = field(default=None, repr=False)
     _same_answer: np.ndarray | None = field(default=None, repr=False)
+    #: [i, j]: answer i states what knowledge fact j says (no rival to it for the margin).
+    _restated_fact: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def fit(cls, candidates: list[Candidate], thresholds: MatchThresholds) -> "FittedMatcher":
@@ -152,6 +159,7 @@ class FittedMatcher:
         self._weights = np.linalg.solve(gram, xc.T @ (y - self._y_mean))
         answers = np.asarray([c.answer_vector for c in self.candidates])
         self._same_answer = answers @ answers.T >= self.thresholds.same_answer_similarity
+        self._restated_fact = restated_facts(self.candidates)
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
         assert self._weights is not None
@@ -203,15 +211,15 @@ class FittedMatcher:
         return self._check_winner(best, scores, vector, question)
 
     def _best_verified(self, scores: np.ndarray) -> int | None:
-        """The top-scored candidate; a fact that a verified answer restates counts as that
-        answer. None when the winner is unverified and restated by nothing verified."""
-        assert self._same_answer is not None
+        """The top-scored candidate; a fact (or an unverified answer) that a verified answer
+        restates counts as that answer. None when the winner is unverified and restated by
+        nothing verified."""
+        assert self._same_answer is not None and self._restated_fact is not None
         best = int(np.argmax(scores))
         if self.candidates[best].verified:
             return best
-        restating = [
-            i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
-        ]
+        restates = self._same_answer[:, best] | self._restated_fact[:, best]
+        restating = [i for i in np.flatnonzero(restates) if self.candidates[i].verified]
         return max(restating, key=lambda i: scores[i]) if restating else None
 
     def _check_winner(
@@ -221,7 +229,7 @@ class FittedMatcher:
         close to an approved phrasing, not closer to a refused one, no swapped subject."""
         assert self._same_answer is not None
         candidate = self.candidates[best]
-        others = scores[~self._same_answer[best]]
+        others = scores[~(self._same_answer[best] | self._restated_fact[best])]
         margin = float(scores[best] - others.max()) if others.size else float("inf")
         nearest = _nearest(candidate.approved, vector)
         if margin < self.thresholds.min_margin:
@@ -257,6 +265,29 @@ class FittedMatcher:
 
 
 KNOWLEDGE_KEY_PREFIX = "kb:"
+
+
+def restated_facts(candidates: list[Candidate]) -> np.ndarray:
+    """[i, j]: answer i states what fact j says — of the answer's words that any fact
+    uses (figures, names, schedules; not the greetings every answer has), most are in
+    fact j. Such a fact is no rival when the answer itself scores first: for a question
+    the company's fact sheet answers, an approved answer restating that fact would
+    otherwise never win by a margin over the fact."""
+    n = len(candidates)
+    restated = np.zeros((n, n), dtype=bool)
+    facts = {j: content_stems(c.text) for j, c in enumerate(candidates) if is_knowledge_fact(c)}
+    if not facts:
+        return restated
+    factual = frozenset().union(*facts.values())
+    for i, answer in enumerate(candidates):
+        if is_knowledge_fact(answer):
+            continue
+        said = content_stems(answer.text) & factual
+        if len(said) < MIN_RESTATED_WORDS:
+            continue
+        for j, stems in facts.items():
+            restated[i, j] = len(said & stems) >= RESTATED_FACT_SHARE * len(said)
+    return restated
 
 
 def is_knowledge_fact(candidate: Candidate) -> bool:

@@ -169,3 +169,24 @@ def test_an_answer_waiting_for_verification_is_never_served_but_keeps_its_questi
         assert decision.reason == "closest to a fact or an answer that is not verified"
     served = matcher.decide(embed("Как позвонить диспетчеру?")[0], "Как позвонить диспетчеру?")
     assert served.serve and served.candidate.key == "phone"
+
+
+def test_a_fact_the_answer_restates_is_no_rival_but_stands_for_it(embed):
+    """For questions the fact sheet answers, the residents' answer saying what the fact
+    says is served: the fact neither takes its margin away nor the question from it. An
+    answer the fact does not say gets neither."""
+    said = ("Спасибо за обращение! По вашему вопросу: 2 раза в год, в апреле и в сентябре. "
+            "Надеюсь, это поможет.")  # fmt: skip
+    facts = [candidate(f"kb:{n}", text, verified=False, answer_vector=embed(text)[0])
+             for n, text in enumerate((WINDOWS, FLOORS, PHONE))]  # fmt: skip
+    answer = verified(embed, "windows", said, ["Когда моют окна в подъезде?",
+                                                 "Как часто моете окна?"])  # fmt: skip
+    matcher = FittedMatcher.fit([answer, *facts], MatchThresholds())
+    assert matcher._restated_fact[0].tolist() == [False, True, False, False]
+    for question in ("Окна в подъездах моете в апреле?",  # the margin over the fact
+                     "Окна в подъездах моем 2 раза в год?"):  # the fact scores first  # fmt: skip
+        assert matcher.decide(embed(question)[0], question).candidate is answer, question
+
+    floors = verified(embed, "floors", "Моем полы в среду.", ["Когда моют полы?", "Полы моете?"])
+    other = FittedMatcher.fit([floors, *facts], MatchThresholds())
+    assert not other._restated_fact[0].any(), "an answer the fact does not say is no twin"
