@@ -142,9 +142,17 @@ def re_asked(
     worded_alike = similarity >= thresholds.sure_similarity or (
         similarity >= thresholds.min_similarity and shared
     )
-    if not together and (apart or not worded_alike):
+    by_wording = worded_alike and not apart
+    if not (by_wording or together):
         return None
-    evidence: dict = {"similarity": round(similarity, 4), "shared_words": shared}
+    evidence: dict = {
+        "similarity": round(similarity, 4),
+        "shared_words": shared,
+        # Only a re-ask worded alike teaches the earlier phrasing (a re-ask chain): the
+        # matcher's placement alone is good enough to count against an answer, not to
+        # tie a question to another one.
+        "by": "wording" if by_wording else "matcher",
+    }
     if together:
         evidence["same_answer"] = first.key
     return evidence

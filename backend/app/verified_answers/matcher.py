@@ -84,6 +84,9 @@ class Candidate:
     phrasing_stems: tuple[frozenset[str], ...] = ()
     #: May be a prompt example (``trust.Standing.teaches``); every served answer may.
     teaches: bool = False
+    #: The approved phrasings a question repeating one is served on sight ("the same
+    #: question"); None: all of ``approved``.
+    anchors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -211,15 +214,19 @@ class FittedMatcher:
         return self._check_winner(best, scores, vector, question)
 
     def _best_verified(self, scores: np.ndarray) -> int | None:
-        """The top-scored candidate; a fact (or an unverified answer) that a verified answer
-        restates counts as that answer. None when the winner is unverified and restated by
-        nothing verified."""
-        assert self._same_answer is not None and self._restated_fact is not None
+        """The top-scored candidate; a fact that a verified answer restates counts as that
+        answer. None when the winner is unverified and restated by nothing verified.
+
+        Restating here is the strict one (answer vectors this close), not the factual words
+        of ``restated_facts``: a fact sheet line often answers several questions, and
+        letting an answer to one of them stand for the line served it for the others."""
+        assert self._same_answer is not None
         best = int(np.argmax(scores))
         if self.candidates[best].verified:
             return best
-        restates = self._same_answer[:, best] | self._restated_fact[:, best]
-        restating = [i for i in np.flatnonzero(restates) if self.candidates[i].verified]
+        restating = [
+            i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
+        ]
         return max(restating, key=lambda i: scores[i]) if restating else None
 
     def _check_winner(
@@ -253,7 +260,8 @@ class FittedMatcher:
         best: tuple[float, Candidate] | None = None
         for candidate in self.candidates:
             if candidate.verified:
-                similarity = _nearest(candidate.approved, vector)
+                anchors = candidate.approved if candidate.anchors is None else candidate.anchors
+                similarity = _nearest(anchors, vector)
                 if best is None or similarity > best[0]:
                     best = (similarity, candidate)
         if best is None or best[0] < self.thresholds.same_question_similarity:
@@ -334,6 +342,7 @@ def candidate(
     texts: Sequence[str] = (),
     answer_passage: np.ndarray | None = None,
     teaches: bool | None = None,
+    anchors: Sequence[np.ndarray] | None = None,
 ) -> Candidate:
     """Build a candidate from plain vectors (lists or arrays) and its approved texts
     (questions and the answer itself), whose content words form its vocabulary."""
@@ -355,4 +364,5 @@ def candidate(
         if len(texts) == len(approved)
         else (),
         teaches=verified if teaches is None else teaches,
+        anchors=None if anchors is None else _rows(anchors),
     )

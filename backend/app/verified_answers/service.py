@@ -121,6 +121,14 @@ def residents_support(session: Session, verified_ids: list[uuid.UUID]) -> dict[u
     }
 
 
+def _chained_re_ask():
+    """Re-asks that link two phrasings in a chain: those worded alike (signals recorded
+    before the matcher took part were all worded alike)."""
+    return (AnswerSignal.kind == SignalKind.RE_ASK) & (
+        func.coalesce(AnswerSignal.evidence["by"].astext, "wording") == "wording"
+    )
+
+
 def earlier_phrasings(session: Session, log_id: int) -> list[VoiceLog]:
     """The questions ``log_id`` asked again, nearest first (a chain of re-asks)."""
     found: list[VoiceLog] = []
@@ -128,7 +136,7 @@ def earlier_phrasings(session: Session, log_id: int) -> list[VoiceLog]:
     for _ in range(MAX_RE_ASK_CHAIN):
         earlier = session.scalar(
             select(AnswerSignal.log_id).where(
-                AnswerSignal.next_log_id == current, AnswerSignal.kind == SignalKind.RE_ASK
+                AnswerSignal.next_log_id == current, _chained_re_ask()
             )
         )
         if earlier is None:
@@ -145,7 +153,7 @@ def satisfying_answer(session: Session, log_id: int) -> uuid.UUID | None:
     for _ in range(MAX_RE_ASK_CHAIN):
         later = session.scalar(
             select(AnswerSignal.next_log_id).where(
-                AnswerSignal.log_id == current, AnswerSignal.kind == SignalKind.RE_ASK
+                AnswerSignal.log_id == current, _chained_re_ask()
             )
         )
         if later is None:
@@ -570,6 +578,8 @@ class EvidenceRow(NamedTuple):
     client: str = ""
     #: A rating or a correction, not what the dialog said.
     explicit: bool = True
+    #: An earlier phrasing taught by a re-ask chain, not a question this answer answered.
+    chained: bool = False
 
 
 def _evidence_vectors(
@@ -586,6 +596,7 @@ def _evidence_vectors(
             VoiceLog.corrected_response.is_not(None),
             client_of_log(),
             AnswerEvidence.basis.in_([EvidenceBasis.RATING, EvidenceBasis.CORRECTION]),
+            AnswerEvidence.basis == EvidenceBasis.RE_ASK_CHAIN,
         )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
@@ -719,6 +730,9 @@ class VerifiedAnswerIndex:
                     answer_vector=vectors[a.answer_text],
                     answer_passage=passages[a.answer_text],
                     approved=[row.vector for row in approved[a.id]],
+                    # A chain-taught phrasing helps the classifier, but serves nothing on
+                    # its own as "the same question" (one client's chain could be wrong).
+                    anchors=[row.vector for row in approved[a.id] if not row.chained],
                     refused=blocking_refusals(refused.get(a.id, []), trusted=trusted),
                     texts=[row.question for row in approved[a.id]],
                     source_log_id=a.source_log_id,

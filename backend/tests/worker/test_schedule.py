@@ -48,7 +48,9 @@ def test_without_a_local_model_a_tick_between_evaluations_does_nothing(
         with database.session() as session:
             rated_history(session, [5] * 20, days_ago=0)
         assert run_schedule(services) == {
-            "evaluated": False, "retraining_run_id": None, "abandoned_marked": 0
+            "evaluated": False,
+            "retraining_run_id": None,
+            "abandoned_marked": 0,
         }
     finally:
         services.close()

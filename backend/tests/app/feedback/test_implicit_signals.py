@@ -90,6 +90,7 @@ def test_placed_in_the_same_answer_a_looser_paraphrase_is_a_re_ask():
     evidence = re_asked("Когда моют окна?", previous, "А стёкла на лестнице чистите?", question,
                         placements=TOGETHER)  # fmt: skip
     assert evidence["same_answer"] == "answer-1" and evidence["shared_words"] == []
+    assert evidence["by"] == "matcher", "not worded alike: it teaches no earlier phrasing"
     assert evidence["similarity"] == pytest.approx(0.82, abs=1e-3)
     facts = (Placement("knowledge:3", False, 0.3), Placement("knowledge:3", False, 0.3))
     placed_in_a_fact = re_asked("Когда моют окна?", previous, "А стёкла чистите?", question,

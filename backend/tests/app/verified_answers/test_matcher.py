@@ -171,10 +171,11 @@ def test_an_answer_waiting_for_verification_is_never_served_but_keeps_its_questi
     assert served.serve and served.candidate.key == "phone"
 
 
-def test_a_fact_the_answer_restates_is_no_rival_but_stands_for_it(embed):
-    """For questions the fact sheet answers, the residents' answer saying what the fact
-    says is served: the fact neither takes its margin away nor the question from it. An
-    answer the fact does not say gets neither."""
+def test_a_fact_the_answer_restates_is_no_rival_for_the_margin(embed):
+    """For a question the fact sheet answers, the residents' answer saying what the fact
+    says wins by a margin over the fact; a question the fact itself wins still goes to the
+    model (a fact line may answer other questions too). An answer the fact does not say is
+    no twin of it."""
     said = ("Спасибо за обращение! По вашему вопросу: 2 раза в год, в апреле и в сентябре. "
             "Надеюсь, это поможет.")  # fmt: skip
     facts = [candidate(f"kb:{n}", text, verified=False, answer_vector=embed(text)[0])
@@ -183,10 +184,24 @@ def test_a_fact_the_answer_restates_is_no_rival_but_stands_for_it(embed):
                                                  "Как часто моете окна?"])  # fmt: skip
     matcher = FittedMatcher.fit([answer, *facts], MatchThresholds())
     assert matcher._restated_fact[0].tolist() == [False, True, False, False]
-    for question in ("Окна в подъездах моете в апреле?",  # the margin over the fact
-                     "Окна в подъездах моем 2 раза в год?"):  # the fact scores first  # fmt: skip
-        assert matcher.decide(embed(question)[0], question).candidate is answer, question
+    question = "Окна в подъездах моете в апреле?"  # without the rule: no clear winner
+    assert matcher.decide(embed(question)[0], question).candidate is answer
+    fact_first = "Окна в подъездах моем 2 раза в год?"
+    assert matcher.decide(embed(fact_first)[0], fact_first).candidate is None
 
     floors = verified(embed, "floors", "Моем полы в среду.", ["Когда моют полы?", "Полы моете?"])
     other = FittedMatcher.fit([floors, *facts], MatchThresholds())
     assert not other._restated_fact[0].any(), "an answer the fact does not say is no twin"
+
+
+def test_a_chain_taught_phrasing_is_no_anchor_for_the_same_question_rule(embed):
+    """Phrasings a re-ask chain taught count for the classifier, but repeating one is not
+    served on sight: the classifier must still place it there by a margin."""
+    asked, taught = "Когда моют окна в подъезде?", "А стёкла на лестнице когда протираете?"
+    answer = candidate("windows", WINDOWS, verified=True, answer_vector=embed(WINDOWS)[0],
+                       approved=embed(asked, taught), anchors=embed(asked),
+                       texts=[asked, taught])  # fmt: skip
+    floors = verified(embed, "floors", FLOORS, ["Когда моют полы?", "Как часто моете лестницу?"])
+    matcher = FittedMatcher.fit([answer, floors], MatchThresholds())
+    assert matcher.decide(embed(asked)[0], asked).reason == "same question"
+    assert matcher.decide(embed(taught)[0], taught).reason != "same question"
