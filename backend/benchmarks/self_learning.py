@@ -262,9 +262,23 @@ class LearningArm:
                 served_right += right
                 reasons["served another intent's answer" if not right else "served"] += 1
             else:
-                reasons[explained["reason"].split(":")[0].split("(")[0].strip()] += 1
+                reason = explained["reason"].split(":")[0].split("(")[0].strip()
+                if reason == "no clear winner between answers":
+                    reason += f" (rival: {self._rival(explained['candidates'], intent)})"
+                reasons[reason] += 1
         return {"phrasings": len(phrasings), "served_own_intent": served_right,
                 "reasons": dict(reasons.most_common())}  # fmt: skip
+
+    def _rival(self, candidates: list[dict], intent: int) -> str:
+        """What the second-ranked class is: a fact, or an answer of which intent."""
+        if len(candidates) < 2:
+            return "none"
+        rival = candidates[1]
+        if rival["kind"] == "fact":
+            return "a fact"
+        source = self.intent_of_log.get(self.source_of_answer.get(rival["key"]))
+        served = "served" if rival["served"] else "pending"
+        return f"{served} answer of {'the same' if source == intent else 'another'} intent"
 
     def verified_answers_by_intent(self) -> dict[str, int]:
         """How many active verified answers each intent ended with (fragmentation)."""
