@@ -129,38 +129,38 @@ def _chained_re_ask():
     )
 
 
-def earlier_phrasings(session: Session, log_id: int) -> list[VoiceLog]:
-    """The questions ``log_id`` asked again, nearest first (a chain of re-asks)."""
-    found: list[VoiceLog] = []
+def _follow_re_asks(session: Session, log_id: int, *, back: bool) -> list[int]:
+    """The logs a chain of re-asks links to ``log_id``, nearest first: the questions it
+    asked again (``back``) or those that asked it again."""
+    here, there = (
+        (AnswerSignal.next_log_id, AnswerSignal.log_id)
+        if back
+        else (AnswerSignal.log_id, AnswerSignal.next_log_id)
+    )
+    found: list[int] = []
     current = log_id
     for _ in range(MAX_RE_ASK_CHAIN):
-        earlier = session.scalar(
-            select(AnswerSignal.log_id).where(
-                AnswerSignal.next_log_id == current, _chained_re_ask()
-            )
-        )
-        if earlier is None:
+        linked = session.scalar(select(there).where(here == current, _chained_re_ask()))
+        if linked is None:
             break
-        found.append(session.get(VoiceLog, earlier))
-        current = earlier
+        found.append(linked)
+        current = linked
     return found
+
+
+def earlier_phrasings(session: Session, log_id: int) -> list[VoiceLog]:
+    """The questions ``log_id`` asked again, nearest first (a chain of re-asks)."""
+    earlier = _follow_re_asks(session, log_id, back=True)
+    return [session.get(VoiceLog, log) for log in earlier]
 
 
 def satisfying_answer(session: Session, log_id: int) -> uuid.UUID | None:
     """Follow the re-asks of ``log_id`` to the last one; the verified answer that last
     question approved (rated 5, thanked, or corrected by an operator), if any."""
-    current, re_asked = log_id, False
-    for _ in range(MAX_RE_ASK_CHAIN):
-        later = session.scalar(
-            select(AnswerSignal.next_log_id).where(
-                AnswerSignal.log_id == current, _chained_re_ask()
-            )
-        )
-        if later is None:
-            break
-        current, re_asked = later, True
-    if not re_asked:
+    later = _follow_re_asks(session, log_id, back=False)
+    if not later:
         return None
+    current = later[-1]
     return session.scalar(
         select(AnswerEvidence.verified_answer_id)
         .where(

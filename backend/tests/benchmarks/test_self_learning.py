@@ -85,7 +85,9 @@ def test_a_short_run_writes_the_full_report(tmp_path):
 
 def test_local_answers_are_compared_with_the_matcher_on_the_same_questions():
     Outcome = self_learning.Outcome
+    earlier = [Outcome(intent=0, rating=3, paid=True, source="llm") for _ in range(5)]
     outcomes = [
+        *earlier,
         Outcome(intent=0, rating=5, paid=False, source="local", baseline_rating=3),
         Outcome(intent=0, rating=2, paid=False, source="local", ungrounded=True),
         Outcome(intent=0, rating=4, paid=False, source="cache"),
@@ -93,7 +95,7 @@ def test_local_answers_are_compared_with_the_matcher_on_the_same_questions():
         Outcome(intent=0, rating=3, paid=True, source="llm"),
     ]
 
-    figures = self_learning.local_figures(outcomes)  # the last window: 2 of 10 answers
+    figures = self_learning.local_figures(outcomes)  # the last window: 2 of the 10 answers
 
     assert figures["local_answers"] == 3 and figures["local_answer_share"] == 0.5
     assert figures["local_avg_rating"] == 4.0
