@@ -17,6 +17,8 @@ Anything less certain abstains, and the question goes to a model with the candid
 examples. All of it is numpy: no model download, nothing to keep warm.
 """
 
+import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +34,8 @@ SWAP_OVERLAP = 0.45
 RESTATED_FACT_SHARE = 0.6
 #: …and how many factual words an answer needs before it can be said to.
 MIN_RESTATED_WORDS = 2
+#: A word used by at most this share of the answers is distinctive (not a greeting).
+DISTINCTIVE_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ class FittedMatcher:
     _x_mean: np.ndarray | None = field(default=None, repr=False)
     _y_mean: np.ndarray | None = field(default=None, repr=False)
     _same_answer: np.ndarray | None = field(default=None, repr=False)
-    #: [i, j]: answer i states what knowledge fact j says (no rival to it for the margin).
+    #: [i, j]: answer i states what knowledge fact j says, or answers i and j state the
+    #: same facts in other words (no rival to it for the margin).
     _restated_fact: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -162,7 +167,7 @@ class FittedMatcher:
         self._weights = np.linalg.solve(gram, xc.T @ (y - self._y_mean))
         answers = np.asarray([c.answer_vector for c in self.candidates])
         self._same_answer = answers @ answers.T >= self.thresholds.same_answer_similarity
-        self._restated_fact = restated_facts(self.candidates)
+        self._restated_fact = restated_facts(self.candidates) | same_facts(self.candidates)
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
         assert self._weights is not None
@@ -296,6 +301,26 @@ def restated_facts(candidates: list[Candidate]) -> np.ndarray:
         for j, stems in facts.items():
             restated[i, j] = len(said & stems) >= RESTATED_FACT_SHARE * len(said)
     return restated
+
+
+def same_facts(candidates: list[Candidate]) -> np.ndarray:
+    """[i, j]: answers i and j state the same facts — one has most of the other's
+    distinctive words (those few answers use: figures, names, schedules; not the greetings
+    every answer has). An operator's wording and a model's answer residents approved for
+    the same question are then no rivals for the margin."""
+    n = len(candidates)
+    same = np.zeros((n, n), dtype=bool)
+    answers = [i for i, c in enumerate(candidates) if not is_knowledge_fact(c)]
+    stems = {i: content_stems(candidates[i].text) for i in answers}
+    used_by = Counter(stem for i in answers for stem in stems[i])
+    rare = max(2, DISTINCTIVE_SHARE * len(answers))
+    distinctive = {i: {w for w in stems[i] if used_by[w] <= rare} for i in answers}
+    for i, j in itertools.combinations(answers, 2):
+        shared = len(distinctive[i] & distinctive[j])
+        shorter = min(len(distinctive[i]), len(distinctive[j]))
+        if shorter >= MIN_RESTATED_WORDS and shared >= RESTATED_FACT_SHARE * shorter:
+            same[i, j] = same[j, i] = True
+    return same
 
 
 def is_knowledge_fact(candidate: Candidate) -> bool:

@@ -580,6 +580,7 @@ class EvidenceRow(NamedTuple):
     explicit: bool = True
     #: An earlier phrasing taught by a re-ask chain, not a question this answer answered.
     chained: bool = False
+    log_id: int | None = None
 
 
 def _evidence_vectors(
@@ -597,6 +598,7 @@ def _evidence_vectors(
             client_of_log(),
             AnswerEvidence.basis.in_([EvidenceBasis.RATING, EvidenceBasis.CORRECTION]),
             AnswerEvidence.basis == EvidenceBasis.RE_ASK_CHAIN,
+            AnswerEvidence.log_id,
         )
         .join(VoiceEmbedding, VoiceEmbedding.log_id == AnswerEvidence.log_id)
         .join(VoiceLog, VoiceLog.id == AnswerEvidence.log_id)
@@ -613,6 +615,15 @@ def _evidence_vectors(
     return found
 
 
+def _corroborated(row: EvidenceRow, rows: list[EvidenceRow]) -> bool:
+    """A rating or a correction stands alone; what a dialog said only once another client
+    said the same about the same question (this close)."""
+    return row.explicit or any(
+        other.client != row.client and float(other.vector @ row.vector) >= CORROBORATING_SIMILARITY
+        for other in rows
+    )
+
+
 def blocking_refusals(rows: list[EvidenceRow], *, trusted: bool) -> list[np.ndarray]:
     """The refused questions that keep an answer from close questions. Operators outrank
     residents: only an operator's refusal blocks their answers. A resident's rating blocks
@@ -620,16 +631,20 @@ def blocking_refusals(rows: list[EvidenceRow], *, trusted: bool) -> list[np.ndar
     the dialog alone (a re-ask, a request for a person) once a second client refused close
     to it, so one saboteur re-asking good answers cannot switch their phrasings off."""
     kept = [row for row in rows if row.by_operator or not trusted]
-    blocking = []
-    for row in kept:
-        corroborated = row.explicit or any(
-            other.client != row.client
-            and float(other.vector @ row.vector) >= CORROBORATING_SIMILARITY
-            for other in kept
-        )
-        if corroborated:
-            blocking.append(row.vector)
-    return blocking
+    return [row.vector for row in kept if _corroborated(row, kept)]
+
+
+def learned_approvals(rows: list[EvidenceRow], source_log_id: int | None) -> list[EvidenceRow]:
+    """The approved questions the matcher learns an answer's class from: every rating
+    and correction, the question the answer was first given to, and what dialogs said
+    (thanks, a re-ask chain) once a second client approved close to it. A saboteur who
+    thanks whatever it is served — a wrong cached answer too — would otherwise teach that
+    answer every question it was wrongly served for, and it would be served for more."""
+    return [
+        row
+        for row in rows
+        if (source_log_id is not None and row.log_id == source_log_id) or _corroborated(row, rows)
+    ]
 
 
 def _fact_candidates(facts, vectors: dict[str, np.ndarray]) -> list[Candidate]:
@@ -715,7 +730,8 @@ class VerifiedAnswerIndex:
         passages = self._passages_of([a.answer_text for a, _ in answers])
         candidates = []
         for a, question in answers:
-            if not approved.get(a.id):
+            learned = learned_approvals(approved.get(a.id, []), a.source_log_id)
+            if not learned:
                 continue
             trusted = a.kind == VerifiedKind.CORRECTED or a.reviewed_at is not None
             now = standing_of(a, support[a.id], contacts, self.min_sessions)
@@ -729,12 +745,12 @@ class VerifiedAnswerIndex:
                     teaches=now.teaches,
                     answer_vector=vectors[a.answer_text],
                     answer_passage=passages[a.answer_text],
-                    approved=[row.vector for row in approved[a.id]],
+                    approved=[row.vector for row in learned],
                     # A chain-taught phrasing helps the classifier, but serves nothing on
-                    # its own as "the same question" (one client's chain could be wrong).
-                    anchors=[row.vector for row in approved[a.id] if not row.chained],
+                    # its own as "the same question" (the chain could be wrong).
+                    anchors=[row.vector for row in learned if not row.chained],
                     refused=blocking_refusals(refused.get(a.id, []), trusted=trusted),
-                    texts=[row.question for row in approved[a.id]],
+                    texts=[row.question for row in learned],
                     source_log_id=a.source_log_id,
                     question=question,
                     corrected=trusted,

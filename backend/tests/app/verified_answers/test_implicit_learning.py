@@ -5,9 +5,11 @@ was served from, each at half the weight of a rating (``IMPLICIT_EVIDENCE_WEIGHT
 most once per client; a re-ask chain that ends in thanks teaches the earlier phrasing.
 Real database, bundled embedder, a real OpenAI-compatible server on 127.0.0.1."""
 
+import numpy as np
 from sqlalchemy import select
 
 from app.db.models import AnswerEvidence, EvidenceBasis, VerifiedAnswer
+from app.verified_answers.service import EvidenceRow, learned_approvals
 from tests.support.dialog import BOT_OPERATOR, ask, rate_accepted
 
 WINDOWS_ANSWER = (
@@ -72,6 +74,12 @@ def test_a_re_ask_chain_ending_in_thanks_teaches_the_earlier_phrasing(bot, llm_s
 
     for flat in ("flat-2", "flat-3"):  # two ratings of the well-answered phrasing
         rate_accepted(bot, ask(bot, QUESTION, flat), 5)
+    # One client's chain is not enough for the matcher to learn the phrasing: a second
+    # resident who asks it and is helped (by the cache or after asking again) confirms it.
+    llm_server.behaviour.reply = "Не знаю, уточните в управляющей компании."
+    if ask(bot, earlier, "flat-5")["answer_source"] != "cache":
+        assert ask(bot, QUESTION, "flat-5")["answer_source"] == "cache"
+    ask(bot, THANKS, "flat-5")
     taught = ask(bot, earlier, "flat-4")
     assert taught["answer_source"] == "cache" and taught["response"] == WINDOWS_ANSWER
 
@@ -140,3 +148,22 @@ def test_two_clients_thanks_make_a_prompt_example_before_the_answer_is_served(bo
     assert any("по понедельникам" in m["content"] for m in prompt[:-1])
     answer = next(a for a in listed(bot) if a["answer_text"] == mats)
     assert answer["status"] == "pending" and "prompt example" in answer["status_reason"]
+
+
+def test_the_matcher_learns_what_one_client_said_only_once_another_says_it_too():
+    """A saboteur thanking a wrong cached answer would teach it the question it was wrongly
+    served for; what a dialog said enters the matcher only when a second client said it
+    about the same question (ratings, corrections and the answer's own question always)."""
+    same, other = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+
+    def row(vector, client, explicit=False, log_id=None):
+        return EvidenceRow(vector, "вопрос", False, client, explicit, log_id=log_id)
+
+    def learned(*rows, source_log_id=None) -> list[str]:
+        return [r.client for r in learned_approvals(list(rows), source_log_id)]
+
+    source, rated = row(other, "first", log_id=7), row(other, "rater", explicit=True)
+    lone_thanks = row(same, "saboteur")
+    assert learned(source, rated, lone_thanks, source_log_id=7) == ["first", "rater"]
+    assert learned(lone_thanks, row(same, "resident")) == ["saboteur", "resident"]
+    assert learned(lone_thanks, row(same, "saboteur")) == [], "one client twice is one"

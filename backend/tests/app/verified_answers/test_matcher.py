@@ -205,3 +205,21 @@ def test_a_chain_taught_phrasing_is_no_anchor_for_the_same_question_rule(embed):
     matcher = FittedMatcher.fit([answer, floors], MatchThresholds())
     assert matcher.decide(embed(asked)[0], asked).reason == "same question"
     assert matcher.decide(embed(taught)[0], taught).reason != "same question"
+
+
+def test_answers_stating_the_same_facts_are_no_rivals_but_neighbours_are():
+    from app.verified_answers.matcher import same_facts
+
+    def answer(key: str, text: str):
+        return candidate(key, text, verified=True, answer_vector=np.ones(4, np.float32))
+
+    operators = answer("op", "Окна в подъездах моем 2 раза в год — в апреле и в сентябре.")
+    residents = answer("res", "Спасибо за обращение! По вашему вопросу: 2 раза в год, в "
+                              "апреле и в сентябре. Надеюсь, это поможет.")  # fmt: skip
+    floors = answer("floors", "Спасибо за обращение! Полы моем по вторникам и пятницам. "
+                              "Надеюсь, это поможет.")  # fmt: skip
+    others = [answer(f"a{n}", f"Спасибо за обращение! По вашему вопросу: тема{n}. Надеюсь, "
+                              "это поможет.") for n in range(20)]  # fmt: skip
+    same = same_facts([operators, residents, floors, *others])
+    assert same[0, 1] and same[1, 0], "the same facts in other words"
+    assert not same[1, 2], "the same greetings, other facts"
