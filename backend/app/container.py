@@ -71,6 +71,17 @@ def seed_knowledge_base(services: "Services") -> None:
             services.knowledge.reembed_stale(session)
 
 
+def paid_provider(settings: Settings) -> AnswerProvider | None:
+    """The paid LLM behind its circuit breaker, when a key is configured."""
+    if not settings.paid_llm_configured:
+        return None
+    return CircuitBreaker(
+        OpenAICompatibleProvider(settings),
+        failures=settings.llm_circuit_failures,
+        open_seconds=settings.llm_circuit_open_seconds,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -85,15 +96,7 @@ def build_services(
     knowledge = KnowledgeBase(embeddings.embedder)
     local = LocalModelManager(settings, database)
     local.load_configured()
-    paid = (
-        CircuitBreaker(
-            OpenAICompatibleProvider(settings),
-            failures=settings.llm_circuit_failures,
-            open_seconds=settings.llm_circuit_open_seconds,
-        )
-        if settings.paid_llm_configured
-        else None
-    )
+    paid = paid_provider(settings)
 
     def providers() -> list[AnswerProvider]:
         return [p for p in (local.provider, paid) if p is not None]
