@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
     func,
     or_,
     text,
@@ -474,6 +475,16 @@ class AnswerSignal(Base):
     #: Who sent the next message (``voice_logs.client_key``): signals count per client.
     client_key: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+#: What a next message (or the silence after an answer no model could give) says when the
+#: answer did not help: the review queue and implicit satisfaction read the same kinds.
+UNHELPED_SIGNALS = (SignalKind.ESCALATION, SignalKind.RE_ASK, SignalKind.ABANDONED)
+
+
+def signalled(*kinds: SignalKind):
+    """The log's answer got a signal of one of ``kinds`` (SQL, correlated to the log)."""
+    return exists().where(AnswerSignal.log_id == VoiceLog.id, AnswerSignal.kind.in_(kinds))
 
 
 class OperatorAccount(Base):

@@ -8,13 +8,12 @@ could give, else an unknown middle. Operators work
 the queue from the top; an operator's correction takes a dialog out of it.
 """
 
-from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy import and_, case, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db.models import AnswerSignal, SignalKind, VoiceLog
+from app.db.models import UNHELPED_SIGNALS, SignalKind, VoiceLog, signalled
 
 LOW_RATING = 2
-UNHELPED = (SignalKind.ESCALATION, SignalKind.RE_ASK, SignalKind.ABANDONED)
 #: Unrated answers, by what the resident's next message said.
 ESCALATED = 0.9
 RE_ASKED = 0.8
@@ -23,20 +22,14 @@ UNKNOWN = 0.3
 THANKED = 0.05
 
 
-def _signalled(kind: SignalKind) -> ColumnElement[bool]:
-    return exists(
-        select(AnswerSignal.id).where(AnswerSignal.log_id == VoiceLog.id, AnswerSignal.kind == kind)
-    )
-
-
 def estimated_dissatisfaction() -> ColumnElement[float]:
     """0 (certainly helped) … 1 (certainly not), per log (SQL)."""
     return case(
         (VoiceLog.rating.is_not(None), (5 - VoiceLog.rating) / 4.0),
-        (_signalled(SignalKind.ESCALATION), ESCALATED),
-        (_signalled(SignalKind.RE_ASK), RE_ASKED),
-        (_signalled(SignalKind.ABANDONED), ABANDONED),
-        (_signalled(SignalKind.THANKS), THANKED),
+        (signalled(SignalKind.ESCALATION), ESCALATED),
+        (signalled(SignalKind.RE_ASK), RE_ASKED),
+        (signalled(SignalKind.ABANDONED), ABANDONED),
+        (signalled(SignalKind.THANKS), THANKED),
         else_=UNKNOWN,
     )
 
@@ -48,6 +41,6 @@ def needs_review() -> ColumnElement[bool]:
         VoiceLog.rating <= LOW_RATING,
         and_(
             VoiceLog.rating.is_(None),
-            or_(*(_signalled(kind) for kind in UNHELPED)),
+            signalled(*UNHELPED_SIGNALS),
         ),
     )

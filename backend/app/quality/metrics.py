@@ -25,17 +25,18 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from sqlalchemy import Float, case, cast, exists, func, select
+from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     NEGATIVE_RATING,
     POSITIVE_RATING,
-    AnswerSignal,
+    UNHELPED_SIGNALS,
     AnswerSource,
     SignalKind,
     VoiceLog,
     client_of_log,
+    signalled,
 )
 
 
@@ -125,21 +126,11 @@ def _aggregates() -> list:
         func.coalesce(func.sum(VoiceLog.cost_usd), 0.0),
         func.count().filter(cache, rated),
         func.count().filter(cache, VoiceLog.rating >= POSITIVE_RATING),
-        func.count().filter(_signalled(SignalKind.RE_ASK)),
-        func.count().filter(_signalled(SignalKind.ESCALATION)),
-        func.count().filter(_signalled(SignalKind.THANKS)),
-        func.count().filter(_signalled(*UNHELPED)),
+        func.count().filter(signalled(SignalKind.RE_ASK)),
+        func.count().filter(signalled(SignalKind.ESCALATION)),
+        func.count().filter(signalled(SignalKind.THANKS)),
+        func.count().filter(signalled(*UNHELPED_SIGNALS)),
     ]
-
-
-#: What the next message (or the silence after an answer no model could give) says when
-#: the answer did not help.
-UNHELPED = (SignalKind.RE_ASK, SignalKind.ESCALATION, SignalKind.ABANDONED)
-
-
-def _signalled(*kinds: SignalKind):
-    """The log's answer got one of ``kinds`` from the resident's next message."""
-    return exists().where(AnswerSignal.log_id == VoiceLog.id, AnswerSignal.kind.in_(kinds))
 
 
 def _from_row(row, start: datetime, end: datetime) -> PeriodMetrics:
@@ -221,7 +212,7 @@ def _implicit_by_client(session: Session, start: datetime, end: datetime, period
     """How many clients were answered, and the mean of each one's share of answers its
     next message neither re-asked nor escalated (a script's many sessions are one client):
     over the whole span (key None) or per ``period``."""
-    helped = case((_signalled(*UNHELPED), 0.0), else_=1.0)
+    helped = case((signalled(*UNHELPED_SIGNALS), 0.0), else_=1.0)
     periods = [] if period is None else [period.label("period")]
     per_client = (
         select(*periods, func.avg(helped).label("share"))
