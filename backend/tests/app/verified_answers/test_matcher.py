@@ -171,29 +171,6 @@ def test_an_answer_waiting_for_verification_is_never_served_but_keeps_its_questi
     assert served.serve and served.candidate.key == "phone"
 
 
-def test_a_fact_the_answer_restates_is_no_rival_for_the_margin(embed):
-    """For a question the fact sheet answers, the residents' answer saying what the fact
-    says wins by a margin over the fact; a question the fact itself wins still goes to the
-    model (a fact line may answer other questions too). An answer the fact does not say is
-    no twin of it."""
-    said = ("Спасибо за обращение! По вашему вопросу: 2 раза в год, в апреле и в сентябре. "
-            "Надеюсь, это поможет.")  # fmt: skip
-    facts = [candidate(f"kb:{n}", text, verified=False, answer_vector=embed(text)[0])
-             for n, text in enumerate((WINDOWS, FLOORS, PHONE))]  # fmt: skip
-    answer = verified(embed, "windows", said, ["Когда моют окна в подъезде?",
-                                                 "Как часто моете окна?"])  # fmt: skip
-    matcher = FittedMatcher.fit([answer, *facts], MatchThresholds())
-    assert matcher._restated_fact[0].tolist() == [False, True, False, False]
-    question = "Окна в подъездах моете в апреле?"  # without the rule: no clear winner
-    assert matcher.decide(embed(question)[0], question).candidate is answer
-    fact_first = "Окна в подъездах моем 2 раза в год?"
-    assert matcher.decide(embed(fact_first)[0], fact_first).candidate is None
-
-    floors = verified(embed, "floors", "Моем полы в среду.", ["Когда моют полы?", "Полы моете?"])
-    other = FittedMatcher.fit([floors, *facts], MatchThresholds())
-    assert not other._restated_fact[0].any(), "an answer the fact does not say is no twin"
-
-
 def test_a_chain_taught_phrasing_is_no_anchor_for_the_same_question_rule(embed):
     """Phrasings a re-ask chain taught count for the classifier, but repeating one is not
     served on sight: the classifier must still place it there by a margin."""
@@ -207,19 +184,31 @@ def test_a_chain_taught_phrasing_is_no_anchor_for_the_same_question_rule(embed):
     assert matcher.decide(embed(taught)[0], taught).reason != "same question"
 
 
-def test_answers_stating_the_same_facts_are_no_rivals_but_neighbours_are():
-    from app.verified_answers.matcher import same_facts
-
-    def answer(key: str, text: str):
-        return candidate(key, text, verified=True, answer_vector=np.ones(4, np.float32))
-
-    operators = answer("op", "Окна в подъездах моем 2 раза в год — в апреле и в сентябре.")
-    residents = answer("res", "Спасибо за обращение! По вашему вопросу: 2 раза в год, в "
-                              "апреле и в сентябре. Надеюсь, это поможет.")  # fmt: skip
-    floors = answer("floors", "Спасибо за обращение! Полы моем по вторникам и пятницам. "
-                              "Надеюсь, это поможет.")  # fmt: skip
-    others = [answer(f"a{n}", f"Спасибо за обращение! По вашему вопросу: тема{n}. Надеюсь, "
-                              "это поможет.") for n in range(20)]  # fmt: skip
-    same = same_facts([operators, residents, floors, *others])
-    assert same[0, 1] and same[1, 0], "the same facts in other words"
-    assert not same[1, 2], "the same greetings, other facts"
+def test_neighbouring_answers_that_share_figures_stay_rivals(embed):
+    """Two prices of the same service share most of their words ("обслуживание подъезда …
+    рублей в месяц"); a question between them ("сколько за подъезд" in a 12-storey house)
+    goes to the model rather than to the nearer price. Questions clearly about one are
+    served it."""
+    nine = ("Обслуживание одного подъезда девятиэтажного дома стоит 4800 рублей в месяц по "
+            "стандартному тарифу.")  # fmt: skip
+    other = ("Обслуживание подъезда пятиэтажного дома стоит 3200 рублей в месяц. Для домов выше "
+             "9 этажей к стандартной цене добавляется 400 рублей за каждый этаж сверх "
+             "девятого.")  # fmt: skip
+    matcher = FittedMatcher.fit(
+        [
+            verified(embed, "nine", nine, ["Сколько стоит уборка одного подъезда?",
+                                           "какой тариф за подъезд", "цена уборки подъезда"]),
+            verified(embed, "other", other, ["А для пятиэтажки цена какая?",
+                                             "Зависит ли стоимость от этажности дома?",
+                                             "Для высотки цена выше?"]),
+            verified(embed, "windows", WINDOWS, ["Когда будут мыть окна в подъезде?"]),
+        ],
+        MatchThresholds(),
+    )  # fmt: skip
+    between = "дом 12 этажей сколько за подъезд"
+    decision = matcher.decide(embed(between)[0], between)
+    assert decision.reason == "no clear winner between answers", decision
+    for question, key in (("цена уборки подъезда в месяц сколько", "nine"),
+                          ("скольо стоит обслуживание пятиэтажного дома", "other")):  # fmt: skip
+        served = matcher.decide(embed(question)[0], question)
+        assert served.serve and served.candidate.key == key, (question, served)
