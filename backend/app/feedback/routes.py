@@ -15,7 +15,7 @@ from app.api.deps import (
 )
 from app.api.schemas import OPERATOR_ERRORS, PLAIN_TEXT, error_responses
 from app.core.errors import LogNotFoundError
-from app.db.models import AnswerSource, VoiceLog
+from app.db.models import AnswerSource, SignalKind, VoiceLog
 from app.feedback.schemas import (
     CorrectionRequest,
     CorrectionResponse,
@@ -124,7 +124,7 @@ def list_logs(
     signals = signals_of(session, [log.id for log in logs])
     items = [
         LogEntry.model_validate(log).model_copy(
-            update={"signals": [signal.kind for signal in signals[log.id]]}
+            update={"signals": [SignalKind(signal.kind) for signal in signals[log.id]]}
         )
         for log in logs
     ]
