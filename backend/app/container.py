@@ -22,6 +22,8 @@ from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
+from app.voice.recognition import build_recognizer
+from app.voice.service import SpeechInput
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class Services:
     identity: ClientIdentity
     #: What residents' next messages say about answers (implicit signals).
     signals: SignalRecorder
+    #: Spoken questions to text (``ASR_ENGINE``).
+    speech_input: SpeechInput
 
     def close(self) -> None:
         self.database.dispose()
@@ -109,7 +113,11 @@ def build_services(
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     health = HealthChecker(database, embeddings, paid, local)
     verified = VerifiedAnswers(
-        embeddings, thresholds, settings.verify_min_sessions, settings.implicit_evidence_weight
+        embeddings,
+        thresholds,
+        settings.verify_min_sessions,
+        settings.implicit_evidence_weight,
+        settings.asr_min_confidence,
     )
     limits = RateLimits.per_minute(
         settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute
@@ -133,6 +141,7 @@ def build_services(
         ),
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
+        SpeechInput(settings, build_recognizer(settings)),
     )
     seed_knowledge_base(services)
     return services

@@ -33,6 +33,7 @@ from app.db.models import (
     VoiceLog,
     approved_dialog,
     client_of_log,
+    heard_surely,
 )
 from app.quality.golden_set import normalise_question
 from app.verified_answers.grounding import TrustedContacts
@@ -106,6 +107,8 @@ class _Example:
     rating: int | None
     corrected: bool
     created_at: datetime
+    #: A spoken question whose transcript the recogniser was unsure of (ASR_MIN_CONFIDENCE).
+    misheard: bool = False
 
 
 class _Cleaner:
@@ -146,6 +149,8 @@ class _Cleaner:
 
     def _content_rule(self, example: _Example) -> str | None:
         options = self.options
+        if example.misheard:
+            return "misheard_transcript"
         if normalise_question(example.question) in self.held_out:
             return "golden_set"
         if not example.answer.strip():
@@ -379,6 +384,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
             VoiceLog.corrected_response,
             VoiceLog.rating,
             VoiceLog.created_at,
+            VoiceLog.asr_confidence,
             VoiceEmbedding.embedding,
         )
         .outerjoin(
@@ -403,6 +409,8 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
                 rating=row.rating,
                 corrected=corrected,
                 created_at=row.created_at,
+                misheard=row.asr_confidence is not None
+                and row.asr_confidence < settings.asr_min_confidence,
             )
             vector = None if row.embedding is None else np.asarray(row.embedding, np.float32)
             yield example, vector
@@ -463,7 +471,11 @@ def _write_pairs(
                 VoiceLog.ai_response,
                 VoiceLog.corrected_response,
             )
-            .where(VoiceLog.created_at >= cutoff, VoiceLog.corrected_response.is_not(None))
+            .where(
+                VoiceLog.created_at >= cutoff,
+                VoiceLog.corrected_response.is_not(None),
+                heard_surely(settings.asr_min_confidence),
+            )
             .order_by(VoiceLog.created_at.desc())
             .limit(options.max_samples)
         ).all()
@@ -482,6 +494,7 @@ def _write_pairs(
                 VoiceLog.created_at >= cutoff,
                 VoiceLog.rating <= NEGATIVE_RATING,
                 VoiceLog.corrected_response.is_(None),
+                heard_surely(settings.asr_min_confidence),
                 VoiceEmbedding.embedding_model == settings.embedding_model,
             )
             .limit(options.max_samples)

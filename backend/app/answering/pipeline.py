@@ -151,8 +151,14 @@ class AnswerPipeline:
         )
 
     def process(
-        self, message: str, session_id: str | None, caller: Caller | None = None
+        self,
+        message: str,
+        session_id: str | None,
+        caller: Caller | None = None,
+        *,
+        asr_confidence: float | None = None,
     ) -> ProcessedAnswer:
+        """``asr_confidence``: ``message`` is the transcript of a spoken question."""
         started = time.perf_counter()
         caller = caller or Caller()
         question = self.validate_message(message)
@@ -170,6 +176,7 @@ class AnswerPipeline:
             time.perf_counter() - started,
             client_key=caller.client_key,
             bound=plan.bound,
+            asr_confidence=asr_confidence,
         )
         return ProcessedAnswer(log=log, question_vector=vector)
 
@@ -399,8 +406,10 @@ class AnswerPipeline:
         *,
         client_key: str | None = None,
         bound: bool = False,
+        asr_confidence: float | None = None,
     ) -> VoiceLog:
         log = VoiceLog(
+            asr_confidence=asr_confidence,
             session_id=session_id,
             client_key=client_key,
             conversation_bound=bound,

@@ -35,6 +35,37 @@ class ProcessRequest(BaseModel):
     )
 
 
+class SpokenQuestionFields(BaseModel):
+    """The form fields beside ``audio`` in a multipart ``process``."""
+
+    session_id: str | None = Field(default=None, max_length=128, pattern=PLAIN_TEXT)
+    conversation_token: str | None = Field(default=None, max_length=64, pattern=PLAIN_TEXT)
+
+
+def process_request_body() -> dict:
+    """``process`` takes JSON (the seed's typed question) or multipart with ``audio``."""
+    form = {
+        "type": "object",
+        "required": ["audio"],
+        "properties": {
+            "audio": {
+                "type": "string",
+                "format": "binary",
+                "description": "Запись вопроса: webm/opus, ogg, wav или mp3, 8 или 16 кГц",
+            },
+            "session_id": {"type": "string", "maxLength": 128},
+            "conversation_token": {"type": "string", "maxLength": 64},
+        },
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ProcessRequest.model_json_schema()},
+            "multipart/form-data": {"schema": form},
+        },
+    }
+
+
 class ProcessResponse(BaseModel):
     response: str = Field(examples=["Влажная уборка — 2 раза в неделю, по вторникам и пятницам."])
     log_id: int = Field(examples=[42], description="Номер записи диалога (для /feedback)")
@@ -57,6 +88,14 @@ class ProcessResponse(BaseModel):
         description="Выдаётся тому, кто начал разговор (или предъявил токен): передавайте "
         "его со следующими вопросами, чтобы модель видела историю разговора. Пусто, если "
         "идентификатор разговора уже занят, а токена нет",
+    )
+    transcript: str | None = Field(
+        default=None, description="Распознанный текст вопроса, если вопрос задан голосом"
+    )
+    asr_confidence: float | None = Field(
+        default=None,
+        description="Уверенность распознавания (0–1); ниже ASR_MIN_CONFIDENCE диалог не "
+        "используется для обучения",
     )
 
 

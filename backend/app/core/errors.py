@@ -55,3 +55,15 @@ class RateLimitedError(DomainError):
 
 class ServiceUnavailableError(DomainError):
     """A dependency (database, embedder) is down; the caller may retry later."""
+
+
+class AudioRejectedError(InvalidInputError):
+    """A recording that cannot be a question: silent, unreadable, too long (422)."""
+
+
+class UnsupportedAudioError(AudioRejectedError):
+    """Not audio in a format the service reads (415)."""
+
+
+class AudioTooLargeError(AudioRejectedError):
+    """Over ``MAX_AUDIO_BYTES`` (413)."""

@@ -173,6 +173,9 @@ class VoiceLog(Base):
     #: Figures and contact details a paid answer stated that neither its prompt nor the
     #: knowledge base did (``app/answering/grounding_guard.py``); None when there were none.
     ungrounded_facts: Mapped[list[str] | None] = mapped_column(JSONB)
+    #: A spoken question: the recogniser's confidence in its transcript (``user_message``);
+    #: None for a typed one. Below ``ASR_MIN_CONFIDENCE`` the dialog never teaches.
+    asr_confidence: Mapped[float | None] = mapped_column(Float)
     #: Set by an operator correction: the corrected dialog is training data.
     training_example: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
@@ -517,3 +520,9 @@ def approved_dialog(min_rating: int):
     """The one rule for a dialog people approved: rated at least ``min_rating``, or
     corrected by an operator (a correction is approved whatever the original's rating)."""
     return or_(VoiceLog.rating >= min_rating, VoiceLog.corrected_response.is_not(None))
+
+
+def heard_surely(min_confidence: float):
+    """Typed questions, and spoken ones whose transcript the recogniser was sure of: the
+    dialogs that may teach (training pairs, golden items)."""
+    return or_(VoiceLog.asr_confidence.is_(None), VoiceLog.asr_confidence >= min_confidence)

@@ -68,6 +68,7 @@ class ModelEvaluator:
             size=settings.golden_set_size,
             min_items=settings.golden_set_min_items,
             min_similarity=settings.golden_min_similarity,
+            min_asr_confidence=settings.asr_min_confidence,
         )
 
     def answerer(

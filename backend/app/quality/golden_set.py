@@ -23,7 +23,14 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import AnswerSource, GoldenSetItem, VoiceLog, approved_dialog, client_of_log
+from app.db.models import (
+    AnswerSource,
+    GoldenSetItem,
+    VoiceLog,
+    approved_dialog,
+    client_of_log,
+    heard_surely,
+)
 from app.embeddings.service import Embedder
 
 #: Digit runs with the separators people write inside numbers: 8-800-555-01-23, 9:00, 4 800.
@@ -113,11 +120,22 @@ class GoldenReport:
 
 
 class GoldenSet:
-    def __init__(self, embedder: Embedder, *, size: int, min_items: int, min_similarity: float):
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        size: int,
+        min_items: int,
+        min_similarity: float,
+        min_asr_confidence: float = 0.0,
+    ):
         self.embedder = embedder
         self.size = size
         self.min_items = min_items
         self.min_similarity = min_similarity
+        #: Misheard spoken questions are no golden items: the question may not be the one
+        #: the approved answer answered.
+        self.min_asr_confidence = min_asr_confidence
 
     def items(self, session: Session) -> list[GoldenSetItem]:
         return list(session.scalars(select(GoldenSetItem).order_by(GoldenSetItem.id)))
@@ -130,6 +148,7 @@ class GoldenSet:
             select(VoiceLog, client_of_log())
             .where(approved_dialog(5))
             .where(VoiceLog.answer_source != AnswerSource.FALLBACK)
+            .where(heard_surely(self.min_asr_confidence))
             .order_by(VoiceLog.corrected_response.is_(None), VoiceLog.created_at)
         )
         seen, rating_clients, picked = set(), set(), []

@@ -241,11 +241,15 @@ class VerifiedAnswers:
         thresholds: MatchThresholds,
         min_sessions: int = DEFAULT_MIN_SESSIONS,
         implicit_weight: float = DEFAULT_IMPLICIT_WEIGHT,
+        min_asr_confidence: float = 0.0,
     ) -> None:
         self.embeddings = embeddings
         self.thresholds = thresholds
         self.min_sessions = min_sessions
         self.implicit_weight = implicit_weight
+        #: A spoken question heard less surely than this teaches nothing: its transcript
+        #: may not be what the resident asked (``ASR_MIN_CONFIDENCE``).
+        self.min_asr_confidence = min_asr_confidence
 
     def learn_from_log(self, session: Session, log: VoiceLog) -> "Learned":
         """Make the evidence of ``log`` match its current rating, correction and signals,
@@ -268,6 +272,8 @@ class VerifiedAnswers:
     def _evidence_of(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
         """Replace what ``log`` says about verified answers; the answer it now supports."""
         session.execute(delete(AnswerEvidence).where(AnswerEvidence.log_id == log.id))
+        if self.misheard(log):
+            return None
         served_from = (
             session.get(VerifiedAnswer, log.verified_answer_id) if log.verified_answer_id else None
         )
@@ -289,6 +295,10 @@ class VerifiedAnswers:
         if not log.corrected_response:
             self._chain_evidence(session, log, supported)
         return supported
+
+    def misheard(self, log: VoiceLog) -> bool:
+        """A transcript the recogniser was not sure of: answered, never learnt from."""
+        return log.asr_confidence is not None and log.asr_confidence < self.min_asr_confidence
 
     def _rated(
         self, session: Session, log: VoiceLog, served_from: VerifiedAnswer | None

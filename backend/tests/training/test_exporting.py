@@ -302,3 +302,24 @@ def test_grounded_samples_render_as_prompt_and_completion_too(
     samples = lines(result.path)
     assert validate_file(result.path, "prompt_completion") == []
     assert all("Справка" in s["prompt"] and s["prompt"].endswith("Бот:") for s in samples)
+
+
+def test_misheard_spoken_questions_are_never_exported(history, database, make_settings, tmp_path):
+    """A transcript below ASR_MIN_CONFIDENCE may not be what the resident asked: its dialog
+    trains nothing, rated five stars or corrected, and the statistics count it."""
+    settings = make_settings(ASR_MIN_CONFIDENCE="0.8")
+    with database.session() as session:
+        add_log(session, "Как часто мой подъезд?", "Моем 2 раза в неделю.", rating=5,
+                asr_confidence=0.55)  # fmt: skip
+        add_log(session, "Когда меняют коврики?", "Каждые 2 недели.", rating=5,
+                asr_confidence=0.93)  # fmt: skip
+        add_log(session, "Кто моет кнопки лифта?", "Не знаю.", rating=1, asr_confidence=0.4,
+                corrected_response="Кнопки лифта протираем каждый день.")  # fmt: skip
+        session.commit()
+
+    result = run(database, settings, tmp_path, pairs=True)
+
+    text = result.path.read_text(encoding="utf-8") + result.pairs_path.read_text(encoding="utf-8")
+    assert "мой подъезд" not in text and "кнопки лифта" not in text.lower()
+    assert "Когда меняют коврики?" in text, "a surely heard spoken question is exported"
+    assert result.stats["removed"]["misheard_transcript"] == 2

@@ -1,0 +1,52 @@
+"""A spoken question as text: the recording checked and decoded, then recognised.
+
+Nothing here touches the database: a recording that cannot be a question is refused before
+anything is logged, and what is logged is the transcript (scrubbed like typed text by the
+exporter), with the recogniser's confidence beside it.
+"""
+
+import logging
+
+from app.core.config import Settings
+from app.core.errors import AudioRejectedError, ServiceUnavailableError
+from app.voice.audio import decode
+from app.voice.recognition import SpeechRecognizer, Transcript
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install -r backend/requirements_voice.txt"
+
+
+class SpeechInput:
+    def __init__(self, settings: Settings, recognizer: SpeechRecognizer | None) -> None:
+        self.settings = settings
+        self.recognizer = recognizer
+
+    def hear(self, data: bytes, filename: str) -> Transcript:
+        """The transcript of ``data``; AudioRejectedError (4xx) for a recording that holds
+        no question, ServiceUnavailableError (503) when recognition cannot run here."""
+        if self.recognizer is None:
+            raise ServiceUnavailableError("Распознавание речи выключено (ASR_ENGINE=off)")
+        try:
+            recording = decode(
+                data,
+                filename,
+                max_bytes=self.settings.max_audio_bytes,
+                max_seconds=self.settings.max_audio_seconds,
+            )
+            return self.recognizer.transcribe(recording)
+        except AudioRejectedError:
+            raise
+        except ImportError as error:
+            logger.error("speech recognition is not installed: %s", error)
+            raise ServiceUnavailableError(
+                f"Распознавание речи не установлено на сервере: {INSTALL_HINT}"
+            ) from error
+        except Exception as error:
+            logger.exception("speech recognition failed")
+            raise ServiceUnavailableError(
+                "Распознавание речи временно недоступно, напишите вопрос текстом"
+            ) from error
+
+    def is_confident(self, transcript: Transcript) -> bool:
+        return transcript.confidence >= self.settings.asr_min_confidence
