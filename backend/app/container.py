@@ -86,6 +86,14 @@ def paid_provider(settings: Settings) -> AnswerProvider | None:
     )
 
 
+def spoken_questions(settings: Settings) -> SpeechInput:
+    """Speech recognition as configured; what it lacks here is said once, at start-up."""
+    speech_input = SpeechInput(settings, build_recognizer(settings))
+    if speech_input.missing():
+        logger.warning("spoken questions need: %s", speech_input.missing())
+    return speech_input
+
+
 def build_services(
     settings: Settings,
     *,
@@ -111,7 +119,8 @@ def build_services(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
-    health = HealthChecker(database, embeddings, paid, local)
+    speech_input = spoken_questions(settings)
+    health = HealthChecker(database, embeddings, paid, local, speech=speech_input)
     verified = VerifiedAnswers(
         embeddings,
         thresholds,
@@ -141,7 +150,7 @@ def build_services(
         ),
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
-        SpeechInput(settings, build_recognizer(settings)),
+        speech_input,
     )
     seed_knowledge_base(services)
     return services

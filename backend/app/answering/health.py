@@ -16,6 +16,7 @@ from app.embeddings.service import EmbeddingService
 
 if TYPE_CHECKING:
     from app.model_versions.service import LocalModelManager
+    from app.voice.service import SpeechInput
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class HealthChecker:
         paid: AnswerProvider | None,
         local_models: "LocalModelManager",
         clock: Callable[[], float] = time.monotonic,
+        speech: "SpeechInput | None" = None,
     ) -> None:
         self.database = database
         self._clock = clock
@@ -53,6 +55,7 @@ class HealthChecker:
         self.embeddings = embeddings
         self.paid = paid
         self.local_models = local_models
+        self.speech = speech
 
     def check(self) -> HealthReport:
         components = {
@@ -61,6 +64,8 @@ class HealthChecker:
             "local_model": self.local_models.status,
             "database": self._database(),
         }
+        if self.speech is not None:
+            components["speech_recognition"] = self.speech.status
         if components["database"] != "healthy":
             status = "unhealthy"
         elif "unavailable" in components.values() or components["local_model"] == "failed":

@@ -101,6 +101,9 @@ class LogEntry(Schema):
     corrected_response: str | None
     corrected_by: str | None
     created_at: datetime
+    asr_confidence: float | None = Field(
+        default=None, description="Вопрос задан голосом: уверенность распознавания (0–1)"
+    )
     signals: list[SignalKind] = Field(
         default_factory=list,
         description="Что сказало следующее сообщение жильца об этом ответе: re_ask (переспросил), "

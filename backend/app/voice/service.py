@@ -5,12 +5,13 @@ anything is logged, and what is logged is the transcript (scrubbed like typed te
 exporter), with the recogniser's confidence beside it.
 """
 
+import importlib.util
 import logging
 
 from app.core.config import Settings
 from app.core.errors import AudioRejectedError, ServiceUnavailableError
 from app.voice.audio import decode
-from app.voice.recognition import SpeechRecognizer, Transcript
+from app.voice.recognition import BUNDLED_PARTS, SpeechRecognizer, Transcript, WhisperRecognizer
 
 logger = logging.getLogger(__name__)
 
@@ -48,5 +49,21 @@ class SpeechInput:
                 "Распознавание речи временно недоступно, напишите вопрос текстом"
             ) from error
 
-    def is_confident(self, transcript: Transcript) -> bool:
-        return transcript.confidence >= self.settings.asr_min_confidence
+    @property
+    def status(self) -> str:
+        """For ``health``, without loading a model: disabled, healthy, or unavailable (what
+        to install is logged at start-up, see :meth:`missing`)."""
+        if self.recognizer is None:
+            return "disabled"
+        return "unavailable" if self.missing() else "healthy"
+
+    def missing(self) -> str | None:
+        """What recognition lacks on this machine, as the command that installs it."""
+        if not isinstance(self.recognizer, WhisperRecognizer):
+            return None
+        needed = ["faster_whisper"]
+        if self.recognizer.model_spec is None:
+            needed += list(BUNDLED_PARTS)
+        if any(importlib.util.find_spec(name) is None for name in needed):
+            return INSTALL_HINT
+        return None

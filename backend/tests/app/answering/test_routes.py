@@ -101,12 +101,14 @@ def test_health_reports_real_component_checks_as_the_seeds_booleans(client):
             "embedding_service": True,
             "local_model": False,
             "database": True,
+            "speech_recognition": True,
         },
         "details": {
             "ai_service": "offline",
             "embedding_service": "healthy",
             "local_model": "disabled",
             "database": "healthy",
+            "speech_recognition": "healthy",
         },
     }
 
