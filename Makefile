@@ -33,6 +33,7 @@ install: $(SERVICE_STAMP)
 install-dev: $(DEV_STAMP)
 
 run: install
+	@command -v text2wave >/dev/null || echo "answers are read aloud by Debian's festival: sudo apt-get install -y festival festvox-ru (or TTS_ENGINE=espeak with espeak-ng)" >&2
 	cd backend && $(PY) -m app.cli serve
 
 # Browser tests drive Debian's chromium (Playwright's own browser download is not reachable).
@@ -43,12 +44,12 @@ $(CHROMIUM):
 		echo "browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
 	fi
 
-# Voice tests speak real Russian with Debian's festival and its Russian voice.
+# Voice tests speak real Russian with Debian's festival (and its Russian voice) and espeak-ng.
 $(FESTIVAL):
 	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq festival festvox-ru; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq festival festvox-ru espeak-ng; \
 	else \
-		echo "voice tests need Debian's festival: sudo apt-get install -y festival festvox-ru" >&2; exit 1; \
+		echo "voice tests need festival and espeak-ng: sudo apt-get install -y festival festvox-ru espeak-ng" >&2; exit 1; \
 	fi
 
 # ruff (style, complexity) and import-linter (the architecture's contracts, pyproject.toml).

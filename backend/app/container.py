@@ -23,7 +23,8 @@ from app.model_versions.service import LocalModelManager
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
 from app.voice.recognition import build_recognizer
-from app.voice.service import SpeechInput
+from app.voice.service import SpeechInput, SpeechOutput
+from app.voice.synthesis import build_synthesizer
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class Services:
     signals: SignalRecorder
     #: Spoken questions to text (``ASR_ENGINE``).
     speech_input: SpeechInput
+    #: Answers read aloud (``TTS_ENGINE``).
+    speech_output: SpeechOutput
 
     def close(self) -> None:
         self.database.dispose()
@@ -119,8 +122,8 @@ def build_services(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
-    speech_input = spoken_questions(settings)
-    health = HealthChecker(database, embeddings, paid, local, speech=speech_input)
+    speech = spoken_questions(settings), SpeechOutput(settings, build_synthesizer(settings))
+    health = HealthChecker(database, embeddings, paid, local, speech=speech)
     verified = VerifiedAnswers(
         embeddings,
         thresholds,
@@ -150,7 +153,7 @@ def build_services(
         ),
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
-        speech_input,
+        *speech,
     )
     seed_knowledge_base(services)
     return services

@@ -26,6 +26,7 @@ from app.model_versions import routes as model_versions
 from app.quality import routes as quality
 from app.retraining import routes as retraining
 from app.verified_answers import routes as verified_answers
+from app.voice import routes as voice
 from app.web.docs import install_docs
 from app.web.pages import install_pages
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         alerts.router,
         knowledge.router,
         access.router,
+        voice.router,
     ):
         app.include_router(router)
     install_pages(app)

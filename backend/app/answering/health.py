@@ -16,7 +16,7 @@ from app.embeddings.service import EmbeddingService
 
 if TYPE_CHECKING:
     from app.model_versions.service import LocalModelManager
-    from app.voice.service import SpeechInput
+    from app.voice.service import SpeechInput, SpeechOutput
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class HealthChecker:
         paid: AnswerProvider | None,
         local_models: "LocalModelManager",
         clock: Callable[[], float] = time.monotonic,
-        speech: "SpeechInput | None" = None,
+        speech: "tuple[SpeechInput, SpeechOutput] | None" = None,
     ) -> None:
         self.database = database
         self._clock = clock
@@ -65,7 +65,8 @@ class HealthChecker:
             "database": self._database(),
         }
         if self.speech is not None:
-            components["speech_recognition"] = self.speech.status
+            components["speech_recognition"] = self.speech[0].status
+            components["speech_synthesis"] = self.speech[1].status
         if components["database"] != "healthy":
             status = "unhealthy"
         elif "unavailable" in components.values() or components["local_model"] == "failed":

@@ -179,6 +179,15 @@ class Settings(BaseSettings):
     asr_min_confidence: float = Field(default=0.6, ge=0, le=1, alias="ASR_MIN_CONFIDENCE")
     max_audio_seconds: float = Field(default=30, gt=0, alias="MAX_AUDIO_SECONDS")
     max_audio_bytes: int = Field(default=5_000_000, gt=0, alias="MAX_AUDIO_BYTES")
+    #: Speech of answers: ``festival`` (Debian, Russian MSU voice), ``espeak`` (espeak-ng),
+    #: ``openai`` (any OpenAI-compatible ``/v1/audio/speech``) or ``off``.
+    tts_engine: Literal["festival", "espeak", "openai", "off"] = Field(
+        default="festival", alias="TTS_ENGINE"
+    )
+    tts_base_url: str | None = Field(default=None, alias="TTS_BASE_URL")
+    tts_api_key: str | None = Field(default=None, alias="TTS_API_KEY")
+    tts_model: str = Field(default="tts-1", alias="TTS_MODEL")
+    tts_voice: str = Field(default="alloy", alias="TTS_VOICE")
 
     @field_validator("data_dir", "knowledge_base_file")
     @classmethod
@@ -197,6 +206,8 @@ class Settings(BaseSettings):
         "asr_model",
         "asr_base_url",
         "asr_api_key",
+        "tts_base_url",
+        "tts_api_key",
     )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

@@ -12,6 +12,7 @@ from app.core.config import Settings
 from app.core.errors import AudioRejectedError, ServiceUnavailableError
 from app.voice.audio import decode
 from app.voice.recognition import BUNDLED_PARTS, SpeechRecognizer, Transcript, WhisperRecognizer
+from app.voice.synthesis import SpeechCache, SpeechSynthesizer
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +68,32 @@ class SpeechInput:
         if any(importlib.util.find_spec(name) is None for name in needed):
             return INSTALL_HINT
         return None
+
+
+class SpeechOutput:
+    """Answers read aloud, each text synthesised once (``SpeechCache``)."""
+
+    def __init__(self, settings: Settings, synthesizer: SpeechSynthesizer | None) -> None:
+        self.synthesizer = synthesizer
+        self.cache = SpeechCache(settings.data_dir / "speech", synthesizer) if synthesizer else None
+
+    @property
+    def status(self) -> str:
+        if self.synthesizer is None:
+            return "disabled"
+        return "healthy" if self.synthesizer.available() else "unavailable"
+
+    def speak(self, text: str) -> bytes:
+        """WAV bytes of ``text``; ServiceUnavailableError (503) when no engine can speak."""
+        if self.cache is None:
+            raise ServiceUnavailableError("Озвучивание ответов выключено (TTS_ENGINE=off)")
+        if not self.synthesizer.available():
+            raise ServiceUnavailableError(
+                "Озвучивание не установлено на сервере: apt-get install festival festvox-ru "
+                "(или TTS_ENGINE=espeak с espeak-ng)"
+            )
+        try:
+            return self.cache.speech(text)
+        except Exception as error:
+            logger.exception("speech synthesis failed")
+            raise ServiceUnavailableError("Озвучивание временно недоступно") from error

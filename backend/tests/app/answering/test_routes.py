@@ -102,6 +102,7 @@ def test_health_reports_real_component_checks_as_the_seeds_booleans(client):
             "local_model": False,
             "database": True,
             "speech_recognition": True,
+            "speech_synthesis": True,
         },
         "details": {
             "ai_service": "offline",
@@ -109,6 +110,7 @@ def test_health_reports_real_component_checks_as_the_seeds_booleans(client):
             "local_model": "disabled",
             "database": "healthy",
             "speech_recognition": "healthy",
+            "speech_synthesis": "healthy",
         },
     }
 

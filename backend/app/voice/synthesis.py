@@ -1,0 +1,132 @@
+"""Text to speech: one protocol, three engines (``TTS_ENGINE``), answers cached on disk.
+
+* ``festival`` (default): Debian's ``festival`` with ``festvox-ru``, the MSU Russian voice;
+  about a second a sentence on 2 cores, intelligible.
+* ``espeak``: ``espeak-ng -v ru``, faster and more robotic; the fallback where Festival's
+  Russian voice is not installed.
+* ``openai``: any OpenAI-compatible ``/v1/audio/speech`` (``TTS_BASE_URL``,
+  ``TTS_API_KEY``, ``TTS_MODEL``, ``TTS_VOICE``) — Piper or Silero behind such a server too.
+
+Answers served from the cache repeat word for word, so their speech is cached by text and
+engine under ``DATA_DIR/speech/``: the second resident to hear an answer costs nothing.
+"""
+
+import hashlib
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from app.core.config import Settings
+
+FESTIVAL_VOICE = "(voice_msu_ru_nsh_clunits)"
+SYNTHESIS_TIMEOUT_SECONDS = 60
+
+
+class SpeechSynthesizer(Protocol):
+    name: str
+
+    def available(self) -> bool: ...
+
+    def synthesize(self, text: str) -> bytes:
+        """WAV bytes of ``text`` read aloud."""
+        ...
+
+
+class FestivalSynthesizer:
+    name = "festival"
+
+    def available(self) -> bool:
+        return shutil.which("text2wave") is not None
+
+    def synthesize(self, text: str) -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            source, target = Path(folder) / "text.txt", Path(folder) / "speech.wav"
+            source.write_text(text, encoding="utf-8")  # UTF-8 works; KOI8-R input fails
+            subprocess.run(
+                ["text2wave", "-eval", FESTIVAL_VOICE, str(source), "-o", str(target)],
+                check=True, capture_output=True, timeout=SYNTHESIS_TIMEOUT_SECONDS,
+            )  # fmt: skip
+            return with_true_sizes(target.read_bytes())
+
+
+class EspeakSynthesizer:
+    name = "espeak"
+
+    def available(self) -> bool:
+        return shutil.which("espeak-ng") is not None
+
+    def synthesize(self, text: str) -> bytes:
+        done = subprocess.run(
+            ["espeak-ng", "-v", "ru", "--stdout", text],
+            check=True, capture_output=True, timeout=SYNTHESIS_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        return with_true_sizes(done.stdout)
+
+
+class OpenAISpeech:
+    def __init__(self, base_url: str | None, api_key: str | None, model: str, voice: str):
+        from openai import OpenAI
+
+        self.model, self.voice = model, voice
+        self.name = f"openai:{model}:{voice}"
+        self.client = OpenAI(base_url=base_url, api_key=api_key or "unset", max_retries=0)
+
+    def available(self) -> bool:
+        return True
+
+    def synthesize(self, text: str) -> bytes:
+        response = self.client.audio.speech.create(
+            model=self.model, voice=self.voice, input=text, response_format="wav"
+        )
+        return response.read()
+
+
+def with_true_sizes(wav: bytes) -> bytes:
+    """Festival and espeak-ng may write a streaming header (sizes 0 or -1): players and
+    Python's ``wave`` then read no audio. Set the RIFF and data sizes to what follows."""
+    marker = wav.find(b"data", 12)
+    if not wav.startswith(b"RIFF") or marker < 0:
+        return wav
+    fixed = bytearray(wav)
+    fixed[4:8] = struct.pack("<I", len(wav) - 8)
+    fixed[marker + 4 : marker + 8] = struct.pack("<I", len(wav) - marker - 8)
+    return bytes(fixed)
+
+
+class SpeechCache:
+    """Synthesised answers on disk, by engine and text (written beside, then renamed)."""
+
+    def __init__(self, folder: Path, synthesizer: SpeechSynthesizer) -> None:
+        self.folder = folder
+        self.synthesizer = synthesizer
+
+    def path_of(self, text: str) -> Path:
+        key = hashlib.sha256(f"{self.synthesizer.name}\n{text}".encode()).hexdigest()
+        return self.folder / key[:2] / f"{key}.wav"
+
+    def speech(self, text: str) -> bytes:
+        path = self.path_of(text)
+        if path.exists():
+            return path.read_bytes()
+        audio = self.synthesizer.synthesize(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(audio)
+        partial.replace(path)
+        return audio
+
+
+def build_synthesizer(settings: Settings) -> SpeechSynthesizer | None:
+    """The configured engine; None when speech output is switched off."""
+    if settings.tts_engine == "off":
+        return None
+    if settings.tts_engine == "openai":
+        return OpenAISpeech(
+            settings.tts_base_url, settings.tts_api_key, settings.tts_model, settings.tts_voice
+        )
+    if settings.tts_engine == "espeak":
+        return EspeakSynthesizer()
+    return FestivalSynthesizer()

@@ -1,0 +1,56 @@
+"""Answers read aloud: ``GET /api/voice/logs/{log_id}/speech`` gives playable audio to the
+conversation that got the answer (its feedback token) and to operators, nobody else."""
+
+import io
+import shutil
+import wave
+
+import pytest
+
+from tests.support.dialog import OPERATOR_HEADERS, ask
+from tests.support.speech import require_festival
+
+
+def duration(audio: bytes) -> float:
+    with wave.open(io.BytesIO(audio)) as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+@pytest.mark.parametrize("engine", ["festival", "espeak"])
+def test_the_resident_who_got_an_answer_hears_it_and_the_second_time_costs_nothing(
+    make_client, make_settings, engine
+):
+    require_festival()
+    if engine == "espeak" and shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (make test installs it)")
+    client = make_client(make_settings(ADMIN_API_KEY="test-operator-key", TTS_ENGINE=engine))
+    answer = ask(client, "Как позвонить диспетчеру?", "listener-1")
+    path = f"/api/voice/logs/{answer['log_id']}/speech"
+
+    first = client.get(path, params={"feedback_token": answer["feedback_token"]})
+
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"] == "audio/wav"
+    assert duration(first.content) > 1.0, "a sentence of speech, not an empty file"
+    cached = client.get(path, headers={"X-Feedback-Token": answer["feedback_token"]})
+    assert cached.content == first.content
+    assert len(list((client.app.state.services.settings.data_dir / "speech").rglob("*.wav"))) == 1
+
+
+def test_only_its_conversation_and_operators_may_hear_an_answer(client):
+    answer = ask(client, "Когда моют окна?", "listener-2")
+    other = ask(client, "Когда моют окна?", "listener-3")
+    path = f"/api/voice/logs/{answer['log_id']}/speech"
+
+    assert client.get(path).status_code == 401
+    assert client.get(path, params={"feedback_token": other["feedback_token"]}).status_code == 401
+    assert client.get(path, headers=OPERATOR_HEADERS).status_code == 200
+    assert client.get("/api/voice/logs/999999/speech", headers=OPERATOR_HEADERS).status_code == 404
+
+
+def test_with_speech_switched_off_the_answer_is_a_clear_503(make_client, make_settings):
+    client = make_client(make_settings(ADMIN_API_KEY="test-operator-key", TTS_ENGINE="off"))
+    answer = ask(client, "Когда моют окна?", "listener-4")
+    response = client.get(f"/api/voice/logs/{answer['log_id']}/speech",
+                          params={"feedback_token": answer["feedback_token"]})  # fmt: skip
+    assert response.status_code == 503 and "TTS_ENGINE=off" in response.json()["detail"]
