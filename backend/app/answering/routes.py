@@ -35,6 +35,7 @@ class Question:
     message: str | None = None
     audio: bytes | None = None
     filename: str = ""
+    speak: bool = False
 
 
 def _validated(model: type[_Body], raw: bytes | dict) -> _Body:
@@ -53,7 +54,9 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
     """JSON as in the seed, or multipart with ``audio`` (read no further than the limit)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         body = _validated(ProcessRequest, await request.body())
-        return Question(body.session_id, body.conversation_token, message=body.message)
+        return Question(
+            body.session_id, body.conversation_token, message=body.message, speak=body.speak
+        )
     async with request.form(max_files=1, max_fields=5) as form:
         audio = form.get("audio")
         fields = _validated(
@@ -65,7 +68,11 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
             )
         data = await audio.read(services.settings.max_audio_bytes + 1)
         return Question(
-            fields.session_id, fields.conversation_token, audio=data, filename=audio.filename or ""
+            fields.session_id,
+            fields.conversation_token,
+            audio=data,
+            filename=audio.filename or "",
+            speak=fields.speak,
         )
 
 
@@ -126,6 +133,7 @@ def process_message(
         ),
         transcript=transcript.text if transcript else None,
         asr_confidence=transcript.confidence if transcript else None,
+        speech_wav_base64=services.speech_output.inline(log.ai_response) if body.speak else None,
     )
 
 

@@ -33,6 +33,9 @@ class ProcessRequest(BaseModel):
         description="Токен разговора из прошлого ответа (или заголовок X-Conversation-Token): "
         "без него история разговора видна только с того же адреса",
     )
+    speak: bool = Field(
+        default=False, description="Вернуть и озвученный ответ (поле speech_wav_base64)"
+    )
 
 
 class SpokenQuestionFields(BaseModel):
@@ -40,6 +43,7 @@ class SpokenQuestionFields(BaseModel):
 
     session_id: str | None = Field(default=None, max_length=128, pattern=PLAIN_TEXT)
     conversation_token: str | None = Field(default=None, max_length=64, pattern=PLAIN_TEXT)
+    speak: bool = False
 
 
 def process_request_body() -> dict:
@@ -56,6 +60,7 @@ def process_request_body() -> dict:
             },
             "session_id": {"type": "string", "maxLength": 128},
             "conversation_token": {"type": "string", "maxLength": 64},
+            "speak": {"type": "boolean", "description": "Вернуть и озвученный ответ"},
         },
     }
     return {
@@ -97,6 +102,11 @@ class ProcessResponse(BaseModel):
         default=None,
         description="Уверенность распознавания (0–1); ниже ASR_MIN_CONFIDENCE диалог не "
         "используется для обучения",
+    )
+    speech_wav_base64: str | None = Field(
+        default=None,
+        description="Ответ голосом (WAV в base64), если просили speak и озвучивание работает; "
+        "иначе GET /api/voice/logs/{log_id}/speech",
     )
 
 

@@ -5,6 +5,7 @@ anything is logged, and what is logged is the transcript (scrubbed like typed te
 exporter), with the recogniser's confidence beside it.
 """
 
+import base64
 import importlib.util
 import logging
 
@@ -97,3 +98,11 @@ class SpeechOutput:
         except Exception as error:
             logger.exception("speech synthesis failed")
             raise ServiceUnavailableError("Озвучивание временно недоступно") from error
+
+    def inline(self, text: str) -> str | None:
+        """``text`` spoken, as base64 for a JSON answer; None when speech cannot be made
+        (the text answer still goes out; the speech endpoint says why)."""
+        try:
+            return base64.b64encode(self.speak(text)).decode("ascii")
+        except ServiceUnavailableError:
+            return None

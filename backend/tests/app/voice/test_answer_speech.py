@@ -1,6 +1,7 @@
 """Answers read aloud: ``GET /api/voice/logs/{log_id}/speech`` gives playable audio to the
 conversation that got the answer (its feedback token) and to operators, nobody else."""
 
+import base64
 import io
 import shutil
 import wave
@@ -54,3 +55,14 @@ def test_with_speech_switched_off_the_answer_is_a_clear_503(make_client, make_se
     response = client.get(f"/api/voice/logs/{answer['log_id']}/speech",
                           params={"feedback_token": answer["feedback_token"]})  # fmt: skip
     assert response.status_code == 503 and "TTS_ENGINE=off" in response.json()["detail"]
+
+
+def test_process_returns_the_spoken_answer_inline_when_asked(make_client, make_settings):
+    require_festival()
+    client = make_client(make_settings(ADMIN_API_KEY="test-operator-key"))
+    response = client.post("/api/voice/process",
+                           json={"message": "Как позвонить диспетчеру?", "speak": True})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert duration(base64.b64decode(response.json()["speech_wav_base64"])) > 1.0
+    plain = client.post("/api/voice/process", json={"message": "Как позвонить диспетчеру?"})
+    assert plain.json()["speech_wav_base64"] is None, "only when asked: it costs a synthesis"

@@ -27,11 +27,11 @@ def whisper_dir(tmp_path_factory):
     return str(bundled_whisper_dir(tmp_path_factory.mktemp("asr")))
 
 
-def say(client, audio: bytes, session_id: str, *, filename: str = "question.webm"):
+def say(client, audio: bytes, session_id: str, *, filename: str = "question.webm", **fields):
     return client.post(
         "/api/voice/process",
         files={"audio": (filename, audio)},
-        data={"session_id": session_id},
+        data={"session_id": session_id, **fields},
         headers={"X-Forwarded-For": resident_address(session_id)},
     )
 
@@ -47,13 +47,14 @@ def test_a_spoken_question_is_answered_and_logged_as_its_transcript(
 ):
     client = make_client(make_settings(ADMIN_API_KEY="test-operator-key", ASR_MODEL=whisper_dir))
 
-    response = say(client, spoken(PHONE_QUESTION, fmt="webm"), "voice-1")
+    response = say(client, spoken(PHONE_QUESTION, fmt="webm"), "voice-1", speak="true")
 
     assert response.status_code == 200, response.text
     body = response.json()
     assert "диспетчер" in body["transcript"].lower()
     assert 0.6 <= body["asr_confidence"] <= 1
     assert body["response"] and body["log_id"] and body["feedback_token"]
+    assert body["speech_wav_base64"], "asked with speak: the answer comes back spoken too"
     logged = client.get("/api/voice/logs", headers=OPERATOR_HEADERS).json()["items"][0]
     assert logged["log_id"] == body["log_id"]
     assert logged["user_message"] == body["transcript"]
