@@ -60,8 +60,8 @@ def test_with_speech_switched_off_the_answer_is_a_clear_503(make_client, make_se
 def test_process_returns_the_spoken_answer_inline_when_asked(make_client, make_settings):
     require_festival()
     client = make_client(make_settings(ADMIN_API_KEY="test-operator-key"))
-    response = client.post("/api/voice/process",
-                           json={"message": "Как позвонить диспетчеру?", "speak": True})  # fmt: skip
+    asked = {"message": "Как позвонить диспетчеру?", "speak": True}
+    response = client.post("/api/voice/process", json=asked)
     assert response.status_code == 200, response.text
     assert duration(base64.b64decode(response.json()["speech_wav_base64"])) > 1.0
     plain = client.post("/api/voice/process", json={"message": "Как позвонить диспетчеру?"})
