@@ -18,6 +18,11 @@ function signalLine(signals) {
   return el("p", { class: "signals", text: `Без оценки, по диалогу: ${signals.map((s) => SIGNAL_NAMES[s] || s).join(", ")}` });
 }
 
+// A spoken question: the question shown is the recogniser's transcript.
+function heardLine(confidence) {
+  return el("p", { class: "heard", text: `Вопрос задан голосом, распознан с уверенностью ${Math.round(confidence * 100)} %` });
+}
+
 function filterQuery() { return document.getElementById("filter").value; }
 
 async function loadQueue() {
@@ -37,6 +42,7 @@ function card(item) {
     el("p", { class: "muted", text: `${when} · ${SOURCE_NAMES[item.answer_source] || item.answer_source} · ${rating}` }),
     el("p", { class: "question", text: item.user_message }),
     el("p", { class: "answer", text: item.ai_response }));
+  if (item.asr_confidence !== null && item.asr_confidence !== undefined) node.append(heardLine(item.asr_confidence));
   if (item.signals && item.signals.length) node.append(signalLine(item.signals));
   if (item.feedback_text) node.append(el("p", { class: "muted", text: `Комментарий жильца: ${item.feedback_text}` }));
   if (item.corrected_response) node.append(el("p", { class: "corrected", text: `Исправлено: ${item.corrected_response}` }));

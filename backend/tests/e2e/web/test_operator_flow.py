@@ -133,3 +133,23 @@ def test_the_console_shows_what_an_unrated_answer_was_told_by_the_next_message(
     later.wait_for()
     assert later.locator(".signals").count() == 0
     screenshot(operator, "operator_signals")
+
+
+def test_the_console_marks_a_spoken_question_and_its_recognition_confidence(
+    serve, page, make_settings, database
+):
+    """The question of a spoken dialog is the recogniser's transcript: the card says so."""
+    from tests.support.logs import add_log
+
+    with database.transaction() as session:
+        add_log(session, "Как часто мой подъезд?", "Моем 2 раза в неделю.", rating=2,
+                asr_confidence=0.73)  # fmt: skip
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+    page.goto(server.url + "/operator")
+    page.fill("#key", ADMIN_KEY)
+    page.click("#login button")
+    card = page.locator(".review", has_text="Как часто мой подъезд?")
+    card.locator(".heard").wait_for()
+    assert card.locator(".heard").inner_text() == (
+        "Вопрос задан голосом, распознан с уверенностью 73 %"
+    )
