@@ -1,6 +1,6 @@
 """Bodies of ``process`` and ``health``. Field names and types are the seed's contract."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.api.schemas import NOT_BLANK, PLAIN_TEXT
 from app.db.models import AnswerSource
@@ -33,7 +33,7 @@ class ProcessRequest(BaseModel):
         description="Токен разговора из прошлого ответа (или заголовок X-Conversation-Token): "
         "без него история разговора видна только с того же адреса",
     )
-    speak: bool = Field(
+    speak: StrictBool = Field(
         default=False, description="Вернуть и озвученный ответ (поле speech_wav_base64)"
     )
 
@@ -66,7 +66,9 @@ def process_request_body() -> dict:
     return {
         "required": True,
         "content": {
-            "application/json": {"schema": ProcessRequest.model_json_schema()},
+            # Read by hand (the route takes either body), so added to the components by
+            # ``app.api.openapi``.
+            "application/json": {"schema": {"$ref": "#/components/schemas/ProcessRequest"}},
             "multipart/form-data": {"schema": form},
         },
     }

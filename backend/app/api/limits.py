@@ -41,10 +41,10 @@ class BodySizeLimit:
         if scope["type"] != "http" or not self.max_bytes:
             await self.app(scope, receive, send)
             return
-        limit, message = self.limit_of(scope)
+        limit, refusal = self.limit_of(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, message)
+            await self._refuse(send, refusal)
             return
         # Read the body up to the cap before the app sees it (FastAPI would turn an error
         # raised mid-read into a 400), then hand the app the bytes already read.
@@ -56,7 +56,7 @@ class BodySizeLimit:
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
             if received > limit:
-                await self._refuse(send, message)
+                await self._refuse(send, refusal)
                 return
             if not message.get("more_body", False):
                 break

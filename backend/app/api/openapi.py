@@ -5,6 +5,7 @@ from types import MappingProxyType
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.answering.schemas import ProcessRequest
 from app.core.config import Settings
 
 #: Answers any operation can give, whatever its route declares: malformed JSON, a body over
@@ -59,6 +60,9 @@ def describe_api(app: FastAPI, settings: Settings) -> None:
                             "description": description,
                             "content": {"application/json": {"schema": error_ref}},
                         }
+        # ``process`` reads its JSON body by hand (it also takes a recording): its model is
+        # referenced from the operation, not collected by FastAPI.
+        components.setdefault("ProcessRequest", ProcessRequest.model_json_schema())
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         _state_configured_limits(components, settings)
