@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import routes as access
 from app.alerts import routes as alerts
+from app.answering import openai_door
 from app.answering import routes as answering
 from app.api.errors import install_error_handlers
 from app.api.limits import install_limits
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         knowledge.router,
         access.router,
         voice.router,
+        openai_door.router,
     ):
         app.include_router(router)
     install_pages(app)

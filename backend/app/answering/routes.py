@@ -1,7 +1,5 @@
 """The seed's ``process`` and ``health``: the resident-facing half of ``/api/voice``."""
 
-import uuid
-from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
@@ -10,8 +8,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from app.access.rate_limit import conversation_key
-from app.answering.pipeline import Caller
 from app.answering.schemas import (
     HealthResponse,
     ProcessRequest,
@@ -19,23 +15,12 @@ from app.answering.schemas import (
     SpokenQuestionFields,
     process_request_body,
 )
+from app.answering.turns import Question, take_turn
 from app.api.deps import ClientAddressDep, ServicesDep
 from app.api.schemas import error_responses
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 _Body = TypeVar("_Body", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Question:
-    """What ``process`` was sent: a typed message, or a recording to transcribe."""
-
-    session_id: str | None
-    conversation_token: str | None
-    message: str | None = None
-    audio: bytes | None = None
-    filename: str = ""
-    speak: bool = False
 
 
 def _validated(model: type[_Body], raw: bytes | dict) -> _Body:
@@ -93,32 +78,8 @@ def process_message(
     """The pipeline opens its own short transactions: no connection is held while a model
     is thinking. The question's vector, and what the question says about the answer before
     it (implicit signals), are stored after the response is sent."""
+    log, transcript = take_turn(services, client, background, body, x_conversation_token)
     identity = services.identity
-    session_id = body.session_id or str(uuid.uuid4())
-    caller = Caller(
-        client_key=identity.client_key(client),
-        holds_conversation_token=identity.holds_conversation(
-            body.conversation_token or x_conversation_token, session_id
-        ),
-    )
-    services.rate_limits.check(
-        client,
-        conversation_key(body.session_id, client, holds_token=caller.holds_conversation_token),
-    )
-    transcript = None
-    if body.audio is not None:
-        transcript = services.speech_input.hear(body.audio, body.filename)
-    result = services.pipeline.process(
-        transcript.text if transcript else body.message,
-        session_id,
-        caller,
-        asr_confidence=transcript.confidence if transcript else None,
-    )
-    log = result.log
-    background.add_task(
-        services.embeddings.store_after_response, services.database, log.id, result.question_vector
-    )
-    background.add_task(services.signals.record_after_response, log.id, result.question_vector)
     return ProcessResponse(
         response=log.ai_response,
         log_id=log.id,

@@ -1,17 +1,14 @@
-"""Browser tests: the real app served by uvicorn on 127.0.0.1, driven by Playwright in
-Debian's chromium (headless). Screenshots go to backend/test-artifacts/."""
+"""Browser tests: the real app served by uvicorn on 127.0.0.1 (``serve``, from
+``tests/e2e/conftest.py``), driven by Playwright in Debian's chromium (headless).
+Screenshots go to backend/test-artifacts/."""
 
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.core.paths import BACKEND_DIR
-from app.main import create_app
-from tests.support.network import free_port
 
 ARTIFACTS = BACKEND_DIR / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -20,44 +17,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-
-
-class LiveServer:
-    def __init__(self, settings, embedder) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings, embedder=embedder), host="127.0.0.1", port=self.port,
-            log_level="warning",
-        )  # fmt: skip
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the app did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
-@pytest.fixture
-def serve(embedder):
-    servers: list[LiveServer] = []
-
-    def start(settings) -> LiveServer:
-        servers.append(LiveServer(settings, embedder).start())
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture(scope="package")

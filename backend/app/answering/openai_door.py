@@ -1,0 +1,129 @@
+"""An OpenAI-compatible door for other front-ends and telephony bridges:
+``POST /v1/chat/completions`` answers with the self-learning bot — the same identity, rate
+limits, pipeline and logs as ``process`` (:func:`app.answering.turns.take_turn`).
+
+The question is the last user message; the conversation is ``user`` (or the
+``X-Session-Id`` header). The answer carries ``log_id``, ``feedback_token``,
+``session_id``, ``answer_source`` and ``conversation_token`` beside the standard fields, so
+a bridge can pass on ratings (``POST /api/voice/feedback``) and keep the conversation.
+Streaming is not offered: answers are short and often come from the cache at once.
+"""
+
+import time
+from typing import Literal
+
+from fastapi import APIRouter, BackgroundTasks, Header
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.answering.schemas import MESSAGE_HARD_LIMIT
+from app.answering.turns import Question, take_turn
+from app.api.deps import ClientAddressDep, ServicesDep
+from app.api.schemas import PLAIN_TEXT, error_responses
+from app.core.errors import InvalidInputError
+from app.db.models import AnswerSource
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict] | None = Field(default=None)
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(default="vasdom", max_length=200, description="Не влияет на ответ")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    user: str | None = Field(
+        default=None, max_length=128, pattern=PLAIN_TEXT, description="Идентификатор разговора"
+    )
+    stream: bool = False
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatChoiceMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletionResponse(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: ChatUsage
+    log_id: int = Field(description="Запись диалога (для /api/voice/feedback)")
+    feedback_token: str
+    session_id: str
+    answer_source: AnswerSource
+    conversation_token: str | None = None
+
+
+def _text_of(message: ChatMessage) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    parts = message.content or []
+    return " ".join(p.get("text", "") for p in parts if p.get("type") == "text")
+
+
+def question_of(body: ChatCompletionRequest) -> str:
+    """The last user message: earlier turns are already in the conversation's log."""
+    if body.stream:
+        raise InvalidInputError("Потоковая выдача (stream) не поддерживается: ответы короткие")
+    asked = [m for m in body.messages if m.role == "user"]
+    text = _text_of(asked[-1]).strip() if asked else ""
+    if not text:
+        raise InvalidInputError("Нет сообщения пользователя (role: user) с текстом")
+    if len(text) > MESSAGE_HARD_LIMIT:
+        raise InvalidInputError(f"Сообщение длиннее {MESSAGE_HARD_LIMIT} символов")
+    return text
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletionResponse,
+    responses=error_responses(422, 429, 503),
+    summary="Ответ бота в формате OpenAI Chat Completions",
+)
+def chat_completions(
+    body: ChatCompletionRequest,
+    services: ServicesDep,
+    client: ClientAddressDep,
+    background: BackgroundTasks,
+    x_session_id: str | None = Header(default=None, max_length=128, pattern=PLAIN_TEXT),
+    x_conversation_token: str | None = Header(default=None, max_length=64),
+) -> ChatCompletionResponse:
+    question = Question(body.user or x_session_id, None, message=question_of(body))
+    log, _ = take_turn(services, client, background, question, x_conversation_token)
+    bound = log.conversation_bound
+    return ChatCompletionResponse(
+        id=f"chatcmpl-{log.id}",
+        created=int(time.time()),
+        model=log.model_used,
+        choices=[ChatChoice(message=ChatChoiceMessage(content=log.ai_response))],
+        usage=ChatUsage(
+            prompt_tokens=log.prompt_tokens or 0,
+            completion_tokens=log.completion_tokens or 0,
+            total_tokens=(log.prompt_tokens or 0) + (log.completion_tokens or 0),
+        ),
+        log_id=log.id,
+        feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
+        session_id=log.session_id,
+        answer_source=log.answer_source,
+        conversation_token=services.identity.conversation_token(log.session_id) if bound else None,
+    )

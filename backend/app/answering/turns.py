@@ -1,0 +1,59 @@
+"""One turn of a conversation, whatever door it came through (``process``, typed or spoken,
+or the OpenAI-compatible ``/v1/chat/completions``): the same identity, rate limits,
+pipeline, log and after-response work."""
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import BackgroundTasks
+
+from app.access.rate_limit import conversation_key
+from app.answering.pipeline import Caller
+from app.db.models import VoiceLog
+from app.voice.recognition import Transcript
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a resident sent: a typed message, or a recording to transcribe."""
+
+    session_id: str | None
+    conversation_token: str | None
+    message: str | None = None
+    audio: bytes | None = None
+    filename: str = ""
+    speak: bool = False
+
+
+def take_turn(
+    services, client: str, background: BackgroundTasks, question: Question, header_token: str | None
+) -> tuple[VoiceLog, Transcript | None]:
+    """Answer ``question`` and log it; the question's vector, and what it says about the
+    answer before it (implicit signals), are stored after the response is sent."""
+    identity = services.identity
+    session_id = question.session_id or str(uuid.uuid4())
+    caller = Caller(
+        client_key=identity.client_key(client),
+        holds_conversation_token=identity.holds_conversation(
+            question.conversation_token or header_token, session_id
+        ),
+    )
+    services.rate_limits.check(
+        client,
+        conversation_key(question.session_id, client, holds_token=caller.holds_conversation_token),
+    )
+    transcript = None
+    if question.audio is not None:
+        transcript = services.speech_input.hear(question.audio, question.filename)
+    result = services.pipeline.process(
+        transcript.text if transcript else question.message,
+        session_id,
+        caller,
+        asr_confidence=transcript.confidence if transcript else None,
+    )
+    log = result.log
+    background.add_task(
+        services.embeddings.store_after_response, services.database, log.id, result.question_vector
+    )
+    background.add_task(services.signals.record_after_response, log.id, result.question_vector)
+    return log, transcript
