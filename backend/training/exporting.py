@@ -34,6 +34,7 @@ from app.db.models import (
     approved_dialog,
     client_of_log,
     heard_surely,
+    misheard,
 )
 from app.quality.golden_set import normalise_question
 from app.verified_answers.grounding import TrustedContacts
@@ -409,8 +410,7 @@ def _stream(database: Database, settings: Settings, where, include_corrections: 
                 rating=row.rating,
                 corrected=corrected,
                 created_at=row.created_at,
-                misheard=row.asr_confidence is not None
-                and row.asr_confidence < settings.asr_min_confidence,
+                misheard=misheard(row.asr_confidence, settings.asr_min_confidence),
             )
             vector = None if row.embedding is None else np.asarray(row.embedding, np.float32)
             yield example, vector

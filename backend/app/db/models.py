@@ -522,7 +522,13 @@ def approved_dialog(min_rating: int):
     return or_(VoiceLog.rating >= min_rating, VoiceLog.corrected_response.is_not(None))
 
 
+def misheard(asr_confidence: float | None, min_confidence: float) -> bool:
+    """A spoken question whose transcript the recogniser was not sure of: answered, never
+    learnt from (``ASR_MIN_CONFIDENCE``). Typed questions have no confidence."""
+    return asr_confidence is not None and asr_confidence < min_confidence
+
+
 def heard_surely(min_confidence: float):
-    """Typed questions, and spoken ones whose transcript the recogniser was sure of: the
-    dialogs that may teach (training pairs, golden items)."""
+    """:func:`misheard`'s complement as SQL: the dialogs that may teach (training pairs,
+    golden items)."""
     return or_(VoiceLog.asr_confidence.is_(None), VoiceLog.asr_confidence >= min_confidence)

@@ -55,6 +55,7 @@ from app.db.models import (
     VoiceEmbedding,
     VoiceLog,
     client_of_log,
+    misheard,
 )
 from app.embeddings.service import EmbeddingService
 from app.verified_answers.grounding import TrustedContacts
@@ -272,7 +273,7 @@ class VerifiedAnswers:
     def _evidence_of(self, session: Session, log: VoiceLog) -> VerifiedAnswer | None:
         """Replace what ``log`` says about verified answers; the answer it now supports."""
         session.execute(delete(AnswerEvidence).where(AnswerEvidence.log_id == log.id))
-        if self.misheard(log):
+        if misheard(log.asr_confidence, self.min_asr_confidence):
             return None
         served_from = (
             session.get(VerifiedAnswer, log.verified_answer_id) if log.verified_answer_id else None
@@ -295,10 +296,6 @@ class VerifiedAnswers:
         if not log.corrected_response:
             self._chain_evidence(session, log, supported)
         return supported
-
-    def misheard(self, log: VoiceLog) -> bool:
-        """A transcript the recogniser was not sure of: answered, never learnt from."""
-        return log.asr_confidence is not None and log.asr_confidence < self.min_asr_confidence
 
     def _rated(
         self, session: Session, log: VoiceLog, served_from: VerifiedAnswer | None

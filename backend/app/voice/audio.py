@@ -27,10 +27,6 @@ class Recording:
     data: bytes
     filename: str
 
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
-
 
 def decode(data: bytes, filename: str, *, max_bytes: int, max_seconds: float) -> Recording:
     """Check and decode ``data``; raise :class:`AudioRejectedError` for anything not a

@@ -86,10 +86,9 @@ def bundled_whisper_dir(data_dir: Path) -> Path:
 class WhisperRecognizer:
     """faster-whisper, loaded on the first question (a second or two), then kept."""
 
-    def __init__(self, model: str | None, data_dir: Path, threads: int = 0) -> None:
+    def __init__(self, model: str | None, data_dir: Path) -> None:
         self.model_spec = model
         self.data_dir = data_dir
-        self.threads = threads
         self.name = f"faster-whisper:{model or BUNDLED_NAME}"
         self._model = None
         self._lock = threading.Lock()
@@ -100,9 +99,7 @@ class WhisperRecognizer:
                 from faster_whisper import WhisperModel
 
                 where = self.model_spec or str(bundled_whisper_dir(self.data_dir))
-                self._model = WhisperModel(
-                    where, device="cpu", compute_type="int8", cpu_threads=self.threads
-                )
+                self._model = WhisperModel(where, device="cpu", compute_type="int8")
             return self._model
 
     def transcribe(self, recording: Recording) -> Transcript:
