@@ -23,6 +23,7 @@ from app.model_versions.service import LocalModelManager
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
 from app.voice.recognition import build_recognizer
+from app.voice.recordings import RecordingArchive
 from app.voice.service import SpeechInput, SpeechOutput
 from app.voice.synthesis import build_synthesizer
 
@@ -51,6 +52,8 @@ class Services:
     speech_input: SpeechInput
     #: Answers read aloud (``TTS_ENGINE``).
     speech_output: SpeechOutput
+    #: Recordings of spoken questions, with ``STORE_AUDIO`` (personal data, kept for days).
+    recordings: RecordingArchive
 
     def close(self) -> None:
         self.database.dispose()
@@ -97,6 +100,17 @@ def spoken_questions(settings: Settings) -> SpeechInput:
     return speech_input
 
 
+def voice_services(
+    settings: Settings, database: Database
+) -> tuple[SpeechInput, SpeechOutput, RecordingArchive]:
+    """Speech in, speech out, and the archive of what residents said (``STORE_AUDIO``)."""
+    return (
+        spoken_questions(settings),
+        SpeechOutput(settings, build_synthesizer(settings)),
+        RecordingArchive(database, settings),
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -122,8 +136,8 @@ def build_services(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
-    speech = spoken_questions(settings), SpeechOutput(settings, build_synthesizer(settings))
-    health = HealthChecker(database, embeddings, paid, local, speech=speech)
+    voice = voice_services(settings, database)
+    health = HealthChecker(database, embeddings, paid, local, speech=voice[:2])
     verified = VerifiedAnswers(
         embeddings,
         thresholds,
@@ -153,7 +167,7 @@ def build_services(
         ),
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
-        *speech,
+        *voice,
     )
     seed_knowledge_base(services)
     return services

@@ -1,5 +1,6 @@
 """The built-in schedule, for deployments without crontab (one container): on every tick,
-mark the conversations abandoned after an answer no model could give; when the last
+mark the conversations abandoned after an answer no model could give and delete the
+recordings of spoken questions past ``AUDIO_RETENTION_DAYS``; when the last
 evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
 retraining thresholds and queue a run when needed; on the ticks between, with a local model,
 queue a run when enough fresh approved data arrived (``RETRAINING_EVERY_NEW_SAMPLES``)."""
@@ -31,11 +32,13 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         abandoned = mark_abandoned(
             session, now, timedelta(minutes=settings.abandoned_after_minutes)
         )
+        purged = services.recordings.purge_expired(session, now)
+    housekeeping = {"abandoned_marked": abandoned, "recordings_purged": purged}
     if not evaluation_due(services, now):
         return {
             "evaluated": False,
             "retraining_run_id": queue_for_fresh_data(services),
-            "abandoned_marked": abandoned,
+            **housekeeping,
         }
     evaluation = ModelEvaluator(services).evaluate(settings.evaluation_schedule_days, now=now)
     with services.database.transaction() as session:
@@ -48,7 +51,7 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         "evaluated": True,
         "model_metrics_id": evaluation.model_metrics_id,
         "retraining_run_id": check.run_id if check.run_created else None,
-        "abandoned_marked": abandoned,
+        **housekeeping,
     }
 
 

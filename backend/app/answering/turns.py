@@ -42,9 +42,10 @@ def take_turn(
         client,
         conversation_key(question.session_id, client, holds_token=caller.holds_conversation_token),
     )
-    transcript = None
+    heard = None
     if question.audio is not None:
-        transcript = services.speech_input.hear(question.audio, question.filename)
+        heard = services.speech_input.hear(question.audio, question.filename)
+    transcript = heard.transcript if heard else None
     result = services.pipeline.process(
         transcript.text if transcript else question.message,
         session_id,
@@ -56,4 +57,6 @@ def take_turn(
         services.embeddings.store_after_response, services.database, log.id, result.question_vector
     )
     background.add_task(services.signals.record_after_response, log.id, result.question_vector)
+    if heard is not None:
+        background.add_task(services.recordings.keep, log.id, heard.recording.samples)
     return log, transcript

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     asr_min_confidence: float = Field(default=0.6, ge=0, le=1, alias="ASR_MIN_CONFIDENCE")
     max_audio_seconds: float = Field(default=30, gt=0, alias="MAX_AUDIO_SECONDS")
     max_audio_bytes: int = Field(default=5_000_000, gt=0, alias="MAX_AUDIO_BYTES")
+    #: Keep what residents said (the recording, beside its transcript) for operators to
+    #: listen to; off by default: a voice is personal data. Kept ``AUDIO_RETENTION_DAYS``.
+    store_audio: bool = Field(default=False, alias="STORE_AUDIO")
+    audio_retention_days: int = Field(default=30, ge=1, alias="AUDIO_RETENTION_DAYS")
     #: Speech of answers: ``festival`` (Debian, Russian MSU voice), ``espeak`` (espeak-ng),
     #: ``openai`` (any OpenAI-compatible ``/v1/audio/speech``) or ``off``.
     tts_engine: Literal["festival", "espeak", "openai", "off"] = Field(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -446,6 +447,23 @@ class RetrainingRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VoiceRecording(Base):
+    """What a resident said, kept only with ``STORE_AUDIO=true`` and only for
+    ``AUDIO_RETENTION_DAYS`` (a voice is personal data): the 16 kHz mono WAV the recogniser
+    heard, so an operator can check a transcript against it. Gone with its log."""
+
+    __tablename__ = "voice_recordings"
+
+    log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), primary_key=True
+    )
+    wav: Mapped[bytes] = mapped_column(LargeBinary)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
 
 
 class AnswerSignal(Base):

@@ -1,5 +1,6 @@
 """Ratings (residents, ``POST /feedback``), corrections and the review queue (operators)."""
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query
@@ -97,6 +98,7 @@ def correct_answer(
 @operator_router.get("/logs", response_model=LogPage, summary="Диалоги для проверки")
 def list_logs(
     session: SessionDep,
+    services: ServicesDep,
     rating_lte: int | None = Query(None, ge=1, le=5, description="Оценка не выше"),
     rating_gte: int | None = Query(None, ge=1, le=5, description="Оценка не ниже"),
     unrated: bool = Query(False, description="Только диалоги без оценки"),
@@ -122,9 +124,13 @@ def list_logs(
     )
     total, logs = log_page(session, filters, limit, offset, order)
     signals = signals_of(session, [log.id for log in logs])
+    recorded = services.recordings.held_for(session, [log.id for log in logs], datetime.now(UTC))
     items = [
         LogEntry.model_validate(log).model_copy(
-            update={"signals": [SignalKind(signal.kind) for signal in signals[log.id]]}
+            update={
+                "signals": [SignalKind(signal.kind) for signal in signals[log.id]],
+                "has_recording": log.id in recorded,
+            }
         )
         for log in logs
     ]

@@ -104,6 +104,11 @@ class LogEntry(Schema):
     asr_confidence: float | None = Field(
         default=None, description="Вопрос задан голосом: уверенность распознавания (0–1)"
     )
+    has_recording: bool = Field(
+        default=False,
+        description="Запись вопроса сохранена (STORE_AUDIO) и ещё не удалена: "
+        "GET /api/voice/logs/{log_id}/recording",
+    )
     signals: list[SignalKind] = Field(
         default_factory=list,
         description="Что сказало следующее сообщение жильца об этом ответе: re_ask (переспросил), "

@@ -1,11 +1,21 @@
-"""Answers read aloud: ``GET /api/voice/logs/{log_id}/speech``."""
+"""Answers read aloud (``GET /api/voice/logs/{log_id}/speech``) and, for operators, what
+residents said (``GET /api/voice/logs/{log_id}/recording``, with ``STORE_AUDIO``)."""
+
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from app.answering.logs import get_log
-from app.api.deps import BearerDep, RowId, ServicesDep, require_operator
+from app.api.deps import (
+    BearerDep,
+    LoggedInOperatorDep,
+    RowId,
+    ServicesDep,
+    require_operator,
+)
 from app.api.schemas import error_responses
+from app.core.errors import NotFoundError
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 
@@ -37,3 +47,28 @@ def answer_speech(
     audio = services.speech_output.speak(answer)
     private = {"Cache-Control": "private, max-age=86400"}
     return Response(audio, media_type="audio/wav", headers=private)
+
+
+@router.get(
+    "/logs/{log_id}/recording",
+    responses={
+        200: {"content": {"audio/wav": {}}, "description": "Запись вопроса (WAV, 16 кГц)"},
+        **error_responses(401, 403, 404, 422),
+    },
+    response_class=Response,
+    summary="Запись вопроса жильца",
+)
+def question_recording(
+    log_id: RowId, services: ServicesDep, _operator: LoggedInOperatorDep
+) -> Response:
+    """What the resident said, as the recogniser heard it: operators only (personal data),
+    kept only with ``STORE_AUDIO=true`` and for ``AUDIO_RETENTION_DAYS``."""
+    with services.database.session() as session:
+        get_log(session, log_id)
+        audio = services.recordings.wav(session, log_id, datetime.now(UTC))
+    if audio is None:
+        raise NotFoundError(
+            "Запись этого вопроса не хранится: он задан текстом, запись не сохранялась "
+            "(STORE_AUDIO) или срок её хранения (AUDIO_RETENTION_DAYS) истёк"
+        )
+    return Response(audio, media_type="audio/wav", headers={"Cache-Control": "no-store"})

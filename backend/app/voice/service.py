@@ -8,10 +8,11 @@ exporter), with the recogniser's confidence beside it.
 import base64
 import importlib.util
 import logging
+from dataclasses import dataclass
 
 from app.core.config import Settings
 from app.core.errors import AudioRejectedError, ServiceUnavailableError
-from app.voice.audio import decode
+from app.voice.audio import Recording, decode
 from app.voice.recognition import BUNDLED_PARTS, SpeechRecognizer, Transcript, WhisperRecognizer
 from app.voice.synthesis import SpeechCache, SpeechSynthesizer
 
@@ -20,12 +21,19 @@ logger = logging.getLogger(__name__)
 INSTALL_HINT = "pip install -r backend/requirements_voice.txt"
 
 
+@dataclass(frozen=True)
+class HeardQuestion:
+    transcript: Transcript
+    #: What the recogniser heard, for the archive (``STORE_AUDIO``).
+    recording: Recording
+
+
 class SpeechInput:
     def __init__(self, settings: Settings, recognizer: SpeechRecognizer | None) -> None:
         self.settings = settings
         self.recognizer = recognizer
 
-    def hear(self, data: bytes, filename: str) -> Transcript:
+    def hear(self, data: bytes, filename: str) -> HeardQuestion:
         """The transcript of ``data``; AudioRejectedError (4xx) for a recording that holds
         no question, ServiceUnavailableError (503) when recognition cannot run here."""
         if self.recognizer is None:
@@ -37,7 +45,7 @@ class SpeechInput:
                 max_bytes=self.settings.max_audio_bytes,
                 max_seconds=self.settings.max_audio_seconds,
             )
-            return self.recognizer.transcribe(recording)
+            return HeardQuestion(self.recognizer.transcribe(recording), recording)
         except AudioRejectedError:
             raise
         except ImportError as error:

@@ -45,6 +45,23 @@ def ask(
     return response.json()
 
 
+def say(
+    client: TestClient,
+    audio: bytes,
+    session_id: str,
+    *,
+    filename: str = "question.webm",
+    **fields: str,
+) -> Response:
+    """A spoken question (multipart ``audio``) from the conversation's own resident."""
+    return client.post(
+        "/api/voice/process",
+        files={"audio": (filename, audio)},
+        data={"session_id": session_id, **fields},
+        headers={"X-Forwarded-For": resident_address(session_id)},
+    )
+
+
 def as_operator(client: TestClient, method: str, path: str, **options) -> Response:
     """A call with the operator key of the default test app."""
     return client.request(method, path, headers=OPERATOR_HEADERS, **options)

@@ -31,7 +31,12 @@ def test_a_tick_between_evaluations_retrains_on_fresh_data(database, make_settin
             runs = session.scalars(select(RetrainingRun).order_by(RetrainingRun.id)).all()
     finally:
         services.close()
-    assert quiet == {"evaluated": False, "retraining_run_id": None, "abandoned_marked": 0}
+    assert quiet == {
+        "evaluated": False,
+        "retraining_run_id": None,
+        "abandoned_marked": 0,
+        "recordings_purged": 0,
+    }
     assert not fresh["evaluated"] and fresh["retraining_run_id"] == runs[-1].id
     assert len(runs) == 2
     assert runs[-1].reasons == ["20 new approved dialogs since the last run ≥ 20"]
@@ -51,6 +56,7 @@ def test_without_a_local_model_a_tick_between_evaluations_does_nothing(
             "evaluated": False,
             "retraining_run_id": None,
             "abandoned_marked": 0,
+            "recordings_purged": 0,
         }
     finally:
         services.close()

@@ -23,6 +23,23 @@ function heardLine(confidence) {
   return el("p", { class: "heard", text: `Вопрос задан голосом, распознан с уверенностью ${Math.round(confidence * 100)} %` });
 }
 
+// A stored recording of a spoken question (STORE_AUDIO): fetched with the operator's key
+// only when asked for, then played in place.
+function recordingPlayer(logId) {
+  const box = el("div", { class: "recording" });
+  const button = el("button", { type: "button", class: "listen", text: "Прослушать вопрос" });
+  button.addEventListener("click", async () => {
+    const audio = await guarded(() => operatorApi.blob(`/api/voice/logs/${logId}/recording`));
+    if (!audio) return;
+    const player = el("audio", { controls: "", "aria-label": "Запись вопроса жильца" });
+    player.src = URL.createObjectURL(audio);
+    box.replaceChildren(player);
+    player.play().catch(() => { /* autoplay refused: the controls are there */ });
+  });
+  box.append(button);
+  return box;
+}
+
 function filterQuery() { return document.getElementById("filter").value; }
 
 async function loadQueue() {
@@ -43,6 +60,7 @@ function card(item) {
     el("p", { class: "question", text: item.user_message }),
     el("p", { class: "answer", text: item.ai_response }));
   if (item.asr_confidence !== null && item.asr_confidence !== undefined) node.append(heardLine(item.asr_confidence));
+  if (item.has_recording) node.append(recordingPlayer(item.log_id));
   if (item.signals && item.signals.length) node.append(signalLine(item.signals));
   if (item.feedback_text) node.append(el("p", { class: "muted", text: `Комментарий жильца: ${item.feedback_text}` }));
   if (item.corrected_response) node.append(el("p", { class: "corrected", text: `Исправлено: ${item.corrected_response}` }));

@@ -37,11 +37,16 @@ const operatorApi = {
     return `Ошибка ${response.status}`;
   },
 
-  // A CSV link carries no header: fetch it with the key and hand the browser a file.
-  async download(path, filename) {
+  // A link or an <audio> source carries no header: fetch with the key, keep it as a blob.
+  async blob(path) {
     const response = await fetch(path, { headers: { Authorization: `Bearer ${operatorApi.key()}` } });
     if (!response.ok) throw new Error(await operatorApi.detail(response));
-    const url = URL.createObjectURL(await response.blob());
+    return response.blob();
+  },
+
+  // A CSV download: the blob handed to the browser as a file.
+  async download(path, filename) {
+    const url = URL.createObjectURL(await operatorApi.blob(path));
     const link = document.createElement("a");
     link.href = url;
     link.download = filename;

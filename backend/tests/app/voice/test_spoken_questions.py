@@ -5,35 +5,18 @@ import pytest
 
 pytest.importorskip("faster_whisper")
 
-from app.voice.recognition import bundled_whisper_dir
 from tests.support.dialog import (
     BOT_OPERATOR,
     OPERATOR_HEADERS,
     ask,
     correct,
     rate_accepted,
-    resident_address,
+    say,
 )
-from tests.support.speech import noise, require_festival, silence, spoken
+from tests.support.speech import noise, silence, spoken
 
 PHONE_QUESTION = "Как позвонить диспетчеру?"
 PHONE_ANSWER = "Телефон диспетчерской: 8-800-555-01-23, ежедневно с 8:00 до 20:00."
-
-
-@pytest.fixture(scope="module")
-def whisper_dir(tmp_path_factory):
-    """The bundled model put together once for the module (the app does it under DATA_DIR)."""
-    require_festival()
-    return str(bundled_whisper_dir(tmp_path_factory.mktemp("asr")))
-
-
-def say(client, audio: bytes, session_id: str, *, filename: str = "question.webm", **fields):
-    return client.post(
-        "/api/voice/process",
-        files={"audio": (filename, audio)},
-        data={"session_id": session_id, **fields},
-        headers={"X-Forwarded-For": resident_address(session_id)},
-    )
 
 
 def log_count(client, headers) -> int:

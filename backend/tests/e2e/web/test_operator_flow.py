@@ -135,16 +135,24 @@ def test_the_console_shows_what_an_unrated_answer_was_told_by_the_next_message(
     screenshot(operator, "operator_signals")
 
 
-def test_the_console_marks_a_spoken_question_and_its_recognition_confidence(
+def test_the_console_marks_a_spoken_question_and_plays_its_stored_recording(
     serve, page, make_settings, database
 ):
-    """The question of a spoken dialog is the recogniser's transcript: the card says so."""
+    """The question of a spoken dialog is the recogniser's transcript: the card says so, and
+    with ``STORE_AUDIO`` the operator can listen to what the resident actually said."""
+    import numpy as np
+
+    from app.db.models import VoiceRecording
+    from app.voice.recordings import as_wav
     from tests.support.logs import add_log
 
+    tone = 0.3 * np.sin(np.linspace(0, 2 * np.pi * 440 * 1.5, 24_000)).astype(np.float32)
     with database.transaction() as session:
-        add_log(session, "Как часто мой подъезд?", "Моем 2 раза в неделю.", rating=2,
-                asr_confidence=0.73)  # fmt: skip
-    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY))
+        heard = add_log(session, "Как часто мой подъезд?", "Моем 2 раза в неделю.", rating=2,
+                        asr_confidence=0.73)  # fmt: skip
+        session.add(VoiceRecording(log_id=heard.id, wav=as_wav(tone), seconds=1.5))
+        add_log(session, "Кто моет окна?", "Мы, дважды в год.", rating=1, asr_confidence=0.9)
+    server = serve(make_settings(ADMIN_API_KEY=ADMIN_KEY, STORE_AUDIO="true"))
     page.goto(server.url + "/operator")
     page.fill("#key", ADMIN_KEY)
     page.click("#login button")
@@ -153,3 +161,12 @@ def test_the_console_marks_a_spoken_question_and_its_recognition_confidence(
     assert card.locator(".heard").inner_text() == (
         "Вопрос задан голосом, распознан с уверенностью 73 %"
     )
+    unrecorded = page.locator(".review", has_text="Кто моет окна?")
+    assert unrecorded.locator(".listen").count() == 0, "no recording kept: nothing to play"
+
+    card.locator(".listen").click()
+    card.locator("audio").wait_for()
+    wait_for_expression(page, "document.querySelector('.recording audio').duration > 1.4")
+    duration = page.evaluate("document.querySelector('.recording audio').duration")
+    assert abs(duration - 1.5) < 0.05, duration
+    screenshot(page, "operator_recording")
