@@ -155,3 +155,15 @@ def bot(make_llm_client) -> TestClient:
     from tests.support.dialog import BOT_ADMIN_KEY
 
     return make_llm_client(ADMIN_API_KEY=BOT_ADMIN_KEY)
+
+
+@pytest.fixture(scope="session")
+def whisper_dir(tmp_path_factory) -> str:
+    """The bundled Whisper put together once for the run (the app does it under DATA_DIR);
+    spoken-question tests also need Festival to speak their questions."""
+    pytest.importorskip("faster_whisper")
+    from app.voice.recognition import bundled_whisper_dir
+    from tests.support.speech import require_festival
+
+    require_festival()
+    return str(bundled_whisper_dir(tmp_path_factory.mktemp("asr")))

@@ -1,5 +1,6 @@
 // The resident chat: one conversation per browser, kept across reloads (localStorage),
 // every answer rated with 1–5 stars and an optional comment (POST /api/voice/feedback).
+// Questions are typed or spoken (chat_voice.js); any answer can be listened to.
 "use strict";
 
 const STORE = "vasdom-chat";
@@ -42,7 +43,7 @@ function render() {
   conversation.querySelectorAll(".message").forEach((node) => node.remove());
   document.getElementById("empty").classList.toggle("hidden", state.turns.length > 0);
   state.turns.forEach((turn) => {
-    conversation.append(bubble("question", turn.question));
+    conversation.append(turn.spoken ? spokenBubble(turn.question) : bubble("question", turn.question));
     conversation.append(answerBubble(turn));
   });
 }
@@ -54,13 +55,31 @@ function bubble(kind, text) {
   return node;
 }
 
+// A spoken question shows what the bot heard, marked as heard.
+function spokenBubble(transcript) {
+  const node = bubble("question spoken", transcript);
+  const label = document.createElement("span");
+  label.className = "source";
+  label.textContent = "голосом · распознано";
+  node.append(document.createElement("br"), label);
+  return node;
+}
+
 function answerBubble(turn) {
   const node = bubble("answer", turn.answer);
   node.dataset.logId = turn.logId;
   const label = document.createElement("span");
   label.className = "source";
   label.textContent = SOURCES[turn.source] || turn.source;
-  node.append(document.createElement("br"), label);
+  const listen = document.createElement("button");
+  listen.type = "button";
+  listen.className = "listen";
+  listen.textContent = "▶ Прослушать";
+  listen.addEventListener("click", () => answerPlayer.play(
+    `/api/voice/logs/${turn.logId}/speech?feedback_token=${encodeURIComponent(turn.feedbackToken)}`,
+    () => showStatus("Озвучивание ответа сейчас недоступно."),
+  ));
+  node.append(document.createElement("br"), label, listen);
 
   const stars = document.createElement("div");
   stars.className = "stars";
@@ -109,44 +128,70 @@ async function rate(turn, rating, comment) {
     if (!response.ok) { showStatus(await errorText(response)); return; }
     turn.rating = rating;
     save();
-    render();
+    setUpMicrophone(document.getElementById("mic"), { onRecorded: askAloud, onProblem: showStatus });
+render();
   } catch (error) {
     showStatus("Сервис сейчас недоступен, оценка не отправлена. Попробуйте чуть позже.");
   }
 }
 
-async function ask(question) {
-  const send = document.getElementById("send");
-  send.disabled = true;
-  showStatus("");
+// One turn through POST /api/voice/process: a JSON body for a typed question, a form with
+// the recording for a spoken one. Returns the answer, or null after saying what went wrong.
+async function send(request) {
+  const buttons = [document.getElementById("send"), document.getElementById("mic")];
+  buttons.forEach((button) => { button.disabled = true; });
   try {
-    const response = await fetch("/api/voice/process", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        message: question, session_id: state.sessionId, conversation_token: state.conversationToken || null,
-      }),
-    });
-    if (!response.ok) { showStatus(await errorText(response)); return false; }
-    const body = await response.json();
-    state.sessionId = body.session_id;
-    // The server-issued token proves this browser is the conversation (its history is shown
-    // to the model only with it); kept beside the session id.
-    if (body.conversation_token) state.conversationToken = body.conversation_token;
-    state.turns.push({
-      question, answer: body.response, logId: body.log_id, feedbackToken: body.feedback_token,
-      source: body.answer_source, rating: null,
-    });
-    save();
-    render();
-    window.scrollTo(0, document.body.scrollHeight);
-    return true;
+    const response = await fetch("/api/voice/process", Object.assign({ method: "POST" }, request));
+    if (!response.ok) { showStatus(await errorText(response)); return null; }
+    return await response.json();
   } catch (error) {
     showStatus("Сервис сейчас недоступен. Проверьте соединение и попробуйте ещё раз.");
-    return false;
+    return null;
   } finally {
-    send.disabled = false;
+    buttons.forEach((button) => { button.disabled = false; });
   }
+}
+
+function remember(question, body, spoken) {
+  state.sessionId = body.session_id;
+  // The server-issued token proves this browser is the conversation (its history is shown
+  // to the model only with it); kept beside the session id.
+  if (body.conversation_token) state.conversationToken = body.conversation_token;
+  state.turns.push({
+    question, answer: body.response, logId: body.log_id, feedbackToken: body.feedback_token,
+    source: body.answer_source, rating: null, spoken,
+  });
+  save();
+  setUpMicrophone(document.getElementById("mic"), { onRecorded: askAloud, onProblem: showStatus });
+render();
+  window.scrollTo(0, document.body.scrollHeight);
+}
+
+async function ask(question) {
+  showStatus("");
+  const body = await send({
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      message: question, session_id: state.sessionId, conversation_token: state.conversationToken || null,
+    }),
+  });
+  if (body) remember(question, body, false);
+  return Boolean(body);
+}
+
+// A recorded question: the transcript becomes the resident's message, the answer is spoken.
+async function askAloud(recording, filename) {
+  showStatus("Распознаём вопрос…");
+  const form = new FormData();
+  form.append("audio", recording, filename);
+  if (state.sessionId) form.append("session_id", state.sessionId);
+  if (state.conversationToken) form.append("conversation_token", state.conversationToken);
+  form.append("speak", "true");
+  const body = await send({ body: form });
+  if (!body) return;
+  showStatus("");
+  remember(body.transcript, body, true);
+  if (body.speech_wav_base64) answerPlayer.playInline(body.speech_wav_base64, showStatus);
 }
 
 document.getElementById("ask").addEventListener("submit", async (event) => {
@@ -168,7 +213,9 @@ document.getElementById("new-chat").addEventListener("click", () => {
   state.sessionId = null;
   state.turns = [];
   save();
-  render();
+  setUpMicrophone(document.getElementById("mic"), { onRecorded: askAloud, onProblem: showStatus });
+render();
 });
 
+setUpMicrophone(document.getElementById("mic"), { onRecorded: askAloud, onProblem: showStatus });
 render();

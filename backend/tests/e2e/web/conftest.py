@@ -20,26 +20,38 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="package")
-def browser():
-    """One browser for the page tests, closed after them: Playwright's sync API keeps an
-    event loop running in this thread while it is open, which other tests' asyncio.run()
-    would trip over."""
+def playwright():
+    """Playwright for the page tests, stopped after them: its sync API keeps an event loop
+    running in this thread while it is open, which other tests' asyncio.run() would trip
+    over."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
+    yield playwright
+    playwright.stop()
+
+
+@pytest.fixture(scope="package")
+def browser(playwright):
+    """One browser for the page tests."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
-    playwright.stop()
 
 
 @pytest.fixture
 def page(browser):
     """A phone-sized page; the test fails if the pages' own scripts or styles broke their
     Content-Security-Policy (the browser reports each refusal on the console)."""
-    context = browser.new_context(viewport={"width": 412, "height": 860}, locale="ru-RU")
+    yield from phone_page(browser)
+
+
+def phone_page(browser, **context_options):
+    context = browser.new_context(
+        viewport={"width": 412, "height": 860}, locale="ru-RU", **context_options
+    )
     page = context.new_page()
     refused: list[str] = []
     page.on(
