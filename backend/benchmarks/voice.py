@@ -10,7 +10,8 @@ knowledge base: no paid model, so an answer depends on the question alone). Repo
 
 * word error rate of the transcripts (``jiwer``; lower case, no punctuation, ё = е);
 * the share of spoken questions answered from the same source with the same text as the
-  typed one;
+  typed one — overall, and among those heard word for word (which tells recognition errors
+  from answering differences) — and the share with the same source only;
 * the latency a spoken turn adds over the typed one (the same question's two HTTP round
   trips), p50 / p95, and Festival's time to speak the answer (what a spoken answer would add).
 
@@ -87,7 +88,9 @@ class Resident:
 
 
 def measure(resident: Resident, questions: list[str], progress: Progress) -> dict:
-    results: dict = {band: {"refs": [], "hyps": [], "same": [], "added": []} for band in BANDS}
+    results: dict = {
+        band: {"refs": [], "hyps": [], "same": [], "same_source": [], "added": []} for band in BANDS
+    }
     speaking: list[float] = []
     task = progress.add_task("questions (typed, 16 kHz, 8 kHz)", total=len(questions))
     for question in questions:
@@ -103,23 +106,40 @@ def measure(resident: Resident, questions: list[str], progress: Progress) -> dic
                 and heard["answer_source"] == typed["answer_source"]
                 and heard["response"] == typed["response"]
             )
+            band_results["same_source"].append(
+                heard is not None and heard["answer_source"] == typed["answer_source"]
+            )
             band_results["added"].append(seconds - typed_seconds)
         progress.advance(task)
     return {"bands": results, "speaking": speaking}
 
 
+def share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def band_report(band: str, values: dict) -> dict:
+    exact = [ref == hyp for ref, hyp in zip(values["refs"], values["hyps"], strict=True)]
+    misheard = [(ref, hyp) for ref, hyp, ok in zip(values["refs"], values["hyps"], exact,
+                                                    strict=True) if not ok]  # fmt: skip
+    return {
+        "wer": round(float(jiwer.wer(values["refs"], [h or "-" for h in values["hyps"]])), 4),
+        "wer_target": TARGETS[band],
+        "heard_word_for_word_share": share(exact),
+        "same_answer_share": share(values["same"]),
+        "same_answer_share_when_heard_word_for_word": share(
+            [same for same, ok in zip(values["same"], exact, strict=True) if ok]
+        ),
+        "same_source_share": share(values["same_source"]),
+        "refused": sum(1 for h in values["hyps"] if not h),
+        "added_latency_p50_s": percentile(values["added"], 50),
+        "added_latency_p95_s": percentile(values["added"], 95),
+        "misheard_examples": [{"said": ref, "heard": hyp} for ref, hyp in misheard[:20]],
+    }
+
+
 def report_of(measured: dict, questions: int) -> dict:
-    bands = {}
-    for band, values in measured["bands"].items():
-        wer = jiwer.wer(values["refs"], [h or "-" for h in values["hyps"]])
-        bands[band] = {
-            "wer": round(float(wer), 4),
-            "wer_target": TARGETS[band],
-            "same_answer_share": round(sum(values["same"]) / len(values["same"]), 4),
-            "refused": sum(1 for h in values["hyps"] if not h),
-            "added_latency_p50_s": percentile(values["added"], 50),
-            "added_latency_p95_s": percentile(values["added"], 95),
-        }
+    bands = {band: band_report(band, values) for band, values in measured["bands"].items()}
     return {
         "questions": questions,
         "bands": bands,
@@ -135,19 +155,27 @@ def render_markdown(report: dict) -> str:
         "",
         f"{report['questions']} dev questions, Festival's voice, the bundled Whisper base.",
         "",
-        "| band | WER (target) | same answer as typed | refused | added latency p50 / p95 s |",
-        "|---|---|---|---|---|",
+        "| band | WER (target) | heard word for word | same answer as typed (≥ 0.9) | "
+        "… when heard word for word | same source | refused | added latency p50 / p95 s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for band, b in report["bands"].items():
         lines.append(
-            f"| {band} | {b['wer']:.3f} (≤ {b['wer_target']}) | {b['same_answer_share']:.3f} | "
+            f"| {band} | {b['wer']:.3f} (≤ {b['wer_target']}) | "
+            f"{b['heard_word_for_word_share']} | {b['same_answer_share']} | "
+            f"{b['same_answer_share_when_heard_word_for_word']} | {b['same_source_share']} | "
             f"{b['refused']} | {b['added_latency_p50_s']} / {b['added_latency_p95_s']} |"
         )
     lines += [
         "",
         f"Festival speaking the answer: p50 {report['speaking_answer_p50_s']} s, "
         f"p95 {report['speaking_answer_p95_s']} s.",
+        "",
+        "Misheard (16 kHz), said → heard:",
+        "",
     ]
+    first_band = next(iter(report["bands"].values()))
+    lines += [f"* {e['said']} → {e['heard']}" for e in first_band["misheard_examples"][:10]]
     return "\n".join(lines) + "\n"
 
 
