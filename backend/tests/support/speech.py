@@ -51,18 +51,32 @@ def encode(samples: np.ndarray, source_rate: int, *, rate: int, fmt: str) -> byt
     with av.open(out, "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=rate)
         stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(
-            samples.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
-        )
-        frame.sample_rate = source_rate
-        frame.time_base = Fraction(1, source_rate)
         resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=rate)
-        for resampled in resampler.resample(frame) + resampler.resample(None):
-            for packet in stream.encode(resampled):
+        frames = _frames(samples, source_rate)
+        resampled = [piece for frame in frames for piece in resampler.resample(frame)]
+        for frame in [*resampled, *resampler.resample(None)]:
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
+
+
+def _frames(samples: np.ndarray, rate: int, size: int = 4096):
+    """The samples as frames of ``size``: FFmpeg's filter graph refuses one frame holding a
+    long recording (ENOMEM past ~10 s)."""
+    import av
+
+    for start in range(0, len(samples), size):
+        frame = av.AudioFrame.from_ndarray(
+            samples[start : start + size].reshape(1, -1).astype(np.int16),
+            format="s16",
+            layout="mono",
+        )
+        frame.sample_rate = rate
+        frame.time_base = Fraction(1, rate)
+        frame.pts = start
+        yield frame
 
 
 def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
