@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.db.database import Database
 from app.db.migrations import upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
+from app.experiments.service import Experiments
 from app.feedback.service import Ratings
 from app.feedback.signal_recorder import SignalRecorder
 from app.feedback.tokens import FeedbackTokens, load_token_secret
@@ -54,6 +55,11 @@ class Services:
     speech_output: SpeechOutput
     #: Recordings of spoken questions, with ``STORE_AUDIO`` (personal data, kept for days).
     recordings: RecordingArchive
+    #: A/B experiments and canaries: which arms a conversation is in.
+    experiments: Experiments
+    #: The paid model behind its circuit breaker (None without a key): experiment arms
+    #: build their provider chains with it.
+    paid: AnswerProvider | None
 
     def close(self) -> None:
         self.database.dispose()
@@ -168,6 +174,8 @@ def build_services(
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
         *voice,
+        Experiments(database),
+        paid,
     )
     seed_knowledge_base(services)
     return services

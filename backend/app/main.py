@@ -21,6 +21,7 @@ from app.container import build_services
 from app.core.config import Settings, get_settings
 from app.embeddings import routes as embeddings
 from app.embeddings.service import Embedder
+from app.experiments import routes as experiments
 from app.feedback import routes as feedback
 from app.knowledge import routes as knowledge
 from app.model_versions import routes as model_versions
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         verified_answers.router,
         model_versions.router,
         retraining.router,
+        experiments.router,
         alerts.router,
         knowledge.router,
         access.router,

@@ -18,18 +18,21 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, literal, text, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.alerts.service import Alerts
 from app.container import Services
+from app.core.errors import ConflictError
 from app.db.models import (
     ENDED_RETRAINING_STATUSES,
+    ExperimentKind,
     ModelStatus,
     ModelVersion,
     RetrainingRun,
     RetrainingStatus,
 )
+from app.experiments.service import ArmSpec, Experiments
 from app.model_versions.ctranslate2_conversion import convert_version
 from app.model_versions.engines import load_local_provider
 from app.model_versions.service import mark_active
@@ -155,6 +158,8 @@ class RetrainingJob:
         self._set(run_id, result={"gate": asdict(gate), "train": result.metrics})
         if not gate.promote:
             return self._reject(run_id, candidate_id, gate.reasons)
+        if settings.canary_share > 0:
+            return self._start_canary(run_id, candidate_id, result.version, gate.candidate)
         mark_active(self.database, candidate_id)
         self.services.local_models.sync_with_registry()
         self._set(
@@ -166,6 +171,49 @@ class RetrainingJob:
         self.alerts.raise_alert("retraining_finished", f"Переобучение #{run_id}: модель включена",
                                 details)  # fmt: skip
         return RetrainingStatus.PROMOTED
+
+    def _start_canary(self, run_id: int, candidate_id: int, version: str, figures: dict) -> str:
+        """The candidate answers ``CANARY_SHARE`` of conversations, the active model (or no
+        local model) the rest, until live ratings decide (``app/experiments/referee.py``).
+        While another model experiment is open the candidate waits for an operator."""
+        share = self.settings.canary_share
+        experiments = Experiments(self.database)
+        try:
+            with self.database.transaction() as session:
+                active = session.scalar(
+                    select(ModelVersion.id).where(ModelVersion.status == ModelStatus.ACTIVE)
+                )
+                experiment = experiments.create(
+                    session,
+                    f"Канарейка {version}",
+                    ExperimentKind.MODEL,
+                    [
+                        ArmSpec("текущая", 1 - share, True, active),
+                        ArmSpec("кандидат", share, False, candidate_id),
+                    ],
+                    created_by=f"переобучение #{run_id}",
+                    canary_version_id=candidate_id,
+                )
+                experiment_id = experiment.id
+        except ConflictError as busy:
+            self._log(run_id, "canary", f"gate passed, no canary: {busy}")
+            self._set(run_id, status=RetrainingStatus.REJECTED, step="done",
+                      finished_at=datetime.now(UTC))  # fmt: skip
+            self.alerts.raise_alert(
+                "model_rejected",
+                f"Кандидат переобучения #{run_id} прошёл проверку, но канарейку не запустить",
+                {"run_id": run_id, "version_id": candidate_id, "reason": str(busy)},
+            )
+            return RetrainingStatus.REJECTED
+        self._set(
+            run_id, status=RetrainingStatus.CANARY, step="done", finished_at=datetime.now(UTC)
+        )
+        self._log(run_id, "canary", f"{version}: canary experiment #{experiment_id} at {share:.0%}")
+        details = {"run_id": run_id, "version": version, "experiment_id": experiment_id,
+                   "share": share, **figures}  # fmt: skip
+        self.alerts.raise_alert("canary_started", f"Канарейка {version}: {share:.0%} разговоров",
+                                details)  # fmt: skip
+        return RetrainingStatus.CANARY
 
     def _candidate_provider(self, path: Path):
         """The candidate as the service would serve it: same engine, same weights."""

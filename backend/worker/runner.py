@@ -16,6 +16,7 @@ import procrastinate
 
 from app.container import Services
 from app.retraining.queue import (
+    EXPERIMENTS_TICK_TASK,
     QUEUES,
     RETRAIN_TASK,
     RETRAINING_LOCK,
@@ -43,7 +44,9 @@ def die_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def build_queue_app(database_url: str, tick_cron: str = "0 * * * *") -> procrastinate.App:
+def build_queue_app(
+    database_url: str, tick_cron: str = "0 * * * *", experiment_cron: str = "* * * * *"
+) -> procrastinate.App:
     queue = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
     )
@@ -68,6 +71,13 @@ def build_queue_app(database_url: str, tick_cron: str = "0 * * * *") -> procrast
         pass_context=True,
     )(tasks.retry_stalled_jobs)
     queue.periodic(cron="* * * * *", periodic_id=RETRY_STALLED_TASK)(retry)
+    look = queue.task(
+        name=EXPERIMENTS_TICK_TASK,
+        queue=SCHEDULE_QUEUE,
+        queueing_lock=EXPERIMENTS_TICK_TASK,
+        pass_context=True,
+    )(tasks.look_at_experiments)
+    queue.periodic(cron=experiment_cron, periodic_id=EXPERIMENTS_TICK_TASK)(look)
     return queue
 
 
@@ -75,7 +85,10 @@ async def work(services: Services, *, burst: bool = False, signals: bool = True)
     """Requeue what a crashed worker left, then work the queues (until stopped, or until
     they are empty with ``burst``). Returns how many stalled jobs were requeued."""
     stalled = services.settings.worker_stalled_seconds
-    queue = build_queue_app(services.database.url, services.settings.schedule_tick_cron)
+    settings = services.settings
+    queue = build_queue_app(
+        services.database.url, settings.schedule_tick_cron, settings.experiment_tick_cron
+    )
     async with queue.open_async():
         recovered = await tasks.retry_stalled(queue, stalled)
         if recovered:

@@ -9,6 +9,7 @@ import procrastinate
 from procrastinate import JobContext
 
 from app.container import Services
+from app.experiments.referee import Referee
 from worker.retraining_job import RetrainingJob
 from worker.schedule import run_schedule
 
@@ -30,6 +31,12 @@ def retrain(context: JobContext, run_id: int) -> str:
 def schedule_tick(context: JobContext, timestamp: int) -> dict:
     """Hourly: evaluate when due, then check the retraining thresholds."""
     return run_schedule(services_of(context), datetime.fromtimestamp(timestamp, UTC))
+
+
+def look_at_experiments(context: JobContext, timestamp: int) -> list[dict]:
+    """Every minute: decide on the running experiments and canaries, and act."""
+    services = services_of(context)
+    return Referee(services.database, services.settings).look_at_running()
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:

@@ -37,6 +37,11 @@ KINDS = MappingProxyType(
         "model_rolled_back": "warning",
         "answer_verified": "info",
         "answer_held": "warning",
+        "canary_started": "info",
+        "canary_promoted": "info",
+        "canary_rolled_back": "warning",
+        "experiment_decided": "info",
+        "experiment_arm_stopped": "warning",
     }
 )
 

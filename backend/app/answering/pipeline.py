@@ -9,11 +9,13 @@ row; only then return. The database connection is released while a model is thin
 slow models never starve the pool.
 """
 
+import copy
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import exists, or_, select
@@ -40,6 +42,9 @@ from app.feedback.implicit_signals import says_thanks
 from app.knowledge.service import KnowledgeBase
 from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked, is_knowledge_fact
 from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_key
+
+if TYPE_CHECKING:
+    from app.experiments.treatment import Treatment
 
 logger = logging.getLogger(__name__)
 
@@ -144,11 +149,23 @@ class AnswerPipeline:
         self.providers = providers
         self.offline = offline
         self.verified = verified
-        #: What the current matcher's texts give the prompt side, recomputed when it changes.
-        self._from_matcher: tuple[FittedMatcher | None, MatcherTexts] = (
-            None,
-            MatcherTexts(CommonWords(()), GroundingGuard(())),
-        )
+        #: What the current matcher's texts give the prompt side, recomputed when it changes;
+        #: one dict, shared with the variants experiments answer with (``treated``).
+        self._from_matcher: dict[str, tuple[FittedMatcher | None, MatcherTexts]] = {
+            "current": (None, MatcherTexts(CommonWords(()), GroundingGuard(())))
+        }
+
+    def treated(self, treatment: "Treatment | None") -> "AnswerPipeline":
+        """This pipeline as an experiment's arms answer: their providers and settings (a
+        shallow copy per question; the matcher, embedder and database are shared)."""
+        if treatment is None:
+            return self
+        variant = copy.copy(self)
+        if treatment.overrides:
+            variant.settings = self.settings.model_copy(update=treatment.overrides)
+        if treatment.providers is not None:
+            variant.providers = treatment.providers
+        return variant
 
     def process(
         self,
@@ -157,8 +174,14 @@ class AnswerPipeline:
         caller: Caller | None = None,
         *,
         asr_confidence: float | None = None,
+        treatment: "Treatment | None" = None,
     ) -> ProcessedAnswer:
-        """``asr_confidence``: ``message`` is the transcript of a spoken question."""
+        """``asr_confidence``: ``message`` is the transcript of a spoken question;
+        ``treatment``: the experiment arms the conversation is in."""
+        if treatment is not None:
+            return self.treated(treatment).process(
+                message, session_id, caller, asr_confidence=asr_confidence
+            )
         started = time.perf_counter()
         caller = caller or Caller()
         question = self.validate_message(message)
@@ -221,7 +244,11 @@ class AnswerPipeline:
             # The same matcher chooses prompt examples when the cache is off.
             matcher = self.verified.current(session)
             if not follow_up and self.settings.cache_enabled:
-                decision = matcher.decide(vector, question)
+                decision = matcher.deciding_with(
+                    min_margin=self.settings.cache_min_margin,
+                    min_similarity=self.settings.cache_min_similarity,
+                    min_answer_relevance=self.settings.cache_min_answer_relevance,
+                ).decide(vector, question)
                 if decision.serve:
                     logger.info(
                         "verified answer %s served (%s, margin %s)",
@@ -333,13 +360,13 @@ class AnswerPipeline:
         return self._texts_of(matcher).guard
 
     def _texts_of(self, matcher: FittedMatcher) -> "MatcherTexts":
-        known, texts = self._from_matcher
+        known, texts = self._from_matcher["current"]
         if known is not matcher:
             texts = MatcherTexts(
                 CommonWords(c.text for c in matcher.candidates),
                 GroundingGuard(c.text for c in matcher.candidates if is_knowledge_fact(c)),
             )
-            self._from_matcher = (matcher, texts)
+            self._from_matcher["current"] = (matcher, texts)
         return texts
 
     def only_low_rated_answers_exist(self, session: Session, vector: np.ndarray) -> bool:

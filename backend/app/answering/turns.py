@@ -10,6 +10,7 @@ from fastapi import BackgroundTasks
 from app.access.rate_limit import conversation_key
 from app.answering.pipeline import Caller
 from app.db.models import VoiceLog
+from app.experiments.treatment import treatment_of
 from app.voice.recognition import Transcript
 
 
@@ -46,13 +47,21 @@ def take_turn(
     if question.audio is not None:
         heard = services.speech_input.hear(question.audio, question.filename)
     transcript = heard.transcript if heard else None
+    treatment = treatment_of(
+        services.experiments.arms_for(session_id),
+        services.local_models.provider_for,
+        services.paid,
+    )
     result = services.pipeline.process(
         transcript.text if transcript else question.message,
         session_id,
         caller,
         asr_confidence=transcript.confidence if transcript else None,
+        treatment=treatment,
     )
     log = result.log
+    if treatment is not None:
+        background.add_task(services.experiments.record, log.id, list(treatment.arms))
     background.add_task(
         services.embeddings.store_after_response, services.database, log.id, result.question_vector
     )

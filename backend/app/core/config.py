@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.paths import BACKEND_DIR
@@ -109,6 +109,16 @@ class Settings(BaseSettings):
         default=0.0, ge=0, le=1, alias="PROMOTION_CHEAPER_MIN_SHARE"
     )
     model_sync_seconds: float = Field(default=30, ge=0, alias="MODEL_SYNC_SECONDS")
+    #: A candidate that passes the golden-set gate answers this share of conversations
+    #: (a canary experiment) until live ratings promote or roll it back; 0 switches it on
+    #: for everyone at once, as before.
+    canary_share: float = Field(default=0.1, ge=0, lt=1, alias="CANARY_SHARE")
+    #: How often the worker looks at running experiments (cron; every minute by default).
+    experiment_tick_cron: str = Field(default="* * * * *", alias="EXPERIMENT_TICK_CRON")
+    #: No experiment winner before every arm has ratings from this many distinct clients.
+    experiment_min_clients: int = Field(default=30, ge=2, alias="EXPERIMENT_MIN_CLIENTS")
+    #: With this many clients in every arm and no answer, the difference is too small.
+    experiment_max_clients: int = Field(default=3000, ge=10, alias="EXPERIMENT_MAX_CLIENTS")
     run_worker_in_service: bool = Field(default=False, alias="RUN_WORKER_IN_SERVICE")
     #: When the worker runs the schedule's check (cron syntax; hourly by default).
     schedule_tick_cron: str = Field(default="0 * * * *", alias="SCHEDULE_TICK_CRON")
@@ -218,14 +228,14 @@ class Settings(BaseSettings):
         """``KEY=`` in a .env file means "not set", not "set to the empty string"."""
         return value or None
 
-    @field_validator("schedule_tick_cron")
+    @field_validator("schedule_tick_cron", "experiment_tick_cron")
     @classmethod
-    def _cron_expression(cls, value: str) -> str:
+    def _cron_expression(cls, value: str, info: ValidationInfo) -> str:
         """Checked here, not when the worker registers its schedule and stops."""
         from croniter import croniter  # procrastinate's own cron parser
 
         if not croniter.is_valid(value):
-            raise ValueError(f"SCHEDULE_TICK_CRON is not a cron expression: {value!r}")
+            raise ValueError(f"{info.field_name.upper()} is not a cron expression: {value!r}")
         return value
 
     @field_validator("admin_api_key")

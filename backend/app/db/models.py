@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 #: The largest value of a BIGINT row key: ids past it name no row.
 MAX_ROW_ID = 2**63 - 1
@@ -63,10 +63,31 @@ class ModelStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class ExperimentKind(StrEnum):
+    """What the arms of an experiment differ in: the local model version answering, or the
+    answering configuration (cache thresholds, context budget …)."""
+
+    MODEL = "model"
+    CONFIG = "config"
+
+
+class ExperimentStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+#: An experiment in one of these holds its kind's slot: one at a time per kind.
+OPEN_EXPERIMENT_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+
+
 class RetrainingStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     PROMOTED = "promoted"
+    #: Passed the golden-set gate; answering a share of conversations until the canary
+    #: experiment promotes or rolls it back.
+    CANARY = "canary"
     REJECTED = "rejected"
     FAILED = "failed"
 
@@ -103,6 +124,7 @@ class GoldenOrigin(StrEnum):
 OPEN_RETRAINING_STATUSES = (RetrainingStatus.QUEUED, RetrainingStatus.RUNNING)
 ENDED_RETRAINING_STATUSES = (
     RetrainingStatus.PROMOTED,
+    RetrainingStatus.CANARY,
     RetrainingStatus.REJECTED,
     RetrainingStatus.FAILED,
 )
@@ -386,6 +408,101 @@ class ModelVersion(Base):
     status: Mapped[str] = mapped_column(String(16), default=ModelStatus.CANDIDATE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Experiment(Base):
+    """Arms compared on live questions (``app/experiments/``). A conversation is assigned
+    to an arm by a stable hash of its session id; the decision is taken by the worker's
+    schedule and kept in ``decision``; a canary is a candidate model promoted or rolled
+    back by it."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        one_of("kind", ExperimentKind, "ck_experiments_kind"),
+        one_of("status", ExperimentStatus, "ck_experiments_status"),
+        Index(
+            "uq_experiments_one_open_per_kind",
+            "kind",
+            unique=True,
+            postgresql_where=text("status IN ('running', 'paused')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ExperimentStatus.RUNNING)
+    #: The candidate model this experiment is the canary of (promoted or rolled back by it).
+    canary_version_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    #: The latest decision (outcome, arm, reason, per-arm figures).
+    decision: Mapped[dict | None] = mapped_column(JSONB)
+    #: Set when it ended: the arm that won, none for "no difference" or a manual stop.
+    winner: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    arms: Mapped[list["ExperimentArm"]] = relationship(
+        back_populates="experiment", order_by="ExperimentArm.id", cascade="all, delete-orphan"
+    )
+
+
+class ExperimentArm(Base):
+    __tablename__ = "experiment_arms"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "name", name="uq_experiment_arms_name"),
+        CheckConstraint("share >= 0 AND share <= 1", name="ck_experiment_arms_share"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    #: Share of conversations; an arm stopped by the guardrail has 0.
+    share: Mapped[float] = mapped_column(Float)
+    is_control: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Model experiments: the version answering in this arm; None is "no local model".
+    model_version_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
+    #: Config experiments: the settings this arm answers with (``EXPERIMENT_SETTINGS``).
+    settings: Mapped[dict | None] = mapped_column(JSONB)
+    #: Why an arm no longer gets traffic.
+    stopped_reason: Mapped[str | None] = mapped_column(Text)
+
+    experiment: Mapped[Experiment] = relationship(back_populates="arms")
+
+
+class ExperimentAnswer(Base):
+    """An answer given in an experiment arm: a conversation can be in one arm of a model
+    experiment and one of a configuration experiment at once."""
+
+    __tablename__ = "experiment_answers"
+
+    log_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), primary_key=True
+    )
+    arm_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("experiment_arms.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ExperimentLook(Base):
+    """One look of the decision at an experiment: the per-arm figures and the statistic,
+    over time (the dashboard's chart)."""
+
+    __tablename__ = "experiment_looks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(32))
+    arms: Mapped[list] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class GoldenSetItem(Base):

@@ -76,6 +76,8 @@ class LocalModelManager:
         self._switch = threading.Lock()  # one load at a time; answering never waits on it
         #: ``disabled``, ``healthy`` (loaded and answered the probe) or ``failed``.
         self.status = "disabled"
+        #: Versions an experiment's arms answer with, besides the active one (None: failed).
+        self._arm_models: dict[int, LoadedModel | None] = {}
 
     @property
     def provider(self) -> AnswerProvider | None:
@@ -130,6 +132,31 @@ class LocalModelManager:
             path, engine, loaded_at - started, answered_at - loaded_at,
         )  # fmt: skip
         return LoadedModel(provider, version or provider.model_used, path)
+
+    def provider_for(self, version_id: int) -> AnswerProvider | None:
+        """The provider of ``version_id`` for an experiment's arm: the active model when it
+        is that version, else loaded once (and probed) and kept; None when it cannot be."""
+        if version_id not in self._arm_models:
+            with self._switch:
+                if version_id not in self._arm_models:
+                    self._arm_models[version_id] = self._arm_model(version_id)
+        kept = self._arm_models[version_id]
+        return kept.provider if kept else None
+
+    def _arm_model(self, version_id: int) -> LoadedModel | None:
+        with self.database.session() as session:
+            row = session.get(ModelVersion, version_id)
+            if row is None:
+                return None
+            path, name = row.path, row.name
+        active = self._loaded
+        if active is not None and active.version == name:
+            return active
+        try:
+            return self._load(path, name)
+        except ModelLoadError:
+            logger.exception("experiment arm's model %s could not be loaded", name)
+            return None
 
     def activate(self, version_id: int) -> ModelVersion:
         """Load the version, then make it the one answering and the active row."""

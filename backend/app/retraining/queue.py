@@ -14,6 +14,7 @@ RETRAIN_TASK = "retrain"
 SCHEDULE_QUEUE = "schedule"
 SCHEDULE_TICK_TASK = "schedule_tick"
 RETRY_STALLED_TASK = "retry_stalled_jobs"
+EXPERIMENTS_TICK_TASK = "look_at_experiments"
 QUEUES = (RETRAINING_QUEUE, SCHEDULE_QUEUE)
 #: Set for a worker the service started (``RUN_WORKER_IN_SERVICE``): it ends with that process.
 PARENT_PID_VARIABLE = "WORKER_PARENT_PID"

@@ -25,7 +25,7 @@ examples. All of it is numpy: no model download, nothing to keep warm.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -142,6 +142,19 @@ class FittedMatcher:
         if len(candidates) >= 2:
             matcher._fit_ridge()
         return matcher
+
+    def deciding_with(
+        self, *, min_margin: float, min_similarity: float, min_answer_relevance: float
+    ) -> "FittedMatcher":
+        """The same fit deciding with other serving thresholds (an experiment's arm); no
+        refit, the fitted arrays are shared."""
+        wanted = replace(
+            self.thresholds,
+            min_margin=min_margin,
+            min_similarity=min_similarity,
+            min_answer_relevance=min_answer_relevance,
+        )
+        return self if wanted == self.thresholds else replace(self, thresholds=wanted)
 
     @property
     def verified_count(self) -> int:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.core.paths import BACKEND_DIR
 from app.retraining.queue import (
+    EXPERIMENTS_TICK_TASK,
     RETRAIN_TASK,
     RETRAINING_LOCK,
     RETRAINING_QUEUE,
@@ -29,22 +30,24 @@ def test_the_tasks_are_registered_under_the_names_the_service_defers():
 
     retrain = queue.tasks[RETRAIN_TASK]
     assert retrain.queue == RETRAINING_QUEUE and retrain.lock == RETRAINING_LOCK
-    assert {SCHEDULE_TICK_TASK, RETRY_STALLED_TASK} <= queue.tasks.keys()
-    assert all(queue.tasks[name].pass_context for name in
-               (RETRAIN_TASK, SCHEDULE_TICK_TASK, RETRY_STALLED_TASK))  # fmt: skip
+    periodic_tasks = {SCHEDULE_TICK_TASK, RETRY_STALLED_TASK, EXPERIMENTS_TICK_TASK}
+    assert periodic_tasks <= queue.tasks.keys()
+    assert all(queue.tasks[name].pass_context for name in periodic_tasks | {RETRAIN_TASK})
     periodic = {task.periodic_id for task in queue.periodic_registry.periodic_tasks.values()}
-    assert {SCHEDULE_TICK_TASK, RETRY_STALLED_TASK} <= periodic
+    assert periodic_tasks <= periodic
 
 
-def test_the_schedule_tick_runs_as_often_as_configured():
-    queue = build_queue_app(URL, "*/5 * * * *")
+def test_the_schedule_and_experiment_ticks_run_as_often_as_configured():
+    queue = build_queue_app(URL, "*/5 * * * *", "*/2 * * * *")
     crons = {t.periodic_id: t.cron for t in queue.periodic_registry.periodic_tasks.values()}
     assert crons[SCHEDULE_TICK_TASK] == "*/5 * * * *"
+    assert crons[EXPERIMENTS_TICK_TASK] == "*/2 * * * *"
 
 
-def test_a_schedule_that_is_not_cron_is_refused_at_start_up(make_settings):
-    with pytest.raises(ValidationError, match="SCHEDULE_TICK_CRON"):
-        make_settings(SCHEDULE_TICK_CRON="every minute")
+@pytest.mark.parametrize("name", ["SCHEDULE_TICK_CRON", "EXPERIMENT_TICK_CRON"])
+def test_a_schedule_that_is_not_cron_is_refused_at_start_up(make_settings, name):
+    with pytest.raises(ValidationError, match=name):
+        make_settings(**{name: "every minute"})
 
 
 def test_each_app_is_its_own_value_for_its_own_database():
