@@ -65,7 +65,8 @@ def test_experiments_are_for_operators_only(client):
     [
         ([{"name": "a", "share": 0.5, "control": True}, {"name": "b", "share": 0.4}], "в сумме"),
         ([{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}], "контрольным"),
-        ([{"name": "a", "share": 0.5, "control": True}, {"name": "a", "share": 0.5}], "различаться"),
+        ([{"name": "a", "share": 0.5, "control": True},
+          {"name": "a", "share": 0.5}], "различаться"),
         ([{"name": "a", "share": 0.5, "control": True},
           {"name": "b", "share": 0.5, "settings": {"LLM_MODEL": "x"}}], "нельзя менять"),
         ([{"name": "a", "share": 0.5, "control": True},

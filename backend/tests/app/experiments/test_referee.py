@@ -52,7 +52,8 @@ def canary(database) -> tuple[int, int, int]:
         )
         experiment = Experiments(database).create(
             session, "Канарейка v2", ExperimentKind.MODEL,
-            [ArmSpec("текущая", 0.9, True, active.id), ArmSpec("кандидат", 0.1, False, candidate.id)],
+            [ArmSpec("текущая", 0.9, True, active.id),
+             ArmSpec("кандидат", 0.1, False, candidate.id)],
             canary_version_id=candidate.id,
         )  # fmt: skip
         return experiment.id, active.id, candidate.id
@@ -63,7 +64,7 @@ def rate_in_arm(database, experiment_id: int, arm: str, ratings: list[int], clie
     with database.transaction() as session:
         arm_id = session.scalar(select(ExperimentArm.id).where(
             ExperimentArm.experiment_id == experiment_id, ExperimentArm.name == arm))  # fmt: skip
-        for number, rating in enumerate(ratings):
+        for rating in ratings:
             key = client or uuid.uuid4().hex
             log = add_log(session, "Вопрос", "Ответ", rating=rating, client_key=key)
             session.add(ExperimentAnswer(log_id=log.id, arm_id=arm_id))
