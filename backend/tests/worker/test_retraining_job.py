@@ -1,6 +1,7 @@
 """The whole automatic loop with a tiny model built here: evaluate → decide → queued job →
-a real worker process → golden-set gate → promote; then a worse candidate is rejected;
-and a worker killed mid-job has its job picked up by the next worker."""
+a real worker process → golden-set gate → a canary answering half the conversations →
+residents' ratings → promoted for everyone; then a worse candidate is rejected; and a
+worker killed mid-job has its job picked up by the next worker."""
 
 import json
 import os
@@ -10,17 +11,21 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from fastapi import BackgroundTasks
 from sqlalchemy import select
 
+from app.answering.turns import Question, take_turn
 from app.container import build_services
 from app.core.config import Settings
 from app.core.paths import BACKEND_DIR
-from app.db.models import Alert, ModelVersion, RetrainingRun
+from app.db.models import Alert, ModelVersion, RetrainingRun, VoiceLog
 from app.retraining.queue import enqueue_retraining
 from tests.support.logs import add_log
 from training.tiny_model import build_tiny_model
+from worker import tasks
 from worker.retraining_job import RetrainingJob
 from worker.schedule import run_schedule
 
@@ -54,6 +59,7 @@ def cycle_env(database_url, tmp_path, llm_server, tiny_base) -> dict[str, str]:
         "MIN_RATED_FOR_DECISION": "10",
         "RETRAINING_MIN_NEW_SAMPLES": "10",
         "WORKER_STALLED_SECONDS": "1",
+        "CANARY_SHARE": "0",  # a candidate that passes the gate is switched on at once
     }
 
 
@@ -96,10 +102,11 @@ def worker(env: dict[str, str], *args: str, wait: bool = True) -> subprocess.Pop
     return process
 
 
-def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected(
+def test_a_quality_drop_retrains_a_canary_that_residents_promote_then_a_worse_one_is_rejected(
     database, embedder, cycle_env
 ):
-    services = build_services(settings_of(cycle_env), embedder=embedder)
+    canary_env = cycle_env | {"CANARY_SHARE": "0.5", "EXPERIMENT_MIN_CLIENTS": "5"}
+    services = build_services(settings_of(canary_env), embedder=embedder)
     try:
         with database.session() as session:
             history(session)
@@ -108,24 +115,36 @@ def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected
 
         assert tick["evaluated"] and tick["retraining_run_id"] is not None
         run_id = tick["retraining_run_id"]
-        worker(cycle_env, "--burst")  # a real worker process takes the job from the queue
+        worker(canary_env, "--burst")  # a real worker process takes the job from the queue
+
+        with database.session() as session:
+            run = session.get(RetrainingRun, run_id)
+            candidate = session.get(ModelVersion, run.candidate_version_id)
+        assert run.status == "canary", (run.log, run.result)
+        assert [entry["step"] for entry in run.log][:3] == ["start", "export", "export"]
+        gate = run.result["gate"]
+        assert gate["candidate"]["accuracy_score"] >= gate["active"]["accuracy_score"] + 0.02
+        assert candidate.status == "candidate", "a canary answers only its share at first"
+        residents_try_the_canary(services, candidate.name)
+        assert look_at_experiments(services)[0]["arm"] == "кандидат"
 
         with database.session() as session:
             run = session.get(RetrainingRun, run_id)
             candidate = session.get(ModelVersion, run.candidate_version_id)
             kinds = session.scalars(select(Alert.kind).order_by(Alert.id)).all()
-        assert run.status == "promoted", (run.log, run.result)
-        assert [entry["step"] for entry in run.log][:3] == ["start", "export", "export"]
-        gate = run.result["gate"]
-        assert gate["candidate"]["accuracy_score"] >= gate["active"]["accuracy_score"] + 0.02
-        assert candidate.status == "active"
-        assert kinds == ["quality_drop", "retraining_started", "model_promoted",
-                         "retraining_finished"]  # fmt: skip
+        assert (run.status, candidate.status) == ("promoted", "active")
+        assert kinds == ["quality_drop", "retraining_started", "canary_started",
+                         "canary_promoted"]  # fmt: skip
         assert_served_after_conversion(services, run, candidate)
     finally:
         services.close()
 
-    # A second run whose candidate barely trained: worse than the active model, rejected.
+    a_weaker_candidate_is_rejected(database, embedder, cycle_env, candidate.id)
+
+
+def a_weaker_candidate_is_rejected(database, embedder, cycle_env, active_id: int) -> None:
+    """A second run whose candidate barely trained: worse than the active model, rejected
+    at the gate (no canary)."""
     weak = build_services(settings_of(cycle_env, RETRAINING_MAX_STEPS="1"), embedder=embedder)
     try:
         with database.session() as session:
@@ -138,10 +157,34 @@ def test_a_quality_drop_retrains_and_promotes_then_a_worse_candidate_is_rejected
             second = session.get(RetrainingRun, second.id)
             statuses = dict(session.execute(select(ModelVersion.id, ModelVersion.status)).all())
         assert second.attempts == 1
-        assert statuses == {candidate.id: "active", second.candidate_version_id: "rejected"}
+        assert statuses == {active_id: "active", second.candidate_version_id: "rejected"}
         assert any("does not beat" in reason for reason in second.result["gate"]["reasons"])
     finally:
         weak.close()
+
+
+def residents_try_the_canary(services, candidate: str) -> None:
+    """Conversations in the canary's arm are answered by the candidate, the others by the
+    paid model (no local model was active); residents rate what they were told."""
+    answered: dict[str, int] = {}
+    for number in range(16):
+        background = BackgroundTasks()
+        question = Question(f"canary-{number}", None, message="Когда моют окна в подъезде?")
+        log, _ = take_turn(services, f"10.7.0.{number + 1}", background, question, None)
+        for task in background.tasks:
+            task.func(*task.args, **task.kwargs)
+        answered[log.model_used] = answered.get(log.model_used, 0) + 1
+        with services.database.transaction() as session:
+            rated = session.get(VoiceLog, log.id)
+            rated.rating = 5 if log.model_used == f"local:{candidate}" else 1
+    assert set(answered) == {f"local:{candidate}", "gpt-4o-mini"}, answered
+    assert min(answered.values()) >= 5, answered
+
+
+def look_at_experiments(services) -> list[dict]:
+    """The worker's periodic look, with the services it puts in the job context."""
+    context = SimpleNamespace(additional_context={tasks.SERVICES: services})
+    return tasks.look_at_experiments(context, int(time.time()))
 
 
 def assert_served_after_conversion(services, run, candidate) -> None:
