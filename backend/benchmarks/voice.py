@@ -23,8 +23,6 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +31,10 @@ import jiwer
 import numpy as np
 from rich.progress import Progress
 
+from app.voice.synthesis import FestivalSynthesizer
 from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents
 from benchmarks.service import ServiceProcess
-from tests.support.speech import VOICE, spoken
+from tests.support.speech import spoken
 
 BANDS = {"16 kHz webm/opus": (16_000, "webm"), "8 kHz wav": (8_000, "wav")}
 TARGETS = {"16 kHz webm/opus": 0.10, "8 kHz wav": 0.15}
@@ -52,15 +51,9 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def speak_time(text: str) -> float:
     """Seconds Festival takes to read ``text`` aloud (an answer, as speech out would)."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "answer.txt"
-        source.write_text(text, encoding="utf-8")
-        started = time.perf_counter()
-        subprocess.run(
-            ["text2wave", "-eval", VOICE, str(source), "-o", str(Path(folder) / "a.wav")],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    FestivalSynthesizer().synthesize(text)
+    return time.perf_counter() - started
 
 
 class Resident:

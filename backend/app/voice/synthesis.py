@@ -12,6 +12,7 @@ engine under ``DATA_DIR/speech/``: the second resident to hear an answer costs n
 """
 
 import hashlib
+import re
 import shutil
 import struct
 import subprocess
@@ -23,6 +24,7 @@ from app.core.config import Settings
 
 FESTIVAL_VOICE = "(voice_msu_ru_nsh_clunits)"
 SYNTHESIS_TIMEOUT_SECONDS = 60
+WAV_HEADER_BYTES = 44
 
 
 class SpeechSynthesizer(Protocol):
@@ -35,6 +37,40 @@ class SpeechSynthesizer(Protocol):
         ...
 
 
+#: Signs Festival's Russian voice reads as words.
+_SIGNS_AS_WORDS = {"%": " процентов", "₽": " рублей", "№": " номер ", "&": " и ", "+": " плюс "}
+#: Signs that stop it dead (its letter-to-sound rules have no rule for them and it writes
+#: an empty file): quotes, brackets, slashes, arrows … are read as a short pause.
+_UNREADABLE = re.compile(r"[«»„“”\"'()\[\]{}*/\\|~^_<>©®™→←;]")
+_DASH = re.compile(r"\s*[—–]\s*")
+_TIME = re.compile(r"(\d):(\d)")
+_PAUSES = ",.!?:"
+
+
+def festival_text(text: str) -> str:
+    """``text`` as Festival's Russian voice can read it: 8:00 as «8 00», a dash as a pause,
+    signs as words, and the signs it cannot read at all left out."""
+    for sign, words in _SIGNS_AS_WORDS.items():
+        text = text.replace(sign, words)
+    text = _TIME.sub(r"\1 \2", text.replace("…", "."))
+    text = _DASH.sub(", ", text)
+    return _punctuation_on_words(_UNREADABLE.sub(" ", text))
+
+
+def _punctuation_on_words(text: str) -> str:
+    """A mark standing alone (``Жилец , спросил``) also stops Festival: each goes onto the
+    word before it, one mark per word; a lone hyphen is a pause too."""
+    words: list[str] = []
+    for token in text.split():
+        if any(character.isalnum() for character in token):
+            words.append(token)
+            continue
+        mark = next((c for c in token.replace("-", ",") if c in _PAUSES), "")
+        if words and mark and words[-1][-1] not in _PAUSES:
+            words[-1] += mark
+    return " ".join(words)
+
+
 class FestivalSynthesizer:
     name = "festival"
 
@@ -44,12 +80,16 @@ class FestivalSynthesizer:
     def synthesize(self, text: str) -> bytes:
         with tempfile.TemporaryDirectory() as folder:
             source, target = Path(folder) / "text.txt", Path(folder) / "speech.wav"
-            source.write_text(text, encoding="utf-8")  # UTF-8 works; KOI8-R input fails
+            # UTF-8 works; KOI8-R input fails
+            source.write_text(festival_text(text), encoding="utf-8")
             subprocess.run(
                 ["text2wave", "-eval", FESTIVAL_VOICE, str(source), "-o", str(target)],
                 check=True, capture_output=True, timeout=SYNTHESIS_TIMEOUT_SECONDS,
             )  # fmt: skip
-            return with_true_sizes(target.read_bytes())
+            wav = target.read_bytes()
+        if len(wav) <= WAV_HEADER_BYTES:  # Festival exits 0 with an empty file
+            raise RuntimeError(f"Festival wrote no speech for {text[:80]!r}")
+        return with_true_sizes(wav)
 
 
 class EspeakSynthesizer:

@@ -3,15 +3,11 @@
 
 import io
 import shutil
-import subprocess
-import tempfile
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-VOICE = "(voice_msu_ru_nsh_clunits)"
 #: Container and codec of each format a resident's device records.
 FORMATS = {
     "wav": ("wav", "pcm_s16le"),
@@ -27,18 +23,12 @@ def require_festival() -> None:
 
 
 def spoken(text: str, *, rate: int = 16_000, fmt: str = "wav") -> bytes:
-    """``text`` read aloud by Festival, resampled to ``rate`` and encoded as ``fmt``."""
+    """``text`` read aloud by Festival (as the service reads answers: ``festival_text``),
+    resampled to ``rate`` and encoded as ``fmt``."""
+    from app.voice.synthesis import FestivalSynthesizer
+
     require_festival()
-    with tempfile.TemporaryDirectory() as folder:
-        source, wav = Path(folder) / "text.txt", Path(folder) / "speech.wav"
-        source.write_text(text, encoding="utf-8")
-        subprocess.run(
-            ["text2wave", "-eval", VOICE, str(source), "-o", str(wav)],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        samples, source_rate = _read_wav(wav.read_bytes())
+    samples, source_rate = _read_wav(FestivalSynthesizer().synthesize(text))
     return encode(samples, source_rate, rate=rate, fmt=fmt)
 
 

@@ -66,3 +66,18 @@ def test_process_returns_the_spoken_answer_inline_when_asked(make_client, make_s
     assert duration(base64.b64decode(response.json()["speech_wav_base64"])) > 1.0
     plain = client.post("/api/voice/process", json={"message": "Как позвонить диспетчеру?"})
     assert plain.json()["speech_wav_base64"] is None, "only when asked: it costs a synthesis"
+
+
+def test_festival_reads_answers_written_with_signs_its_russian_voice_has_no_rules_for():
+    """Quotes, dashes, brackets, «8:00», ₽ and % each made Festival write an empty file;
+    the service reads them as pauses and words, so every such answer is heard in full."""
+    from app.voice.synthesis import FestivalSynthesizer, festival_text
+
+    require_festival()
+    answer = "Уборка ТСЖ «Рассвет» — 4800 ₽/мес. (скидка 5%), диспетчер с 8:00 до 20:00 - звоните…"
+
+    assert festival_text(answer) == (
+        "Уборка ТСЖ Рассвет, 4800 рублей мес. скидка 5 процентов, диспетчер с 8 00 до 20 00, "
+        "звоните."
+    )
+    assert duration(FestivalSynthesizer().synthesize(answer)) > 3.0
