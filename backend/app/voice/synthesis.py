@@ -38,21 +38,34 @@ class SpeechSynthesizer(Protocol):
 
 
 #: Signs Festival's Russian voice reads as words.
-_SIGNS_AS_WORDS = {"%": " процентов", "₽": " рублей", "№": " номер ", "&": " и ", "+": " плюс "}
+_SIGNS_AS_WORDS = {
+    "%": " процентов", "₽": " рублей", "№": " номер ", "&": " и ", "+": " плюс ", "@": " собака ",
+}  # fmt: skip
 #: Signs that stop it dead (its letter-to-sound rules have no rule for them and it writes
 #: an empty file): quotes, brackets, slashes, arrows … are read as a short pause.
 _UNREADABLE = re.compile(r"[«»„“”\"'()\[\]{}*/\\|~^_<>©®™→←;]")
 _DASH = re.compile(r"\s*[—–]\s*")
 _TIME = re.compile(r"(\d):(\d)")
 _PAUSES = ",.!?:"
+#: Latin letters, which the Russian voice has no rules for either (a site's address), as
+#: they would be read in Russian.
+_LATIN_SOUNDS = {
+    "a": "а", "b": "б", "c": "к", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
+    "j": "дж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р",
+    "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс", "y": "и", "z": "з",
+}  # fmt: skip
+_LATIN = str.maketrans(_LATIN_SOUNDS | {k.upper(): v.upper() for k, v in _LATIN_SOUNDS.items()})
+_DOT_IN_WORD = re.compile(r"(?<=\w)\.(?=\w)")
 
 
 def festival_text(text: str) -> str:
     """``text`` as Festival's Russian voice can read it: 8:00 as «8 00», a dash as a pause,
-    signs as words, and the signs it cannot read at all left out."""
+    signs as words, Latin letters as Russian ones, and the signs it cannot read at all left
+    out."""
     for sign, words in _SIGNS_AS_WORDS.items():
         text = text.replace(sign, words)
     text = _TIME.sub(r"\1 \2", text.replace("…", "."))
+    text = _DOT_IN_WORD.sub(" точка ", text).translate(_LATIN)
     text = _DASH.sub(", ", text)
     return _punctuation_on_words(_UNREADABLE.sub(" ", text))
 

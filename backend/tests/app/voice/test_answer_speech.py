@@ -69,15 +69,19 @@ def test_process_returns_the_spoken_answer_inline_when_asked(make_client, make_s
 
 
 def test_festival_reads_answers_written_with_signs_its_russian_voice_has_no_rules_for():
-    """Quotes, dashes, brackets, «8:00», ₽ and % each made Festival write an empty file;
-    the service reads them as pauses and words, so every such answer is heard in full."""
+    """Quotes, dashes, brackets, «8:00», ₽, %, @ and Latin letters each made Festival write
+    an empty file; the service reads them as pauses and words, so every such answer is
+    heard in full."""
     from app.voice.synthesis import FestivalSynthesizer, festival_text
 
     require_festival()
-    answer = "Уборка ТСЖ «Рассвет» — 4800 ₽/мес. (скидка 5%), диспетчер с 8:00 до 20:00 - звоните…"
+    answer = (
+        "Уборка ТСЖ «Рассвет» — 4800 ₽/мес. (скидка 5%), диспетчер с 8:00 до 20:00 - звоните… "
+        "Или пишите: info@vasdom.ru"
+    )
 
     assert festival_text(answer) == (
         "Уборка ТСЖ Рассвет, 4800 рублей мес. скидка 5 процентов, диспетчер с 8 00 до 20 00, "
-        "звоните."
+        "звоните. Или пишите: инфо собака васдом точка ру"
     )
     assert duration(FestivalSynthesizer().synthesize(answer)) > 3.0
