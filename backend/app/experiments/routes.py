@@ -10,8 +10,8 @@ from app.api.csv_export import csv_response
 from app.api.deps import LoggedInOperatorDep, OperatorDep, RowId, ServicesDep, SessionDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
 from app.db.models import ExperimentLook, ExperimentStatus
-from app.experiments.schemas import ExperimentEntry, ExperimentRequest, LookEntry
-from app.experiments.service import ArmSpec
+from app.experiments.schemas import ExperimentEntry, ExperimentRequest, LookEntry, SettingEntry
+from app.experiments.service import EXPERIMENT_SETTINGS, ArmSpec
 
 #: The per-arm figures the experiments CSV carries.
 CSV_FIGURES = (
@@ -72,6 +72,14 @@ def _csv_row(entry: ExperimentEntry, arm: dict) -> dict:
         "arm": arm["name"], "share": arm["share"], "control": arm["is_control"],
         "model_version_id": arm["model_version_id"], "settings": arm["settings"],
     } | {name: figures.get(name) for name in CSV_FIGURES}  # fmt: skip
+
+
+@router.get("/settings", response_model=list[SettingEntry], summary="Что можно сравнивать")
+def experiment_settings(services: ServicesDep) -> list[SettingEntry]:
+    """The settings a configuration experiment may vary, with their values now."""
+    settings = services.settings
+    return [SettingEntry(name=name, current=getattr(settings, name.lower()))
+            for name in EXPERIMENT_SETTINGS]  # fmt: skip
 
 
 @router.get("/{experiment_id}", response_model=ExperimentEntry, summary="Эксперимент")

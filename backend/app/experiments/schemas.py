@@ -78,3 +78,8 @@ class LookEntry(Schema):
     created_at: datetime
     outcome: str
     arms: list[dict[str, Any]]
+
+
+class SettingEntry(BaseModel):
+    name: str = Field(examples=["CACHE_MIN_MARGIN"])
+    current: bool | int | float = Field(description="Значение сейчас")

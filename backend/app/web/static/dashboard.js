@@ -149,6 +149,7 @@ async function start() {
   await loadMetrics();
   await loadModels();
   await loadDatasets();
+  await loadExperiments();  // dashboard_experiments.js
 }
 
 document.getElementById("bucket").addEventListener("change", loadMetrics);
@@ -167,4 +168,4 @@ document.getElementById("datasets-csv").addEventListener("click", () => guarded(
 document.getElementById("models-csv").addEventListener("click", () => guarded(() =>
   operatorApi.download("/api/voice/models?format=csv", "models.csv")));
 
-setUpLogin(start);
+document.addEventListener("DOMContentLoaded", () => setUpLogin(start));
