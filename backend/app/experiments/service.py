@@ -203,6 +203,21 @@ class Experiments:
         self.forget()
         return experiment
 
+    def end_canaries(self, session: Session, reason: str) -> list[int]:
+        """An operator switched a model on by hand: an open canary no longer decides
+        anything; it is stopped (no winner), its candidate left as it is."""
+        open_canaries = session.scalars(
+            select(Experiment).where(
+                Experiment.canary_version_id.is_not(None),
+                Experiment.status.in_(OPEN_EXPERIMENT_STATUSES),
+            )
+        ).all()
+        for experiment in open_canaries:
+            experiment.status, experiment.stopped_at = ExperimentStatus.STOPPED, datetime.now(UTC)
+            experiment.decision = (experiment.decision or {}) | {"reason": reason}
+        self.forget()
+        return [experiment.id for experiment in open_canaries]
+
     # --- answering -------------------------------------------------------------------
 
     def forget(self) -> None:

@@ -34,7 +34,20 @@ def list_model_versions(
     summary="Включить версию локальной модели (без перезапуска)",
 )
 def activate_model_version(version_id: RowId, services: ServicesDep) -> ModelVersionEntry:
-    return ModelVersionEntry.model_validate(services.local_models.activate(version_id))
+    """Switched on for everyone at once; an open canary experiment ends (by hand, no
+    winner)."""
+    activated = services.local_models.activate(version_id)
+    stop_canaries(services, f"Оператор включил модель {activated.name} вручную")
+    return ModelVersionEntry.model_validate(activated)
+
+
+def stop_canaries(services, reason: str) -> None:
+    with services.database.transaction() as session:
+        stopped = services.experiments.end_canaries(session, reason)
+    if stopped:
+        Alerts(services.database, services.settings).raise_alert(
+            "experiment_decided", f"Канарейка остановлена: {reason}", {"experiment_ids": stopped}
+        )
 
 
 @router.post(
@@ -44,6 +57,7 @@ def activate_model_version(version_id: RowId, services: ServicesDep) -> ModelVer
 )
 def rollback_model_version(services: ServicesDep) -> ModelVersionEntry:
     restored = services.local_models.rollback()
+    stop_canaries(services, f"Оператор вернул модель {restored.name}")
     Alerts(services.database, services.settings).raise_alert(
         "model_rolled_back", f"Откат на модель {restored.name}", {"version_id": restored.id}
     )

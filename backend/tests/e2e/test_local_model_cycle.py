@@ -31,6 +31,20 @@ def trained_version(database, settings, tmp_path, name: str) -> int:
     return register(database, fine_tune(options), options)
 
 
+def canary_of(database, version_id: int) -> int:
+    """A canary experiment of ``version_id``, as a retraining run opens it."""
+    from app.db.models import ExperimentKind
+    from app.experiments.service import ArmSpec, Experiments
+
+    arms = [ArmSpec("текущая", 0.9, True), ArmSpec("кандидат", 0.1, False, version_id)]
+    with database.transaction() as session:
+        return (
+            Experiments(database)
+            .create(session, "Канарейка", ExperimentKind.MODEL, arms, canary_version_id=version_id)
+            .id
+        )
+
+
 def build_history(client) -> None:
     for n, question in enumerate(
         ["Как часто моют подъезд?", "Какой телефон диспетчерской?", "Сколько стоит уборка?"]
@@ -50,9 +64,13 @@ def test_a_fine_tuned_version_is_activated_without_restart_and_answers(
 
     listed = client.get("/api/voice/models", headers=ADMIN).json()
     assert [(v["id"], v["status"]) for v in listed] == [(version_id, "candidate")]
+    canary = canary_of(database, version_id)
     activated = client.post(f"/api/voice/models/{version_id}/activate", headers=ADMIN)
     assert activated.status_code == 200, activated.text
     name = activated.json()["name"]
+    ended = client.get(f"/api/voice/experiments/{canary}", headers=ADMIN).json()
+    assert ended["status"] == "stopped" and ended["winner"] is None
+    assert ended["decision"]["reason"] == f"Оператор включил модель {name} вручную"
 
     reply = client.post("/api/voice/process", json={"message": "Когда уборка в подъезде?"}).json()
     assert reply["answer_source"] == "local"
