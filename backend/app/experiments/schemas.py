@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.api.schemas import PLAIN_TEXT, Schema
-from app.db.models import ExperimentKind
+from app.db.models import MAX_ROW_ID, ExperimentKind
 
 
 class ArmRequest(BaseModel):
@@ -16,7 +16,10 @@ class ArmRequest(BaseModel):
     share: float = Field(gt=0, le=1, description="Доля разговоров, в сумме по вариантам 1")
     control: StrictBool = Field(False, description="Контрольный вариант (ровно один)")
     model_version_id: int | None = Field(
-        None, ge=1, description="Эксперимент с моделями: версия; пусто — без локальной модели"
+        None,
+        ge=1,
+        le=MAX_ROW_ID,
+        description="Эксперимент с моделями: версия; пусто — без локальной модели",
     )
     settings: dict[str, Any] | None = Field(
         None,
