@@ -461,7 +461,7 @@ class ExperimentArm(Base):
         BigInteger, ForeignKey("experiments.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    #: Share of conversations; an arm stopped by the guardrail has 0.
+    #: Share of conversations (its slice of the hash; kept when the arm is stopped).
     share: Mapped[float] = mapped_column(Float)
     is_control: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Model experiments: the version answering in this arm; None is "no local model".
@@ -470,7 +470,7 @@ class ExperimentArm(Base):
     )
     #: Config experiments: the settings this arm answers with (``EXPERIMENT_SETTINGS``).
     settings: Mapped[dict | None] = mapped_column(JSONB)
-    #: Why an arm no longer gets traffic.
+    #: Why an arm no longer gets traffic: its conversations are answered in the control.
     stopped_reason: Mapped[str | None] = mapped_column(Text)
 
     experiment: Mapped[Experiment] = relationship(back_populates="arms")

@@ -107,8 +107,8 @@ class Referee:
             return []
         if decision.outcome == Outcome.STOP_ARM:
             arm = next(a for a in experiment.arms if a.name == decision.arm)
-            arm.share, arm.stopped_reason = 0.0, decision.reason
-            remaining = [a for a in experiment.arms if a.share > 0]
+            arm.stopped_reason = decision.reason  # its slice goes to the control
+            remaining = [a for a in experiment.arms if a.stopped_reason is None]
             if not self._is_canary_arm(experiment, arm) and len(remaining) > 1:
                 return [("experiment_arm_stopped",
                          f"Эксперимент «{experiment.name}»: вариант «{arm.name}» остановлен",

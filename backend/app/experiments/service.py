@@ -73,6 +73,9 @@ class ServingArm:
     model_version_id: int | None
     #: Settings field names (lower case) and values: ``Settings.model_copy(update=…)``.
     overrides: dict[str, Any] = field(default_factory=dict)
+    is_control: bool = False
+    #: Stopped by the guardrail: its conversations are answered (and counted) in the control.
+    stopped: bool = False
 
 
 def setting_overrides(values: dict[str, Any] | None) -> dict[str, Any]:
@@ -237,9 +240,9 @@ class Experiments:
             running = [
                 [
                     ServingArm(a.id, e.id, e.kind, a.name, a.share, a.model_version_id,
-                               setting_overrides(a.settings))
+                               setting_overrides(a.settings), a.is_control,
+                               a.stopped_reason is not None)
                     for a in e.arms
-                    if a.share > 0
                 ]
                 for e in rows
             ]  # fmt: skip
@@ -248,14 +251,14 @@ class Experiments:
 
     def arms_for(self, session_id: str) -> list[ServingArm]:
         """The arm of each running experiment this conversation is in (none, one, or one
-        per kind)."""
+        per kind). The slices never move while an experiment runs: a conversation whose
+        arm was stopped is answered in the control, every other one stays where it was."""
         chosen = []
         for arms in self._running():
-            if not arms:
-                continue
             shares = [(str(a.id), a.share) for a in arms]
-            picked = assign(arms[0].experiment_id, session_id, shares)
-            chosen.append(next(a for a in arms if str(a.id) == picked))
+            picked = next(a for a in arms if str(a.id) == assign(a.experiment_id, session_id,
+                                                                shares))  # fmt: skip
+            chosen.append(next(a for a in arms if a.is_control) if picked.stopped else picked)
         return chosen
 
     def record(self, log_id: int, arms: list[ServingArm]) -> None:

@@ -124,3 +124,29 @@ def test_the_experiments_table_downloads_as_csv(client, database):
     ]
     with database.session() as session:
         assert len(session.scalars(select(ExperimentArm)).all()) == 2
+
+
+def test_conversations_of_a_stopped_arm_go_to_the_control_and_no_one_else_moves(client, database):
+    three = {"name": "Три порога", "kind": "config", "arms": [
+        {"name": "как сейчас", "share": 0.5, "control": True},
+        {"name": "0.35", "share": 0.3, "settings": {"CACHE_MIN_MARGIN": 0.35}},
+        {"name": "0.55", "share": 0.2, "settings": {"CACHE_MIN_MARGIN": 0.55}},
+    ]}  # fmt: skip
+    experiment_id = create(client, three).json()["id"]
+    experiments = client.app.state.services.experiments
+    sessions = [f"resident-{n}" for n in range(600)]
+    before = {s: experiments.arms_for(s)[0].name for s in sessions}
+
+    with database.transaction() as session:
+        stopped = session.scalar(
+            select(ExperimentArm).where(
+                ExperimentArm.experiment_id == experiment_id, ExperimentArm.name == "0.35"
+            )
+        )
+        stopped.stopped_reason = "ограничитель"
+    experiments.forget()
+    after = {s: experiments.arms_for(s)[0].name for s in sessions}
+
+    assert {after[s] for s in sessions if before[s] == "0.35"} == {"как сейчас"}
+    assert all(after[s] == before[s] for s in sessions if before[s] != "0.35")
+    assert {"как сейчас", "0.35", "0.55"} == set(before.values())

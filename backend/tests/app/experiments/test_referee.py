@@ -119,7 +119,7 @@ def test_a_canary_with_many_unhappy_residents_is_stopped_by_the_guardrail(servic
     assert looked["outcome"] == "stop_arm" and looked["arm"] == "кандидат"
     with database.session() as session:
         arm = session.scalar(select(ExperimentArm).where(ExperimentArm.name == "кандидат"))
-        assert arm.share == 0 and "ограничителем" in arm.stopped_reason
+        assert "ограничителем" in arm.stopped_reason
         assert session.get(ModelVersion, candidate_id).status == ModelStatus.REJECTED
     assert alerts(database) == ["canary_rolled_back"]
 
