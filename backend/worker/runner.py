@@ -57,28 +57,18 @@ def build_queue_app(
         retry=procrastinate.RetryStrategy(max_attempts=2, wait=30),
         pass_context=True,
     )(tasks.retrain)
-    tick = queue.task(
-        name=SCHEDULE_TICK_TASK,
-        queue=SCHEDULE_QUEUE,
-        queueing_lock=SCHEDULE_TICK_TASK,
-        pass_context=True,
-    )(tasks.schedule_tick)
-    queue.periodic(cron=tick_cron, periodic_id=SCHEDULE_TICK_TASK)(tick)
-    retry = queue.task(
-        name=RETRY_STALLED_TASK,
-        queue=SCHEDULE_QUEUE,
-        queueing_lock=RETRY_STALLED_TASK,
-        pass_context=True,
-    )(tasks.retry_stalled_jobs)
-    queue.periodic(cron="* * * * *", periodic_id=RETRY_STALLED_TASK)(retry)
-    look = queue.task(
-        name=EXPERIMENTS_TICK_TASK,
-        queue=SCHEDULE_QUEUE,
-        queueing_lock=EXPERIMENTS_TICK_TASK,
-        pass_context=True,
-    )(tasks.look_at_experiments)
-    queue.periodic(cron=experiment_cron, periodic_id=EXPERIMENTS_TICK_TASK)(look)
+    periodic(queue, SCHEDULE_TICK_TASK, tasks.schedule_tick, tick_cron)
+    periodic(queue, RETRY_STALLED_TASK, tasks.retry_stalled_jobs, "* * * * *")
+    periodic(queue, EXPERIMENTS_TICK_TASK, tasks.look_at_experiments, experiment_cron)
     return queue
+
+
+def periodic(queue: procrastinate.App, name: str, task, cron: str) -> None:
+    """``task`` on the schedule queue every ``cron``, queued at most once at a time."""
+    registered = queue.task(name=name, queue=SCHEDULE_QUEUE, queueing_lock=name, pass_context=True)(
+        task
+    )
+    queue.periodic(cron=cron, periodic_id=name)(registered)
 
 
 async def work(services: Services, *, burst: bool = False, signals: bool = True) -> int:
