@@ -46,7 +46,7 @@ class DecisionRules:
     #: costs residents: the guardrail may err a little more often (measured in A/A runs).
     guardrail_alpha: float = 0.1
     rating_scale: float = 0.3
-    negative_scale: float = 0.15
+    negative_scale: float = 0.1
     #: No winner before every arm has this many distinct rating clients.
     min_clients_per_arm: int = 30
     #: The guardrail may stop an arm once both it and the control have this many.
