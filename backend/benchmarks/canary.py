@@ -24,7 +24,7 @@ from app.db.embedded import start_embedded_postgres
 from app.db.models import ExperimentKind, ModelStatus, ModelVersion
 from app.experiments.assignment import assign
 from app.experiments.referee import Referee
-from app.experiments.service import ArmSpec, Experiments
+from app.experiments.service import REFRESH_SECONDS, ArmSpec, Experiments
 from benchmarks.service import ServiceProcess
 from training.tiny_model import build_tiny_model
 
@@ -113,6 +113,7 @@ def served_to_everyone(service, control, rng) -> dict:
     that the local model answers — before, the control arm had no local model at all."""
     residents = Residents(service.base_url, rng)
     residents.count = 100_000
+    time.sleep(REFRESH_SECONDS + 1)  # the ended experiment leaves the service's arms
     deadline = time.monotonic() + 60
     while not residents.converse(control)["model_used"].startswith("local:"):
         if time.monotonic() > deadline:

@@ -86,8 +86,10 @@ def simulate(control: np.ndarray, challenger: np.ndarray, share: float, rng, rul
         if min(len(arms["A"]), len(arms["B"])) < 2:
             continue
         decision = decide([outcomes("A", arms["A"], True), outcomes("B", arms["B"], False)], rules)
-        tested = decision.arms[1].rating_vs_control
-        trace.append((len(arms["A"]) + len(arms["B"]), tested.p_value))
+        tested = decision.arms[1]
+        if min(len(arms["A"]), len(arms["B"])) >= rules.guardrail_min_clients:
+            trace.append((len(arms["A"]) + len(arms["B"]), tested.rating_vs_control.p_value,
+                          tested.negative_vs_control.p_value))  # fmt: skip
         if decision.outcome != Outcome.CONTINUE:
             break
     return {
@@ -191,25 +193,27 @@ def render_markdown(report: dict) -> str:
 
 
 def plot(results: dict[str, list[dict]], path: Path) -> None:
-    """The always-valid p-value of the challenger's rating test as evidence grew, for the
-    first runs of each scenario, against α."""
+    """The always-valid p-values as evidence grew, for the first runs of each scenario,
+    against α: the rating test for A/A and +0.3★, the guardrail's for the harmful arm."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 3, figsize=(14, 4), sharey=True)
-    titles = {"aa": "A/A", "better": "+0.3★", "guardrail_canary": "2× negative (canary 10 %)"}
-    for axis, (name, title) in zip(axes, titles.items(), strict=True):
+    panels = [("aa", "A/A: rating test", 1, 0.05), ("better", "+0.3★: rating test", 1, 0.05),
+              ("guardrail_canary", "2× negative, canary 10 %: guardrail", 2, 0.1)]  # fmt: skip
+    for axis, (name, title, column, alpha) in zip(axes, panels, strict=True):
         for run in results[name][:25]:
             if run["trace"]:
-                rated, p_values = zip(*run["trace"], strict=True)
-                axis.plot(rated, p_values, linewidth=0.8, alpha=0.6)
-        axis.axhline(0.05, color="black", linestyle="--", linewidth=1)
+                rated = [point[0] for point in run["trace"]]
+                axis.plot(rated, [point[column] for point in run["trace"]], linewidth=0.8,
+                          alpha=0.6)  # fmt: skip
+        axis.axhline(alpha, color="black", linestyle="--", linewidth=1)
         axis.set_yscale("log")
         axis.set_title(title)
         axis.set_xlabel("rated answers (both arms)")
-    axes[0].set_ylabel("always-valid p-value, rating test")
+    axes[0].set_ylabel("always-valid p-value")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
