@@ -65,7 +65,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
                 "model_metrics, training_datasets, verified_answers, answer_evidence, app_state, "
                 "model_versions, golden_set_items, alerts, retraining_runs, "
                 "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers, "
-                "operator_accounts, operator_sessions "
+                "operator_accounts, operator_sessions, voice_recordings, "
+                "experiments, experiment_arms, experiment_answers, experiment_looks "
                 "RESTART IDENTITY CASCADE"
             )
         )
