@@ -1,6 +1,7 @@
 """Command line of the service.
 
-``python -m app.cli serve | migrate | kb import PATH | embeddings | operator add|list|remove``.
+``python -m app.cli serve | migrate | backup FILE | restore FILE | kb import PATH |
+embeddings | operator add|list|remove``.
 """
 
 from pathlib import Path
@@ -56,6 +57,50 @@ def migrate() -> None:
     upgrade_to_head(database.url)
     database.dispose()
     console.print("[green]database is at the latest migration[/green]")
+
+
+@cli.command()
+def backup(
+    path: Path = typer.Argument(..., dir_okay=False, help="The backup file to write"),
+) -> None:
+    """Write the whole database — logs, ratings, corrections, vectors, model versions, jobs —
+    to FILE (pg_dump, custom format)."""
+    from app.db.backup import BackupError
+    from app.db.backup import backup as dump
+    from app.db.database import Database
+
+    database = Database.from_settings(get_settings())
+    try:
+        size = dump(database, path)
+    except BackupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        database.dispose()
+    console.print(f"[green]{path}[/green]: {size} bytes")
+
+
+@cli.command()
+def restore(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+) -> None:
+    """Restore FILE into an empty database (a fresh DATA_DIR, or DATABASE_URL of a new
+    database), then bring it to the latest migration."""
+    from app.db.backup import BackupError
+    from app.db.backup import restore as load
+    from app.db.database import Database
+    from app.db.migrations import upgrade_to_head
+
+    database = Database.from_settings(get_settings())
+    try:
+        load(database, path)
+        upgrade_to_head(database.url)
+    except BackupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        database.dispose()
+    console.print(f"[green]restored from {path}[/green]")
 
 
 @kb.command("import")

@@ -15,6 +15,7 @@ import sys
 import procrastinate
 
 from app.container import Services
+from app.db.database import libpq_url
 from app.retraining.queue import (
     EXPERIMENTS_TICK_TASK,
     QUEUES,
@@ -24,7 +25,6 @@ from app.retraining.queue import (
     RETRY_STALLED_TASK,
     SCHEDULE_QUEUE,
     SCHEDULE_TICK_TASK,
-    libpq_url,
 )
 from worker import tasks
 

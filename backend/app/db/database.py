@@ -11,6 +11,11 @@ from app.core.config import Settings
 from app.db.embedded import start_embedded_postgres
 
 
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The same database as libpq names it (procrastinate, pg_dump): no driver suffix."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
+
+
 class PgvectorMissingError(RuntimeError):
     """The configured server cannot store vectors; the service refuses to start without it."""
 

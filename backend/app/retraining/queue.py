@@ -6,7 +6,8 @@ library the service never loads. The names below are the contract between the tw
 """
 
 import procrastinate
-from sqlalchemy.engine import make_url
+
+from app.db.database import libpq_url
 
 RETRAINING_QUEUE = "retraining"
 RETRAINING_LOCK = "retraining"
@@ -18,11 +19,6 @@ EXPERIMENTS_TICK_TASK = "look_at_experiments"
 QUEUES = (RETRAINING_QUEUE, SCHEDULE_QUEUE)
 #: Set for a worker the service started (``RUN_WORKER_IN_SERVICE``): it ends with that process.
 PARENT_PID_VARIABLE = "WORKER_PARENT_PID"
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    """procrastinate speaks libpq: the SQLAlchemy driver suffix goes."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
 
 
 def enqueue_retraining(database_url: str, run_id: int) -> int | None:
