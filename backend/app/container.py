@@ -21,6 +21,7 @@ from app.feedback.signal_recorder import SignalRecorder
 from app.feedback.tokens import FeedbackTokens, load_token_secret
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
+from app.monitoring.metrics import Metrics
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
 from app.voice.recognition import build_recognizer
@@ -60,6 +61,8 @@ class Services:
     #: The paid model behind its circuit breaker (None without a key): experiment arms
     #: build their provider chains with it.
     paid: AnswerProvider | None
+    #: What ``GET /metrics`` reports (this instance's own registry).
+    metrics: Metrics
 
     def close(self) -> None:
         self.database.dispose()
@@ -117,6 +120,19 @@ def voice_services(
     )
 
 
+def verified_answers(
+    settings: Settings, embeddings: EmbeddingService, thresholds: MatchThresholds
+) -> VerifiedAnswers:
+    """The write side of the cache, with the trust rules' settings."""
+    return VerifiedAnswers(
+        embeddings,
+        thresholds,
+        settings.verify_min_sessions,
+        settings.implicit_evidence_weight,
+        settings.asr_min_confidence,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -144,13 +160,7 @@ def build_services(
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     voice = voice_services(settings, database)
     health = HealthChecker(database, embeddings, paid, local, speech=voice[:2])
-    verified = VerifiedAnswers(
-        embeddings,
-        thresholds,
-        settings.verify_min_sessions,
-        settings.implicit_evidence_weight,
-        settings.asr_min_confidence,
-    )
+    verified = verified_answers(settings, embeddings, thresholds)
     limits = RateLimits.per_minute(
         settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute
     )
@@ -176,6 +186,7 @@ def build_services(
         *voice,
         Experiments(database),
         paid,
+        Metrics(database, lambda: paid.state if paid is not None else None),
     )
     seed_knowledge_base(services)
     return services

@@ -25,6 +25,8 @@ from app.experiments import routes as experiments
 from app.feedback import routes as feedback
 from app.knowledge import routes as knowledge
 from app.model_versions import routes as model_versions
+from app.monitoring import routes as monitoring
+from app.monitoring.requests import install_request_metrics
 from app.quality import routes as quality
 from app.retraining import routes as retraining
 from app.verified_answers import routes as verified_answers
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     describe_api(app, settings)
     install_limits(app, settings)
     install_security_headers(app)
+    install_request_metrics(app)
     install_trusted_proxies(app, settings)  # outermost: every layer sees the real client
     for router in (
         answering.router,
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         access.router,
         voice.router,
         openai_door.router,
+        monitoring.router,
     ):
         app.include_router(router)
     install_pages(app)

@@ -60,6 +60,7 @@ def take_turn(
         treatment=treatment,
     )
     log = result.log
+    services.metrics.answered(log)
     if treatment is not None:
         background.add_task(services.experiments.record, log.id, list(treatment.arms))
     background.add_task(

@@ -61,6 +61,7 @@ def give_feedback(
         token=body.feedback_token or x_feedback_token,
         client_address=client,
     )
+    services.metrics.rated(feedback.rating)
     news = announcement(feedback.learned)
     if news is not None:  # after the response, hence after the commit
         background.add_task(announce, services.database, services.settings, news)

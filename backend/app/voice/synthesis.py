@@ -18,6 +18,7 @@ import struct
 import subprocess
 import tempfile
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from app.core.config import Settings
@@ -38,9 +39,9 @@ class SpeechSynthesizer(Protocol):
 
 
 #: Signs Festival's Russian voice reads as words.
-_SIGNS_AS_WORDS = {
+_SIGNS_AS_WORDS = MappingProxyType({
     "%": " процентов", "₽": " рублей", "№": " номер ", "&": " и ", "+": " плюс ", "@": " собака ",
-}  # fmt: skip
+})  # fmt: skip
 #: Signs that stop it dead (its letter-to-sound rules have no rule for them and it writes
 #: an empty file): quotes, brackets, slashes, arrows … are read as a short pause.
 _UNREADABLE = re.compile(r"[«»„“”\"'()\[\]{}*/\\|~^_<>©®™→←;]")
@@ -49,12 +50,14 @@ _TIME = re.compile(r"(\d):(\d)")
 _PAUSES = ",.!?:"
 #: Latin letters, which the Russian voice has no rules for either (a site's address), as
 #: they would be read in Russian.
-_LATIN_SOUNDS = {
+_LATIN_SOUNDS = MappingProxyType({
     "a": "а", "b": "б", "c": "к", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и",
     "j": "дж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р",
     "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс", "y": "и", "z": "з",
-}  # fmt: skip
-_LATIN = str.maketrans(_LATIN_SOUNDS | {k.upper(): v.upper() for k, v in _LATIN_SOUNDS.items()})
+})  # fmt: skip
+_LATIN = str.maketrans(
+    dict(_LATIN_SOUNDS) | {k.upper(): v.upper() for k, v in _LATIN_SOUNDS.items()}
+)
 _DOT_IN_WORD = re.compile(r"(?<=\w)\.(?=\w)")
 
 

@@ -1,0 +1,40 @@
+"""Request latencies for Prometheus: every HTTP request timed, labelled by its route's
+template (``/api/voice/logs/{log_id}/speech``, not the path a client typed — so a scanner
+cannot make a new time series per URL) and status."""
+
+import time
+
+from fastapi import FastAPI
+
+UNMATCHED = "unmatched"
+
+
+class RequestMetrics:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_and_see(message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            services = getattr(scope["app"].state, "services", None)
+            if services is not None:
+                route = getattr(scope.get("route"), "path", UNMATCHED)
+                services.metrics.request_seconds.labels(
+                    scope["method"], route, str(status["code"])
+                ).observe(time.perf_counter() - started)
+
+
+def install_request_metrics(app: FastAPI) -> None:
+    app.add_middleware(RequestMetrics)
