@@ -13,6 +13,7 @@ from app.answering import openai_door
 from app.answering import routes as answering
 from app.api.errors import install_error_handlers
 from app.api.limits import install_limits
+from app.api.load_shedding import install_load_shedding
 from app.api.openapi import describe_api
 from app.api.proxies import install_trusted_proxies
 from app.api.security_headers import install_security_headers
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     install_error_handlers(app)
     describe_api(app, settings)
     install_limits(app, settings)
+    install_load_shedding(app, settings)
     install_security_headers(app)
     install_request_metrics(app)
     install_trusted_proxies(app, settings)  # outermost: every layer sees the real client

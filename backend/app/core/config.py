@@ -189,6 +189,11 @@ class Settings(BaseSettings):
     asr_min_confidence: float = Field(default=0.6, ge=0, le=1, alias="ASR_MIN_CONFIDENCE")
     max_audio_seconds: float = Field(default=30, gt=0, alias="MAX_AUDIO_SECONDS")
     max_audio_bytes: int = Field(default=5_000_000, gt=0, alias="MAX_AUDIO_BYTES")
+    #: Questions a replica answers at once; the next gets 503 with Retry-After at once
+    #: instead of a place in a queue (0 = no bound).
+    max_concurrent_requests: int = Field(default=16, ge=0, alias="MAX_CONCURRENT_REQUESTS")
+    #: What a shed question is told to wait before trying again, milliseconds.
+    shed_retry_after_ms: int = Field(default=500, ge=1, le=60_000, alias="SHED_RETRY_AFTER_MS")
     #: Keep what residents said (the recording, beside its transcript) for operators to
     #: listen to; off by default: a voice is personal data. Kept ``AUDIO_RETENTION_DAYS``.
     store_audio: bool = Field(default=False, alias="STORE_AUDIO")

@@ -82,6 +82,10 @@ class Metrics:
         self.paid_cost = Counter(
             "vasdom_paid_cost_usd", "What the paid model billed, USD", registry=self.registry
         )
+        self.shed = Counter(
+            "vasdom_shed_requests", "Questions refused with 503 because the replica was full",
+            registry=self.registry,
+        )  # fmt: skip
         self.ratings = Counter(
             "vasdom_ratings", "Ratings residents gave, by stars", ["stars"], registry=self.registry
         )

@@ -6,6 +6,8 @@ import time
 
 from fastapi import FastAPI
 
+from app.api.load_shedding import QUESTION_PATHS
+
 UNMATCHED = "unmatched"
 
 
@@ -30,10 +32,18 @@ class RequestMetrics:
         finally:
             services = getattr(scope["app"].state, "services", None)
             if services is not None:
-                route = getattr(scope.get("route"), "path", UNMATCHED)
+                route = route_of(scope)
                 services.metrics.request_seconds.labels(
                     scope["method"], route, str(status["code"])
                 ).observe(time.perf_counter() - started)
+
+
+def route_of(scope) -> str:
+    """The matched route's template; a shed question (never routed) by its path."""
+    route = getattr(scope.get("route"), "path", None)
+    if route is None:
+        return scope["path"] if scope["path"] in QUESTION_PATHS else UNMATCHED
+    return route
 
 
 def install_request_metrics(app: FastAPI) -> None:

@@ -1,0 +1,85 @@
+"""Shedding load instead of queueing it. A replica answers at most
+``MAX_CONCURRENT_REQUESTS`` questions at a time; the next one gets 503 at once, with when to
+try again, rather than a place in a queue it would leave only after the resident hung up.
+
+Only questions are shed (``process`` and the OpenAI-compatible door): ratings, health and
+readiness probes and operators' pages keep working on a busy replica. ``Retry-After`` is in
+seconds, as HTTP defines it; ``Retry-After-Ms`` (as OpenAI-compatible clients read it) and
+the body give milliseconds.
+"""
+
+import json
+import math
+
+from fastapi import FastAPI
+
+from app.core.config import Settings
+
+QUESTION_PATHS = frozenset({"/api/voice/process", "/v1/chat/completions"})
+
+
+class LoadShedder:
+    def __init__(self, app, limit: int, retry_after_ms: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after_ms = retry_after_ms
+        #: Questions being answered now: changed only on the event loop, so no lock.
+        self.in_flight = 0
+
+    def sheds(self, scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and self.limit > 0
+            and scope["method"] == "POST"
+            and scope["path"] in QUESTION_PATHS
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not self.sheds(scope):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await self._refuse(scope, send)
+            return
+        self.in_flight += 1
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.in_flight -= 1
+
+        async def send_then_release(message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                release()  # answered: the work queued after the response holds no slot
+
+        try:
+            await self.app(scope, receive, send_then_release)
+        finally:
+            release()
+
+    async def _refuse(self, scope, send) -> None:
+        services = getattr(scope["app"].state, "services", None)
+        if services is not None:
+            services.metrics.shed.inc()
+        wait = self.retry_after_ms
+        body = {"detail": f"Сервис сейчас перегружен: повторите вопрос через {wait / 1000:g} с",
+                "retry_after_ms": wait}  # fmt: skip
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"retry-after", str(math.ceil(wait / 1000)).encode()),
+            (b"retry-after-ms", str(wait).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        encoded = json.dumps(body, ensure_ascii=False).encode()
+        await send({"type": "http.response.body", "body": encoded})
+
+
+def install_load_shedding(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(
+        LoadShedder,
+        limit=settings.max_concurrent_requests,
+        retry_after_ms=settings.shed_retry_after_ms,
+    )

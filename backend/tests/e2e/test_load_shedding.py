@@ -1,0 +1,47 @@
+"""A full replica sheds questions instead of queueing them: with two questions waiting on a
+slow paid model, the third is refused at once with 503 and when to retry, while ratings and
+health still answer; the two finish; afterwards questions are answered again."""
+
+import concurrent.futures
+import time
+
+import httpx
+
+from tests.support.dialog import BOT_OPERATOR
+
+
+def test_a_full_replica_answers_503_at_once_and_keeps_its_other_doors_open(
+    serve, make_settings, llm_server
+):
+    llm_server.behaviour.mode, llm_server.behaviour.delay_seconds = "slow", 2.0
+    server = serve(make_settings(
+        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url, LLM_TIMEOUT_SECONDS="10",
+        ADMIN_API_KEY="operator-secret-key", MAX_CONCURRENT_REQUESTS="2",
+        SHED_RETRY_AFTER_MS="750",
+    ))  # fmt: skip
+    client = httpx.Client(base_url=server.url, timeout=30)
+
+    def ask(number: int) -> httpx.Response:
+        return client.post("/api/voice/process", json={"message": f"Вопрос номер {number}?"})
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        slow = [pool.submit(ask, number) for number in range(2)]
+        deadline = time.monotonic() + 10
+        while len(llm_server.chat_requests()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)  # both questions are now waiting on the paid model
+        started = time.perf_counter()
+        shed = ask(3)
+        shed_seconds = time.perf_counter() - started
+        health = client.get("/api/voice/health")
+        metrics = client.get("/metrics", headers=BOT_OPERATOR)
+        answered = [future.result() for future in slow]
+
+    assert shed.status_code == 503
+    assert shed.headers["retry-after"] == "1" and shed.headers["retry-after-ms"] == "750"
+    assert shed.json()["retry_after_ms"] == 750 and "перегружен" in shed.json()["detail"]
+    assert shed_seconds < 1.0, "refused at once, not after the questions before it"
+    assert health.status_code == 200
+    assert "vasdom_shed_requests_total 1.0" in metrics.text
+    assert [r.status_code for r in answered] == [200, 200]
+    llm_server.behaviour.mode = "ok"
+    assert ask(4).status_code == 200, "the replica takes questions again once it has room"
