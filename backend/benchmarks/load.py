@@ -1,15 +1,25 @@
 """Load: many residents at once against the running service, then the audit.
 
-    python -m benchmarks.load [--clients 200] [--seconds 60] [--feedback-share 0.5] [--out DIR]
+    python -m benchmarks.load [--clients 200] [--seconds 60] [--feedback-share 0.5]
+                              [--max-concurrent 16] [--cached-clients 50] [--out DIR]
 
 Starts an embedded PostgreSQL, a simulated paid LLM on 127.0.0.1 (answers after 200 ms) and
 the service (``python -m app.cli serve``) on that database, then runs ``--clients``
 concurrent residents for ``--seconds``: each asks a question from the dev dataset in its own
 conversation and rates the answer (with its feedback token) ``--feedback-share`` of the
-time, again and again. Reports throughput, latency percentiles per endpoint, every non-2xx
-answer, and the audit: each 2xx request has its row. Rate limits are off (every resident
-comes from 127.0.0.1). Writes ``DIR/load.json`` and ``DIR/load.md``; exits 1 if anything
-was lost or answered 5xx.
+time, again and again; a question refused with 503 is asked again after the
+``Retry-After-Ms`` the service gave. This is done twice in one command, each on a fresh
+database: first with no bound on questions in flight (the baseline: everything queues),
+then with ``MAX_CONCURRENT_REQUESTS=--max-concurrent`` (the service sheds). Reported for
+each: latency percentiles of the *answered* questions, the share shed, every other
+non-2xx, and the audit (each 2xx request has its row).
+
+Then, on the bounded service, ``--cached-clients`` residents ask only questions an operator
+has corrected (one per dev intent, in the words it was corrected for) for ``--cached-seconds``:
+the latency of answers served from the verified-answer cache.
+
+Rate limits are off (every resident comes from 127.0.0.1). Writes ``DIR/load.json`` and
+``DIR/load.md``; exits 1 if anything was lost or answered 5xx other than a shed 503.
 """
 
 import argparse
@@ -19,7 +29,9 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks.dataset import RESULTS_DIR
+import httpx
+
+from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents
 from benchmarks.service import ServiceProcess
 from benchmarks.traffic import (
     CrashableDatabase,
@@ -31,12 +43,14 @@ from benchmarks.traffic import (
     status_counts,
 )
 
+ADMIN_KEY = "load-operator-key"
+
 
 def machine() -> str:
     return f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}"
 
 
-def service_env(database_url: str, llm_url: str) -> dict[str, str]:
+def service_env(database_url: str, llm_url: str, max_concurrent: int = 0) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "EMERGENT_LLM_KEY": "load",
@@ -44,32 +58,115 @@ def service_env(database_url: str, llm_url: str) -> dict[str, str]:
         "LLM_MAX_RETRIES": "0",
         "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
         "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+        "MAX_CONCURRENT_REQUESTS": str(max_concurrent),
+        "ADMIN_API_KEY": ADMIN_KEY,
+    }
+
+
+def summary(traffic: Traffic, seconds: float, found: dict) -> dict:
+    process = traffic.of("process")
+    answered = [e for e in process if e.status == 200]
+    shed = [e for e in process if e.status == 503]
+    everything = traffic.exchanges
+    return {
+        "requests": len(everything),
+        "throughput_rps": round(len(answered) / seconds, 1),
+        "process_answered": latency_summary(answered),
+        "process_shed": len(shed),
+        "shed_share": round(len(shed) / len(process), 4) if process else 0.0,
+        "feedback": latency_summary([e for e in traffic.of("feedback") if e.status == 200]),
+        "statuses": status_counts(everything),
+        "errors": sum(1 for e in everything if e.status not in (200, 503)),
+        "audit": found,
+    }
+
+
+def one_run(args, max_concurrent: int, cached: bool) -> dict:
+    """A fresh database, paid model and service; the residents; the audit."""
+    database = CrashableDatabase(f"load_bench_{max_concurrent}")
+    llm = PaidLLM(latency=args.llm_latency)
+    service = ServiceProcess(service_env(database.url, llm.base_url, max_concurrent))
+    try:
+        service.wait_ready()
+        traffic = Traffic()
+        asyncio.run(run_residents(service.base_url, args.clients, args.seconds, traffic,
+                                  args.feedback_share, args.seed))  # fmt: skip
+        result = summary(traffic, args.seconds, audit(database, traffic))
+        if cached:
+            result["cached"] = cached_answers(service.base_url, args)
+    finally:
+        service.stop(keep_log=args.keep_service_log)
+        llm.stop()
+        database.remove()
+    return result
+
+
+def cached_answers(base_url: str, args) -> dict:
+    """Residents asking only questions operators corrected: how fast the cache answers."""
+    corrected = []
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for intent in load_intents(DEFAULT_DATASET):
+            question = intent.questions[0]
+            answer = client.post("/api/voice/process", json={"message": question}).json()
+            client.post(f"/api/voice/logs/{answer['log_id']}/correction",
+                        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                        json={"corrected_response": intent.reference_answer,
+                              "operator": "benchmark"}).raise_for_status()  # fmt: skip
+            corrected.append(question)
+    traffic = Traffic()
+    asyncio.run(run_residents(base_url, args.cached_clients, args.cached_seconds, traffic, 0.0,
+                              args.seed, asked=corrected, prefix="cached"))  # fmt: skip
+    process = traffic.of("process")
+    from_cache = [e for e in process if e.status == 200 and e.answer_source == "cache"]
+    return {
+        "clients": args.cached_clients,
+        "seconds": args.cached_seconds,
+        "questions": len(process),
+        "cache_share": round(len(from_cache) / len(process), 4) if process else 0.0,
+        "cache_latency": latency_summary(from_cache),
+        "statuses": status_counts(process),
     }
 
 
 def render_markdown(report: dict) -> str:
-    rows = [
+    unbounded, bounded = report["unbounded"], report["bounded"]
+
+    def row(name: str, pick) -> str:
+        return f"| {name} | {pick(unbounded)} | {pick(bounded)} |"
+
+    def answered(run: dict) -> str:
+        p = run["process_answered"]
+        return f"{p['p50_ms']} / {p['p95_ms']} / **{p['p99_ms']}**"
+
+    cached = bounded["cached"]
+    latency = cached["cache_latency"]
+    lines = [
         "# Load: concurrent residents against the running service",
         "",
         f"{report['clients']} clients for {report['seconds']} s on {report['machine']}; "
         f"simulated paid LLM latency {report['llm_latency_ms']} ms.",
         "",
-        "| measure | result |",
-        "|---|---|",
-        f"| requests answered / per second | {report['requests']:,} / "
-        f"**{report['throughput_rps']}** |",
-        f"| process p50 / p95 / p99, ms | {report['process']['p50_ms']} / "
-        f"{report['process']['p95_ms']} / {report['process']['p99_ms']} |",
-        f"| feedback p50 / p95 / p99, ms | {report['feedback']['p50_ms']} / "
-        f"{report['feedback']['p95_ms']} / {report['feedback']['p99_ms']} |",
-        f"| answers by status | {report['statuses']} |",
-        f"| errors (not 2xx) | **{report['errors']}** |",
-        f"| audit: 2xx process / feedback without their row | "
-        f"{report['audit']['process_rows_missing']} / {report['audit']['feedback_rows_missing']}"
-        f" (of {report['audit']['process_2xx']:,} / {report['audit']['feedback_2xx']:,}) |",
-        f"| lost | **{report['audit']['lost']}** |",
-    ]
-    return "\n".join(rows) + "\n"
+        f"| measure | no bound (queues) | MAX_CONCURRENT_REQUESTS={report['max_concurrent']} |",
+        "|---|---|---|",
+        row("questions answered / per second", lambda r: f"{r['process_answered']['count']:,}"
+            f" / {r['throughput_rps']}"),
+        row("answered questions p50 / p95 / p99, ms", answered),
+        row("questions shed (503) / share", lambda r: f"{r['process_shed']:,} / "
+            f"{r['shed_share']:.1%}"),
+        row("ratings p50 / p95, ms", lambda r: f"{r['feedback'].get('p50_ms')} / "
+            f"{r['feedback'].get('p95_ms')}"),
+        row("answers by status", lambda r: r["statuses"]),
+        row("errors (not 200, not a shed 503)", lambda r: f"**{r['errors']}**"),
+        row("lost (2xx without its row)", lambda r: f"**{r['audit']['lost']}**"),
+        "",
+        f"p99 of answered questions, bounded / unbounded: **{report['p99_ratio']}**.",
+        "",
+        f"Cached answers: {cached['clients']} residents for {cached['seconds']} s asking only "
+        f"questions an operator corrected — {cached['cache_share']:.1%} of {cached['questions']:,}"
+        f" served from cache, p50 / p95 / p99 {latency.get('p50_ms')} / "
+        f"**{latency.get('p95_ms')}** / {latency.get('p99_ms')} ms; statuses {cached['statuses']}.",
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -78,53 +175,35 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--feedback-share", type=float, default=0.5)
     parser.add_argument("--llm-latency", type=float, default=0.2)
+    parser.add_argument("--max-concurrent", type=int, default=16)
+    parser.add_argument("--cached-clients", type=int, default=50)
+    parser.add_argument("--cached-seconds", type=float, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--keep-service-log", type=Path, help="save the service's log here")
     args = parser.parse_args(argv)
 
-    database = CrashableDatabase("load_bench")
-    llm = PaidLLM(latency=args.llm_latency)
-    service = ServiceProcess(service_env(database.url, llm.base_url))
-    traffic = Traffic()
-    try:
-        service.wait_ready()
-        traffic = Traffic()
-        asyncio.run(
-            run_residents(
-                service.base_url,
-                args.clients,
-                args.seconds,
-                traffic,
-                args.feedback_share,
-                args.seed,
-            )
-        )
-        found = audit(database, traffic)
-    finally:
-        service.stop(keep_log=args.keep_service_log)
-        llm.stop()
-        database.remove()
-
-    everything = traffic.exchanges
+    unbounded = one_run(args, 0, cached=False)
+    bounded = one_run(args, args.max_concurrent, cached=True)
     report = {
         "clients": args.clients,
         "seconds": args.seconds,
         "machine": machine(),
         "llm_latency_ms": round(args.llm_latency * 1000),
-        "requests": len(everything),
-        "throughput_rps": round(len(everything) / args.seconds, 1),
-        "process": latency_summary(traffic.of("process")),
-        "feedback": latency_summary(traffic.of("feedback")),
-        "statuses": status_counts(everything),
-        "errors": sum(1 for e in everything if e.status != 200),
-        "audit": found,
+        "max_concurrent": args.max_concurrent,
+        "unbounded": unbounded,
+        "bounded": bounded,
+        "p99_ratio": round(
+            bounded["process_answered"]["p99_ms"] / unbounded["process_answered"]["p99_ms"], 3
+        ),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (args.out / "load.md").write_text(render_markdown(report), encoding="utf-8")
     print(render_markdown(report))
-    if found["lost"] or any(e.status >= 500 for e in everything):
+    lost = unbounded["audit"]["lost"] + bounded["audit"]["lost"]
+    failed = any(r["errors"] for r in (unbounded, bounded))
+    if lost or failed:
         raise SystemExit(1)
     return report
 

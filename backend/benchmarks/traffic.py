@@ -102,6 +102,7 @@ class Exchange:
     model_used: str | None = None
     answer_source: str | None = None  # llm | local | cache | knowledge_base | fallback
     error: str | None = None  # why there was no HTTP answer (status 0)
+    retry_after_ms: int | None = None  # a shed question (503): when to try again
 
 
 @dataclass
@@ -124,15 +125,17 @@ async def resident(
     traffic: Traffic,
     feedback_share: float,
     rng: random.Random,
+    prefix: str = "load",
 ) -> None:
-    """One resident: a question, often a rating of the answer, again until ``until``."""
-    session_id = f"load-{number}"
+    """One resident: a question, often a rating of the answer, again until ``until``. A
+    refused question is asked again after the ``Retry-After-Ms`` the service gave."""
+    session_id = f"{prefix}-{number}"
     while time.perf_counter() < until:
         body = {"message": rng.choice(asked), "session_id": session_id}
-        answer = await _send(client, traffic, "process", "/api/voice/process", body)
+        answer, exchange = await _send(client, traffic, "process", "/api/voice/process", body)
         if answer is None or time.perf_counter() >= until:
-            if answer is None:
-                await asyncio.sleep(0.2)  # a real client backs off after a failure
+            if answer is None:  # a real client backs off after a failure
+                await asyncio.sleep((exchange.retry_after_ms or 200) / 1000)
             continue
         if rng.random() < feedback_share:
             rating = rng.randint(1, 5)
@@ -145,6 +148,7 @@ async def resident(
 
 
 async def _send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
+    """The answer's body (None unless 200) and the exchange recorded."""
     started = time.perf_counter()
     error = None
     try:
@@ -160,29 +164,48 @@ async def _send(client, traffic: Traffic, endpoint: str, path: str, body: dict, 
         rating=rating,
         error=error,
     )
+    traffic.add(exchange)
+    if status == 503 and "retry-after-ms" in response.headers:
+        exchange.retry_after_ms = int(response.headers["retry-after-ms"])
     if status == 200:
         payload = response.json()
         exchange.log_id = payload["log_id"]
         exchange.model_used = payload.get("model_used")
         exchange.answer_source = payload.get("answer_source")
-        traffic.add(exchange)
-        return payload
+        return payload, exchange
     if endpoint == "feedback":
         exchange.log_id = body["log_id"]
-    traffic.add(exchange)
-    return None
+    return None, exchange
 
 
 async def run_residents(
-    base_url: str, count: int, seconds: float, traffic: Traffic, feedback_share: float, seed: int
+    base_url: str,
+    count: int,
+    seconds: float,
+    traffic: Traffic,
+    feedback_share: float,
+    seed: int,
+    asked: list[str] | None = None,
+    prefix: str = "load",
 ) -> None:
-    asked = questions()
+    """``count`` residents for ``seconds``, asking the dev questions (or ``asked``), each
+    in its conversation ``{prefix}-{number}``."""
+    asked = asked or questions()
     until = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         await asyncio.gather(
             *(
-                resident(client, n, asked, until, traffic, feedback_share, random.Random(seed + n))
+                resident(
+                    client,
+                    n,
+                    asked,
+                    until,
+                    traffic,
+                    feedback_share,
+                    random.Random(seed + n),
+                    prefix,
+                )
                 for n in range(count)
             )
         )
