@@ -120,6 +120,21 @@ def voice_services(
     )
 
 
+def rate_limits(
+    settings: Settings, database: Database, secret: bytes
+) -> tuple[RateLimits, RateLimits]:
+    """Questions and ratings (per client, per conversation); operator logins (per address,
+    per username): in PostgreSQL for every replica at once, or in this process."""
+    questions = (settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute)
+    logins = (settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute)
+    if settings.rate_limit_store == "memory":
+        return RateLimits.per_minute(*questions), RateLimits.per_minute(*logins)
+    return (
+        RateLimits.shared("questions", *questions, database, secret),
+        RateLimits.shared("logins", *logins, database, secret),
+    )
+
+
 def verified_answers(
     settings: Settings, embeddings: EmbeddingService, thresholds: MatchThresholds
 ) -> VerifiedAnswers:
@@ -161,10 +176,8 @@ def build_services(
     voice = voice_services(settings, database)
     health = HealthChecker(database, embeddings, paid, local, speech=voice[:2])
     verified = verified_answers(settings, embeddings, thresholds)
-    limits = RateLimits.per_minute(
-        settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute
-    )
     secret = load_token_secret(settings, database)
+    limits, login_limits = rate_limits(settings, database, secret)
     tokens = FeedbackTokens(secret)
     services = Services(
         settings,
@@ -178,9 +191,7 @@ def build_services(
         limits,
         tokens,
         Ratings(verified, tokens, limits),
-        RateLimits.per_minute(
-            settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute
-        ),
+        login_limits,
         ClientIdentity(secret),
         SignalRecorder(database, embeddings, settings, verified, index),
         *voice,

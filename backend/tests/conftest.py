@@ -66,7 +66,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
                 "model_versions, golden_set_items, alerts, retraining_runs, "
                 "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers, "
                 "operator_accounts, operator_sessions, voice_recordings, "
-                "experiments, experiment_arms, experiment_answers, experiment_looks "
+                "experiments, experiment_arms, experiment_answers, experiment_looks, "
+                "rate_limit_buckets "
                 "RESTART IDENTITY CASCADE"
             )
         )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from app.access.rate_limit import forget_idle_buckets
 from app.alerts.service import alert_quality_drop
 from app.container import Services
 from app.db.models import ModelMetrics
@@ -33,6 +34,7 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
             session, now, timedelta(minutes=settings.abandoned_after_minutes)
         )
         purged = services.recordings.purge_expired(session, now)
+        forget_idle_buckets(session)
     housekeeping = {"abandoned_marked": abandoned, "recordings_purged": purged}
     if not evaluation_due(services, now):
         return {

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     rate_limit_session_per_minute: int = Field(
         default=30, ge=0, alias="RATE_LIMIT_SESSION_PER_MINUTE"
     )
+    #: Where the buckets live: ``postgres`` — shared by every replica, a client gets its
+    #: limit once however many replicas serve it; ``memory`` — in each process.
+    rate_limit_store: Literal["postgres", "memory"] = Field(
+        default="postgres", alias="RATE_LIMIT_STORE"
+    )
     #: Login attempts per minute from one address, and for one username (password guessing).
     rate_limit_login_per_minute: int = Field(default=10, ge=0, alias="RATE_LIMIT_LOGIN_PER_MINUTE")
     feedback_token_secret: str | None = Field(default=None, alias="FEEDBACK_TOKEN_SECRET")

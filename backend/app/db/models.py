@@ -566,6 +566,17 @@ class RetrainingRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RateLimitBucket(Base):
+    """A token bucket shared by every replica (``RATE_LIMIT_STORE=postgres``); the key is a
+    keyed hash of the limiter's name and the client or conversation, never an address."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class VoiceRecording(Base):
     """What a resident said, kept only with ``STORE_AUDIO=true`` and only for
     ``AUDIO_RETENTION_DAYS`` (a voice is personal data): the 16 kHz mono WAV the recogniser

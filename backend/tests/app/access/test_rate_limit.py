@@ -1,5 +1,8 @@
 """Rate limits: a token bucket per key, and 429 with Retry-After from process and feedback."""
 
+import pytest
+from sqlalchemy import text
+
 from app.access.rate_limit import RateLimiter
 from tests.support.dialog import ask
 from tests.support.feedback import rate
@@ -85,3 +88,27 @@ def test_a_stranger_flooding_a_known_session_id_never_locks_its_resident_out(
         ask(client, "А лифт моют?", "kv-12", address="10.0.0.2",
             conversation_token=opened["conversation_token"])  # fmt: skip
     ask(client, "А окна?", "kv-12", address="10.0.0.1")  # a seed client keeps its address
+
+
+@pytest.mark.parametrize(("store", "fourth"), [("postgres", 429), ("memory", 200)])
+def test_a_client_gets_its_limit_once_across_replicas_when_buckets_are_shared(
+    make_client, make_settings, database, store, fourth
+):
+    """Two replicas on one database, a limit of 3 questions a minute: with the buckets in
+    PostgreSQL the client's fourth question is refused whichever replica gets it; kept in
+    each process (``memory``), each replica would give it 3."""
+    limits = {"RATE_LIMIT_CLIENT_PER_MINUTE": "3", "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+              "RATE_LIMIT_STORE": store}  # fmt: skip
+    first, second = make_client(make_settings(**limits)), make_client(make_settings(**limits))
+    address = {"X-Forwarded-For": "10.20.30.40"}
+
+    def ask(replica) -> int:
+        body = {"message": "Как часто моют подъезд?"}
+        return replica.post("/api/voice/process", json=body, headers=address).status_code
+
+    assert [ask(first), ask(second), ask(first)] == [200, 200, 200]
+    assert ask(second) == fourth
+    if store == "postgres":
+        with database.session() as session:
+            keys = session.scalars(text("SELECT key FROM rate_limit_buckets")).all()
+        assert keys and not any("10.20.30.40" in key for key in keys), "no address is stored"
