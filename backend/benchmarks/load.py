@@ -117,12 +117,14 @@ def cached_answers(base_url: str, args) -> dict:
     asyncio.run(run_residents(base_url, args.cached_clients, args.cached_seconds, traffic, 0.0,
                               args.seed, asked=corrected, prefix="cached"))  # fmt: skip
     process = traffic.of("process")
-    from_cache = [e for e in process if e.status == 200 and e.answer_source == "cache"]
+    answered = [e for e in process if e.status == 200]
+    from_cache = [e for e in answered if e.answer_source == "cache"]
     return {
         "clients": args.cached_clients,
         "seconds": args.cached_seconds,
         "questions": len(process),
-        "cache_share": round(len(from_cache) / len(process), 4) if process else 0.0,
+        "answered": len(answered),
+        "cache_share": round(len(from_cache) / len(answered), 4) if answered else 0.0,
         "cache_latency": latency_summary(from_cache),
         "statuses": status_counts(process),
     }
@@ -162,8 +164,9 @@ def render_markdown(report: dict) -> str:
         f"p99 of answered questions, bounded / unbounded: **{report['p99_ratio']}**.",
         "",
         f"Cached answers: {cached['clients']} residents for {cached['seconds']} s asking only "
-        f"questions an operator corrected — {cached['cache_share']:.1%} of {cached['questions']:,}"
-        f" served from cache, p50 / p95 / p99 {latency.get('p50_ms')} / "
+        f"questions an operator corrected — {cached['answered']:,} of {cached['questions']:,} "
+        f"answered, {cached['cache_share']:.1%} of those from cache, p50 / p95 / p99 "
+        f"{latency.get('p50_ms')} / "
         f"**{latency.get('p95_ms')}** / {latency.get('p99_ms')} ms; statuses {cached['statuses']}.",
     ]  # fmt: skip
     return "\n".join(lines) + "\n"

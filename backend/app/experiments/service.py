@@ -231,7 +231,14 @@ class Experiments:
         loaded_at, running = self._serving
         if time.monotonic() - loaded_at < REFRESH_SECONDS:
             return running
-        with self._lock, self.database.session() as session:
+        with self._lock:
+            loaded_at, running = self._serving  # another thread may have just read them
+            if time.monotonic() - loaded_at < REFRESH_SECONDS:
+                return running
+            return self._reload()
+
+    def _reload(self) -> list[list[ServingArm]]:
+        with self.database.session() as session:
             rows = session.scalars(
                 select(Experiment)
                 .options(selectinload(Experiment.arms))
