@@ -2,6 +2,10 @@
 ``MAX_CONCURRENT_REQUESTS`` questions at a time; the next one gets 503 at once, with when to
 try again, rather than a place in a queue it would leave only after the resident hung up.
 
+A question holds its slot until all its work is done, the work queued after the response
+(the question's vector, what it says about the answer before it) included: that work takes
+the same cores, and letting it pile up behind the bound would bring the queue back.
+
 Only questions are shed (``process`` and the OpenAI-compatible door): ratings, health and
 readiness probes and operators' pages keep working on a busy replica. ``Retry-After`` is in
 seconds, as HTTP defines it; ``Retry-After-Ms`` (as OpenAI-compatible clients read it) and
@@ -42,23 +46,10 @@ class LoadShedder:
             await self._refuse(scope, send)
             return
         self.in_flight += 1
-        held = True
-
-        def release() -> None:
-            nonlocal held
-            if held:
-                held = False
-                self.in_flight -= 1
-
-        async def send_then_release(message) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                release()  # answered: the work queued after the response holds no slot
-
         try:
-            await self.app(scope, receive, send_then_release)
+            await self.app(scope, receive, send)
         finally:
-            release()
+            self.in_flight -= 1
 
     async def _refuse(self, scope, send) -> None:
         services = getattr(scope["app"].state, "services", None)
