@@ -486,7 +486,10 @@ class ExperimentAnswer(Base):
         BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), primary_key=True
     )
     arm_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("experiment_arms.id", ondelete="CASCADE"), primary_key=True
+        BigInteger,
+        ForeignKey("experiment_arms.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
     )
 
 
