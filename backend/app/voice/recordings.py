@@ -39,6 +39,10 @@ class RecordingArchive:
         self.enabled = settings.store_audio
         self.retention = timedelta(days=settings.audio_retention_days)
 
+    def _kept(self, now: datetime):
+        """Within its days: the one rule serving, listing and purging share."""
+        return VoiceRecording.created_at > now - self.retention
+
     def keep(self, log_id: int, samples: np.ndarray) -> None:
         """Store what was heard for ``log_id`` (after the response: a resident waits for
         nothing); does nothing unless ``STORE_AUDIO`` is on."""
@@ -54,9 +58,7 @@ class RecordingArchive:
     def wav(self, session: Session, log_id: int, now: datetime) -> bytes | None:
         """The recording of ``log_id`` while it is within its days, else None."""
         return session.scalar(
-            select(VoiceRecording.wav).where(
-                VoiceRecording.log_id == log_id, VoiceRecording.created_at > now - self.retention
-            )
+            select(VoiceRecording.wav).where(VoiceRecording.log_id == log_id, self._kept(now))
         )
 
     def held_for(self, session: Session, log_ids: list[int], now: datetime) -> set[int]:
@@ -66,15 +68,12 @@ class RecordingArchive:
         return set(
             session.scalars(
                 select(VoiceRecording.log_id).where(
-                    VoiceRecording.log_id.in_(log_ids),
-                    VoiceRecording.created_at > now - self.retention,
+                    VoiceRecording.log_id.in_(log_ids), self._kept(now)
                 )
             )
         )
 
     def purge_expired(self, session: Session, now: datetime) -> int:
         """Delete the recordings past their days; the logs and their transcripts stay."""
-        result = session.execute(
-            delete(VoiceRecording).where(VoiceRecording.created_at <= now - self.retention)
-        )
+        result = session.execute(delete(VoiceRecording).where(~self._kept(now)))
         return result.rowcount or 0
