@@ -22,8 +22,9 @@ from app.feedback.tokens import FeedbackTokens, load_token_secret
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
 from app.monitoring.metrics import Metrics
+from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.matcher import MatchThresholds
-from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
+from app.verified_answers.service import VerifiedAnswers
 from app.voice.recognition import build_recognizer
 from app.voice.recordings import RecordingArchive
 from app.voice.service import SpeechInput, SpeechOutput

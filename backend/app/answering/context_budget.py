@@ -42,8 +42,8 @@ def estimate_tokens(text: str) -> int:
 class CommonWords:
     """Stems most answers share: what carries no fact of its own."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        frequency = StemFrequencies(texts)
+    def __init__(self, texts: Iterable[str] | StemFrequencies) -> None:
+        frequency = texts if isinstance(texts, StemFrequencies) else StemFrequencies(texts)
         enough = frequency.texts >= MIN_TEXTS_FOR_FREQUENCIES
         self.stems = frequency.at_least(COMMON_SHARE) if enough else None
 

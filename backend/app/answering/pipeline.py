@@ -40,8 +40,9 @@ from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import says_thanks
 from app.knowledge.service import KnowledgeBase
-from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked, is_knowledge_fact
-from app.verified_answers.service import LOW_RATING, VerifiedAnswerIndex, text_key
+from app.verified_answers.index import VerifiedAnswerIndex
+from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked
+from app.verified_answers.service import LOW_RATING, text_key
 
 if TYPE_CHECKING:
     from app.experiments.treatment import Treatment
@@ -362,9 +363,12 @@ class AnswerPipeline:
     def _texts_of(self, matcher: FittedMatcher) -> "MatcherTexts":
         known, texts = self._from_matcher["current"]
         if known is not matcher:
+            # The facts' guard is rebuilt only when the facts change (rarely); the common
+            # words come from counts the matcher keeps as answers come and go.
+            same_facts = known is not None and known.fact_texts is matcher.fact_texts
             texts = MatcherTexts(
-                CommonWords(c.text for c in matcher.candidates),
-                GroundingGuard(c.text for c in matcher.candidates if is_knowledge_fact(c)),
+                CommonWords(matcher.text_frequencies),
+                texts.guard if same_facts else GroundingGuard(matcher.fact_texts),
             )
             self._from_matcher["current"] = (matcher, texts)
         return texts

@@ -387,6 +387,21 @@ class AppState(Base):
     )
 
 
+class VerifiedAnswerChange(Base):
+    """A verified answer whose evidence or standing changed at ``revision`` (written by
+    triggers, migration 0018): what each replica's matcher updates instead of refitting.
+    Kept a day (the worker's schedule drops older rows)."""
+
+    __tablename__ = "verified_answer_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    verified_answer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+
+
 class ModelVersion(Base):
     """A fine-tuned local model: what it was trained from, where it lives, how it scored,
     and whether it is the one answering (active), a candidate, rejected or retired."""

@@ -22,8 +22,9 @@ from app.db.database import Database
 from app.db.models import AnswerSignal, AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
+from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.review import announce, announcement
-from app.verified_answers.service import VerifiedAnswerIndex, VerifiedAnswers
+from app.verified_answers.service import VerifiedAnswers
 
 logger = logging.getLogger(__name__)
 

@@ -76,6 +76,13 @@ class TrustedContacts:
             *(contact_details(text) for text in trusted_texts)
         )
 
+    @classmethod
+    def of_known(cls, known: frozenset[str]) -> "TrustedContacts":
+        """Contacts already gathered (the matcher index keeps them between updates)."""
+        contacts = cls(())
+        contacts.known = known
+        return contacts
+
     def ungrounded(self, text: str) -> frozenset[str]:
         """Details of ``text`` the company never published; a link counts as published
         when it extends a published one (``site.example/lk`` under ``site.example``)."""

@@ -24,12 +24,15 @@ Anything less certain abstains, and the question goes to a model with the candid
 examples. All of it is numpy: no model download, nothing to keep warm.
 """
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
-from app.verified_answers.wording import content_stems
+from app.verified_answers.matcher_store import GrowingLabels, GrowingRows, RidgeSolver, RidgeSums
+from app.verified_answers.wording import StemFrequencies, content_stems
 
 #: Share of content words a question must share with its nearest approved phrasing for a
 #: new word in it to mean "same wording, another subject".
@@ -127,21 +130,173 @@ def _rows(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     return array.reshape(-1, array.shape[-1]) if array.size else np.zeros((0, 0), np.float32)
 
 
-@dataclass
+#: Row kinds in the stacked phrasings: approved for the answer, served on sight, or both.
+APPROVED_ROW, ANCHOR_ROW = 1, 2
+#: Dead slots are rebuilt away once they outnumber live ones and exceed this many.
+MIN_DEAD_TO_COMPACT = 256
+
+
+def _row_kinds(candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate's phrasing rows and their kinds: every approved phrasing, marked an
+    anchor when it is one, and any anchor that is not also approved."""
+    approved = candidate.approved
+    if candidate.anchors is None:
+        return approved, np.full(len(approved), APPROVED_ROW | ANCHOR_ROW, np.int8)
+    anchors = candidate.anchors
+    if not len(approved) or not len(anchors):
+        kinds = [APPROVED_ROW] * len(approved) + [ANCHOR_ROW] * len(anchors)
+        rows = [r for r in (approved, anchors) if len(r)]
+        return (np.concatenate(rows) if rows else approved), np.asarray(kinds, np.int8)
+    same = (approved[:, None, :] == anchors[None, :, :]).all(-1)
+    kinds = np.where(same.any(1), APPROVED_ROW | ANCHOR_ROW, APPROVED_ROW).astype(np.int8)
+    extra = anchors[~same.any(0)]
+    rows = np.concatenate([approved, extra]) if len(extra) else approved
+    return rows, np.concatenate([kinds, np.full(len(extra), ANCHOR_ROW, np.int8)])
+
+
+class MatcherBuilder:
+    """The writer's side of the matcher: slots appended, retired and compacted; each
+    :meth:`matcher` call hands out an immutable snapshot to decide with."""
+
+    def __init__(self, candidates: Sequence[Candidate] = ()) -> None:
+        self.slots: list[Candidate] = []
+        self.slot_of: dict[str, int] = {}
+        self.alive = GrowingLabels(np.bool_)
+        self.verified = GrowingLabels(np.bool_)
+        self.teaches = GrowingLabels(np.bool_)
+        self.class_counts = GrowingLabels(np.float64)
+        self.answers, self.class_sums, self.rows = GrowingRows(), GrowingRows(), GrowingRows()
+        self.row_owner, self.row_kind = GrowingLabels(np.int32), GrowingLabels(np.int8)
+        self.ridge: RidgeSums | None = None
+        self.stems: Counter[str] = Counter()
+        self.live = 0
+        self.fact_texts: tuple[str, ...] = tuple(c.text for c in candidates if is_knowledge_fact(c))
+        self.change(removed=(), added=candidates)
+
+    def change(self, *, removed: Sequence[str], added: Sequence[Candidate]) -> None:
+        """Retire the slots of ``removed`` keys and of every key in ``added``, then add
+        ``added`` in new slots. Knowledge facts only change by a rebuild."""
+        for key in [*removed, *(c.key for c in added)]:
+            slot = self.slot_of.pop(key, None)
+            if slot is not None:
+                self._retire(slot)
+        for candidate_ in added:
+            self._add(candidate_)
+
+    def _add(self, candidate_: Candidate) -> None:
+        samples = (
+            np.vstack([candidate_.answer_vector[None, :], candidate_.approved])
+            if len(candidate_.approved)
+            else candidate_.answer_vector[None, :]
+        )
+        slot = len(self.slots)
+        self.slots.append(candidate_)
+        self.slot_of[candidate_.key] = slot
+        for column, value in (
+            (self.alive, True),
+            (self.verified, candidate_.verified),
+            (self.teaches, candidate_.teaches),
+            (self.class_counts, len(samples)),
+        ):
+            column.append([value])
+        self.answers.append(candidate_.answer_vector[None, :])
+        self.class_sums.append(samples.sum(0, dtype=np.float64)[None, :])
+        rows, kinds = _row_kinds(candidate_)
+        self.rows.append(rows)
+        self.row_owner.append(np.full(len(kinds), slot, np.int32))
+        self.row_kind.append(kinds)
+        ridge = self.ridge or RidgeSums.empty(samples.shape[1])
+        self.ridge = ridge.plus(samples)
+        self.stems.update(content_stems(candidate_.text))
+        self.live += 1
+
+    def _retire(self, slot: int) -> None:
+        candidate_ = self.slots[slot]
+        samples = self.answers.view()[slot : slot + 1]
+        if len(candidate_.approved):
+            samples = np.vstack([samples, candidate_.approved])
+        assert self.ridge is not None
+        self.ridge = self.ridge.plus(samples, sign=-1)
+        self.alive.view()[slot] = False
+        self.class_counts.view()[slot] = 0.0
+        self.stems.subtract(content_stems(candidate_.text))
+        self.live -= 1
+
+    def is_corrected(self, key: str) -> bool:
+        """The live class ``key`` is an operator's answer (written or approved by one)."""
+        slot = self.slot_of.get(key)
+        return slot is not None and self.slots[slot].corrected
+
+    @property
+    def dead(self) -> int:
+        return len(self.slots) - self.live
+
+    def compacted(self) -> "MatcherBuilder":
+        """This builder, or a fresh one of its live candidates once dead slots outnumber
+        them (new arrays: snapshots in use keep the old ones)."""
+        if self.dead < max(self.live, MIN_DEAD_TO_COMPACT):
+            return self
+        live = [self.slots[int(slot)] for slot in np.flatnonzero(self.alive.view())]
+        return MatcherBuilder(live)
+
+    def matcher(self, thresholds: MatchThresholds) -> "FittedMatcher":
+        """A snapshot: the small per-slot arrays that change in place are copied."""
+        alive = self.alive.view().copy()
+        counts = self.class_counts.view().copy()
+        verified = self.verified.view() & alive
+        solver = None
+        if self.live >= 2 and self.ridge is not None:
+            solver = self.ridge.solver(thresholds.ridge_alpha)
+        return FittedMatcher(
+            thresholds=thresholds,
+            slots=tuple(self.slots),
+            alive=alive,
+            verified=verified,
+            teaches=self.teaches.view() & alive,
+            class_counts=counts,
+            answers=self.answers.view(),
+            class_sums=self.class_sums.view(),
+            rows=self.rows.view(),
+            row_owner=self.row_owner.view(),
+            row_kind=self.row_kind.view(),
+            solver=solver,
+            text_frequencies=StemFrequencies.of_counts(+self.stems, self.live),
+            fact_texts=self.fact_texts,
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the arrays (vectors and per-slot columns), not of the candidates."""
+        columns = (self.alive, self.verified, self.teaches, self.class_counts)
+        arrays = (self.answers, self.class_sums, self.rows, self.row_owner, self.row_kind)
+        return sum(c.nbytes for c in (*columns, *arrays))
+
+
+@dataclass(frozen=True)
 class FittedMatcher:
-    candidates: list[Candidate]
+    """One immutable state of the matcher: what a request decides with while the index
+    may already be updating the next one."""
+
     thresholds: MatchThresholds
-    _weights: np.ndarray | None = field(default=None, repr=False)
-    _x_mean: np.ndarray | None = field(default=None, repr=False)
-    _y_mean: np.ndarray | None = field(default=None, repr=False)
-    _same_answer: np.ndarray | None = field(default=None, repr=False)
+    slots: tuple[Candidate, ...]
+    alive: np.ndarray
+    verified: np.ndarray
+    teaches: np.ndarray
+    class_counts: np.ndarray
+    answers: np.ndarray
+    class_sums: np.ndarray
+    rows: np.ndarray
+    row_owner: np.ndarray
+    row_kind: np.ndarray
+    solver: RidgeSolver | None
+    #: Content stems of the answers and facts, by how many texts use each.
+    text_frequencies: StemFrequencies
+    #: The knowledge-base facts among the classes (the same tuple until facts change).
+    fact_texts: tuple[str, ...]
 
     @classmethod
-    def fit(cls, candidates: list[Candidate], thresholds: MatchThresholds) -> "FittedMatcher":
-        matcher = cls(candidates, thresholds)
-        if len(candidates) >= 2:
-            matcher._fit_ridge()
-        return matcher
+    def fit(cls, candidates: Sequence[Candidate], thresholds: MatchThresholds) -> "FittedMatcher":
+        return MatcherBuilder(candidates).matcher(thresholds)
 
     def deciding_with(
         self, *, min_margin: float, min_similarity: float, min_answer_relevance: float
@@ -156,46 +311,47 @@ class FittedMatcher:
         )
         return self if wanted == self.thresholds else replace(self, thresholds=wanted)
 
-    @property
-    def verified_count(self) -> int:
-        return sum(1 for c in self.candidates if c.verified)
+    @cached_property
+    def candidates(self) -> list[Candidate]:
+        return [self.slots[int(slot)] for slot in np.flatnonzero(self.alive)]
 
-    def _fit_ridge(self) -> None:
-        samples, labels = [], []
-        for index, candidate in enumerate(self.candidates):
-            rows = [candidate.answer_vector, *list(candidate.approved)]
-            samples.extend(rows)
-            labels.extend([index] * len(rows))
-        x = np.asarray(samples, dtype=np.float64)
-        y = -np.ones((len(labels), len(self.candidates)))
-        y[np.arange(len(labels)), labels] = 1.0
-        self._x_mean, self._y_mean = x.mean(0), y.mean(0)
-        xc = x - self._x_mean
-        gram = xc.T @ xc + self.thresholds.ridge_alpha * np.eye(x.shape[1])
-        self._weights = np.linalg.solve(gram, xc.T @ (y - self._y_mean))
-        answers = np.asarray([c.answer_vector for c in self.candidates])
-        self._same_answer = answers @ answers.T >= self.thresholds.same_answer_similarity
+    @cached_property
+    def verified_count(self) -> int:
+        return int(self.verified.sum())
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
-        assert self._weights is not None
-        return (np.asarray(vector, np.float64) - self._x_mean) @ self._weights + self._y_mean
+        """The classifier's score of every slot; dead slots score -inf."""
+        assert self.solver is not None
+        scores = self.solver.scores(vector, self.class_sums, self.class_counts)
+        return np.where(self.alive, scores, -np.inf)
+
+    def _nearest_per_slot(self, vector: np.ndarray, kind: int = APPROVED_ROW) -> np.ndarray:
+        """Each slot's similarity to its nearest phrasing of ``kind`` (-1 without one)."""
+        nearest = np.full(len(self.slots), -1.0, np.float32)
+        if len(self.rows):
+            mask = (self.row_kind & kind) > 0
+            np.maximum.at(nearest, self.row_owner[mask], self.rows[mask] @ vector)
+        return np.where(self.alive, nearest, -np.inf)
+
+    def _slot_rows(self, slot: int, kind: int = APPROVED_ROW) -> np.ndarray:
+        mask = (self.row_owner == slot) & ((self.row_kind & kind) > 0)
+        return self.rows[mask]
 
     def ranked(self, vector: np.ndarray, limit: int) -> list[Ranked]:
         """Candidates by classifier score, best first (the nearest phrasing without one)."""
-        if self._weights is not None:
-            scores = self.scores(vector)
-        else:
-            scores = np.array([_nearest(c.approved, vector) for c in self.candidates])
-        order = np.argsort(-scores)[:limit]
-        return [Ranked(self.candidates[i], float(scores[i])) for i in order]
+        vector = np.asarray(vector, np.float32)
+        fitted = self.solver is not None
+        scores = self.scores(vector) if fitted else self._nearest_per_slot(vector)
+        order = _top(scores, limit)
+        return [Ranked(self.slots[i], float(scores[i])) for i in order]
 
     def placement(self, vector: np.ndarray) -> Placement | None:
         """None until there are two classes to choose between."""
-        if self._weights is None:
+        if self.solver is None:
             return None
-        scores = self.scores(vector)
-        first, second = np.argsort(-scores)[:2]
-        best = self.candidates[first]
+        scores = self.scores(np.asarray(vector, np.float32))
+        first, second = _top(scores, 2)
+        best = self.slots[first]
         lead = float(scores[first] - scores[second])
         return Placement(best.key, not is_knowledge_fact(best), round(lead, 4))
 
@@ -203,12 +359,10 @@ class FittedMatcher:
         """Answers that may be examples with an approved phrasing at least
         ``min_similarity`` close to the question, nearest first (the ranking by cosine,
         beside the classifier's)."""
-        near = [
-            Ranked(c, similarity)
-            for c in self.candidates
-            if c.teaches and (similarity := _nearest(c.approved, vector)) >= min_similarity
-        ]
-        return sorted(near, key=lambda r: -r.score)
+        nearest = self._nearest_per_slot(np.asarray(vector, np.float32))
+        near = np.flatnonzero(self.teaches & (nearest >= min_similarity))
+        near = near[np.argsort(-nearest[near], kind="stable")]
+        return [Ranked(self.slots[i], float(nearest[i])) for i in near]
 
     def decide(self, vector: np.ndarray, question: str | None = None) -> Decision:
         if self.verified_count == 0:
@@ -217,13 +371,18 @@ class FittedMatcher:
         same = self._same_question(vector)
         if same is not None:
             return same
-        if self._weights is None:
+        if self.solver is None:
             return Decision(None, "too little verified data to compare answers")
         scores = self.scores(vector)
         best = self._best_verified(scores)
         if best is None:
             return Decision(None, "closest to a fact or an answer that is not verified")
         return self._check_winner(best, scores, vector, question)
+
+    def _same_answer_as(self, slot: int) -> np.ndarray:
+        """Live slots whose answer text says the same as ``slot``'s (itself included)."""
+        similar = self.answers @ self.answers[slot] >= self.thresholds.same_answer_similarity
+        return similar & self.alive
 
     def _best_verified(self, scores: np.ndarray) -> int | None:
         """The top-scored candidate; a fact that a verified answer restates counts as that
@@ -232,56 +391,65 @@ class FittedMatcher:
         Restating here is the strict one (answer vectors this close), not shared factual
         words: a fact sheet line often answers several questions, and letting an answer to
         one of them stand for the line served it for the others."""
-        assert self._same_answer is not None
         best = int(np.argmax(scores))
-        if self.candidates[best].verified:
+        if self.verified[best]:
             return best
-        restating = [
-            i for i in np.flatnonzero(self._same_answer[best]) if self.candidates[i].verified
-        ]
-        return max(restating, key=lambda i: scores[i]) if restating else None
+        restating = np.flatnonzero(self._same_answer_as(best) & self.verified)
+        return int(restating[np.argmax(scores[restating])]) if len(restating) else None
 
     def _check_winner(
         self, best: int, scores: np.ndarray, vector: np.ndarray, question: str | None
     ) -> Decision:
         """The winner is served only past every guard: a clear margin over other answers,
         close to an approved phrasing, not closer to a refused one, no swapped subject."""
-        assert self._same_answer is not None
-        candidate = self.candidates[best]
-        others = scores[~self._same_answer[best]]
+        candidate_ = self.slots[best]
+        others = scores[self.alive & ~self._same_answer_as(best)]
         margin = float(scores[best] - others.max()) if others.size else float("inf")
-        nearest = _nearest(candidate.approved, vector)
+        nearest = _nearest(candidate_.approved, vector)
         if margin < self.thresholds.min_margin:
             return Decision(None, "no clear winner between answers", margin, nearest)
         if nearest < self.thresholds.min_similarity:
             return Decision(None, "too far from every approved phrasing", margin, nearest)
-        if _nearest(candidate.refused, vector) >= nearest:
+        if _nearest(candidate_.refused, vector) >= nearest:
             return Decision(None, "closer to a question this answer was refused for", margin)
-        relevance = _relevance(candidate, vector)
+        relevance = _relevance(candidate_, vector)
         if relevance < self.thresholds.min_answer_relevance:
             return Decision(
                 None, f"the answer does not read as an answer to it ({relevance:.3f})", margin
             )
         if question is not None and nearest >= self.thresholds.contrast_similarity:
-            swapped = _swapped_words(candidate, vector, content_stems(question))
+            swapped = _swapped_words(candidate_, vector, content_stems(question))
             if swapped:
                 return Decision(None, f"same wording, another subject: {swapped}", margin)
-        return Decision(candidate, "classifier", margin, nearest)
+        return Decision(candidate_, "classifier", margin, nearest)
 
     def _same_question(self, vector: np.ndarray) -> Decision | None:
-        best: tuple[float, Candidate] | None = None
-        for candidate in self.candidates:
-            if candidate.verified:
-                anchors = candidate.approved if candidate.anchors is None else candidate.anchors
-                similarity = _nearest(anchors, vector)
-                if best is None or similarity > best[0]:
-                    best = (similarity, candidate)
-        if best is None or best[0] < self.thresholds.same_question_similarity:
+        """An anchor phrasing of a served answer at the same-question similarity."""
+        mask = ((self.row_kind & ANCHOR_ROW) > 0) & self.verified[self.row_owner]
+        if not mask.any():
             return None
-        similarity, candidate = best
-        if _nearest(candidate.refused, vector) >= similarity:
+        candidates_rows = np.flatnonzero(mask)
+        similarities = self.rows[candidates_rows] @ vector
+        top = int(np.argmax(similarities))
+        similarity = float(similarities[top])
+        if similarity < self.thresholds.same_question_similarity:
             return None
-        return Decision(candidate, "same question", nearest_similarity=similarity)
+        candidate_ = self.slots[int(self.row_owner[candidates_rows[top]])]
+        if _nearest(candidate_.refused, vector) >= similarity:
+            return None
+        return Decision(candidate_, "same question", nearest_similarity=similarity)
+
+
+def _top(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the ``limit`` highest finite scores, best first (ties by slot)."""
+    if limit <= 0:
+        return np.zeros(0, np.int64)
+    if limit < len(scores):
+        part = np.argpartition(-scores, limit - 1)[:limit]
+        order = part[np.argsort(-scores[part], kind="stable")]
+    else:
+        order = np.argsort(-scores, kind="stable")
+    return order[np.isfinite(scores[order])][:limit]
 
 
 KNOWLEDGE_KEY_PREFIX = "kb:"

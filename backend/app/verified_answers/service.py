@@ -24,18 +24,17 @@ low ratings never withdraw it nor block it for close questions, and an operator'
 withdrawal is immediate. One client's low rating of a residents' answer still records that
 it does not fit *its* question, which only ever sends close questions back to the model.
 
-Every change bumps a revision in ``app_state``, which tells each process's
-:class:`VerifiedAnswerIndex` to refit its matcher.
+Every change bumps a revision in ``app_state`` first, and triggers note the answers it
+touched: each process's :class:`~app.verified_answers.index.VerifiedAnswerIndex` updates
+just those in its matcher.
 """
 
 import hashlib
 import logging
 import re
-import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -43,7 +42,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.db.app_state import bump_revision, read_state
+from app.db.app_state import bump_revision
 from app.db.models import (
     AnswerEvidence,
     AnswerSignal,
@@ -60,11 +59,7 @@ from app.db.models import (
 from app.embeddings.service import EmbeddingService
 from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.matcher import (
-    KNOWLEDGE_KEY_PREFIX,
-    Candidate,
-    FittedMatcher,
     MatchThresholds,
-    candidate,
 )
 from app.verified_answers.trust import Standing, Support, standing
 from app.verified_answers.wording import StemFrequencies, content_stems
@@ -496,9 +491,7 @@ class VerifiedAnswers:
     ) -> bool:
         """Was this very question (to the same-question threshold) approved for the answer?"""
         vector = self.embeddings.stored_vector(session, log.id)
-        approved = _evidence_vectors(
-            session, self.embeddings.model_name, [verified.id], agrees=True
-        )
+        approved = evidence_vectors(session, self.embeddings.model_name, [verified.id], agrees=True)
         rows = approved.get(verified.id)
         if not rows:
             return False
@@ -539,6 +532,8 @@ class VerifiedAnswers:
 
     def approve(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
         """An operator vouches for a residents' answer: served from now on, like theirs."""
+        # First, as in every learning transaction: the change is noted at the new revision.
+        bump_revision(session)
         verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
         if verified is None:
             return False
@@ -547,16 +542,15 @@ class VerifiedAnswers:
             verified.reviewed_by = operator
             if verified.served_since is None and verified.withdrawn_at is None:
                 verified.served_since = func.now()
-            bump_revision(session)
         return True
 
     def withdraw(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
+        bump_revision(session)
         verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
         if verified is None:
             return False
         if verified.withdrawn_at is None:
             self._withdraw(session, verified, f"withdrawn by operator {operator}")
-            bump_revision(session)
         return True
 
 
@@ -590,7 +584,7 @@ class EvidenceRow(NamedTuple):
     log_id: int | None = None
 
 
-def _evidence_vectors(
+def evidence_vectors(
     session: Session, model: str, verified_ids: list[uuid.UUID], *, agrees: bool
 ) -> dict[uuid.UUID, list[EvidenceRow]]:
     """Question vectors and texts of the dialogs that approved (or refused) each answer,
@@ -654,129 +648,7 @@ def learned_approvals(rows: list[EvidenceRow], source_log_id: int | None) -> lis
     ]
 
 
-def _fact_candidates(facts, vectors: dict[str, np.ndarray]) -> list[Candidate]:
-    """Knowledge-base facts as classes that are never served: a question about a topic
-    nobody has verified yet has somewhere to go other than the nearest answer."""
-    return [
-        candidate(
-            f"{KNOWLEDGE_KEY_PREFIX}{f.id}",
-            f.content,
-            verified=False,
-            answer_vector=vectors[f.content],
-        )
-        for f in facts
-    ]
-
-
 def _restates(old: set[str], new: set[str]) -> bool:
     """The new answer carries most of the old one's distinctive words. (Only this way
     round: a short answer whose few facts a long one happens to mention says less.)"""
     return len(old) >= MIN_DISTINCTIVE_WORDS and len(old & new) >= RESTATED_SHARE * len(old)
-
-
-class VerifiedAnswerIndex:
-    """This process's fitted matcher, refitted when the shared revision moves on.
-
-    Answer texts and knowledge facts are embedded once per process and remembered; the
-    classifier itself refits in milliseconds, so it is simply rebuilt on every change.
-    """
-
-    def __init__(
-        self,
-        embeddings: EmbeddingService,
-        thresholds: MatchThresholds,
-        max_age_days: int,
-        min_sessions: int = DEFAULT_MIN_SESSIONS,
-    ) -> None:
-        self.embeddings = embeddings
-        self.thresholds = thresholds
-        self.max_age = timedelta(days=max_age_days)
-        self.min_sessions = min_sessions
-        self._lock = threading.Lock()
-        self._revision: int | None = None
-        self._matcher = FittedMatcher.fit([], thresholds)
-        self._text_vectors: dict[str, np.ndarray] = {}
-        self._passage_vectors: dict[str, np.ndarray] = {}
-
-    def current(self, session: Session) -> FittedMatcher:
-        revision, knowledge_changed = read_state(session)
-        if revision == self._revision:
-            return self._matcher
-        with self._lock:
-            if revision != self._revision:
-                self._matcher = FittedMatcher.fit(
-                    self._load(session, knowledge_changed), self.thresholds
-                )
-                self._revision = revision
-        return self._matcher
-
-    def _load(self, session: Session, knowledge_changed: datetime | None) -> list[Candidate]:
-        fresh_since = datetime.now(UTC) - self.max_age
-        if knowledge_changed is not None:
-            fresh_since = max(fresh_since, knowledge_changed)
-        answers = session.execute(
-            select(VerifiedAnswer, VoiceLog.user_message)
-            .outerjoin(VoiceLog, VoiceLog.id == VerifiedAnswer.source_log_id)
-            .where(
-                VerifiedAnswer.withdrawn_at.is_(None),
-                VerifiedAnswer.confirmed_at >= fresh_since,
-            )
-            .order_by(VerifiedAnswer.created_at)
-        ).all()
-        model = self.embeddings.model_name
-        ids = [a.id for a, _ in answers]
-        approved = _evidence_vectors(session, model, ids, agrees=True)
-        refused = _evidence_vectors(session, model, ids, agrees=False)
-        support = residents_support(session, ids)
-        contacts = trusted_contacts(session)
-        facts = session.execute(
-            select(KnowledgeEntry.id, KnowledgeEntry.content).order_by(KnowledgeEntry.id)
-        ).all()
-        texts = [a.answer_text for a, _ in answers] + [f.content for f in facts]
-        vectors = self._vectors_of(texts)
-        passages = self._passages_of([a.answer_text for a, _ in answers])
-        candidates = []
-        for a, question in answers:
-            learned = learned_approvals(approved.get(a.id, []), a.source_log_id)
-            if not learned:
-                continue
-            trusted = a.kind == VerifiedKind.CORRECTED or a.reviewed_at is not None
-            now = standing_of(a, support[a.id], contacts, self.min_sessions)
-            candidates.append(
-                candidate(
-                    str(a.id),
-                    a.answer_text,
-                    # Not served yet (too few clients, or held for an operator): a class of
-                    # its own all the same, so its questions are not taken for another's.
-                    verified=now.served,
-                    teaches=now.teaches,
-                    answer_vector=vectors[a.answer_text],
-                    answer_passage=passages[a.answer_text],
-                    approved=[row.vector for row in learned],
-                    # A chain-taught phrasing helps the classifier, but serves nothing on
-                    # its own as "the same question" (the chain could be wrong).
-                    anchors=[row.vector for row in learned if not row.chained],
-                    refused=blocking_refusals(refused.get(a.id, []), trusted=trusted),
-                    texts=[row.question for row in learned],
-                    source_log_id=a.source_log_id,
-                    question=question,
-                    corrected=trusted,
-                )
-            )
-        return candidates + _fact_candidates(facts, vectors)
-
-    def _passages_of(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Answers as e5 passages: how well each answers a question."""
-        return _remembered(texts, self._passage_vectors, self.embeddings.embedder.embed_passages)
-
-    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
-        return _remembered(texts, self._text_vectors, self.embeddings.embedder.embed_queries)
-
-
-def _remembered(texts: list[str], memory: dict[str, np.ndarray], embed) -> dict[str, np.ndarray]:
-    """Vectors of ``texts``, embedding only those ``memory`` does not hold yet."""
-    missing = [t for t in dict.fromkeys(texts) if t not in memory]
-    if missing:
-        for text_, vector in zip(missing, embed(missing), strict=True):
-            memory[text_] = np.asarray(vector, dtype=np.float32)
-    return {t: memory[t] for t in texts}

@@ -44,6 +44,13 @@ class StemFrequencies:
         self.texts = len(documents)
         self._counts = Counter(stem for stems in documents for stem in stems)
 
+    @classmethod
+    def of_counts(cls, counts: Counter[str], texts: int) -> "StemFrequencies":
+        """Frequencies kept up to date elsewhere (the matcher adds and removes texts)."""
+        frequencies = cls(())
+        frequencies.texts, frequencies._counts = texts, counts
+        return frequencies
+
     def __getitem__(self, stem: str) -> int:
         return self._counts[stem]
 
