@@ -1,6 +1,7 @@
 """The built-in schedule, for deployments without crontab (one container): on every tick,
 mark the conversations abandoned after an answer no model could give and delete the
-recordings of spoken questions past ``AUDIO_RETENTION_DAYS``; when the last
+recordings of spoken questions past ``AUDIO_RETENTION_DAYS``, idle rate-limit buckets and
+the matcher's change log past a day; when the last
 evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
 retraining thresholds and queue a run when needed; on the ticks between, with a local model,
 queue a run when enough fresh approved data arrived (``RETRAINING_EVERY_NEW_SAMPLES``)."""
@@ -17,6 +18,7 @@ from app.feedback.abandonment import mark_abandoned
 from app.quality.evaluation import ModelEvaluator
 from app.retraining.decision import check_retraining
 from app.retraining.queue import enqueue_retraining
+from app.verified_answers.index import forget_old_changes
 
 
 def evaluation_due(services: Services, now: datetime) -> bool:
@@ -35,6 +37,7 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         )
         purged = services.recordings.purge_expired(session, now)
         forget_idle_buckets(session)
+        forget_old_changes(session)
     housekeeping = {"abandoned_marked": abandoned, "recordings_purged": purged}
     if not evaluation_due(services, now):
         return {

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.app_state import read_state
@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 #: A reload from scratch at least this often, whatever the change log says.
 FULL_RELOAD_EVERY = timedelta(hours=6)
+#: How long the change log is kept: longer than any index goes without a full reload.
+CHANGE_LOG_KEPT = timedelta(days=1)
 #: More changed answers than this share of the live ones: reloading is cheaper.
 FULL_RELOAD_SHARE = 0.25
 
@@ -293,6 +295,16 @@ class VerifiedAnswerIndex:
     def memory_bytes(self) -> int:
         """The matcher's arrays in this process (vectors and per-class columns)."""
         return self._builder.nbytes
+
+
+def forget_old_changes(session: Session) -> int:
+    """Drop change-log rows no index can still need (schedule tick)."""
+    deleted = session.execute(
+        delete(VerifiedAnswerChange).where(
+            VerifiedAnswerChange.changed_at < func.now() - CHANGE_LOG_KEPT
+        )
+    )
+    return deleted.rowcount or 0
 
 
 def _by_operator(answer: VerifiedAnswer) -> bool:
