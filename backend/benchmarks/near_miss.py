@@ -35,7 +35,7 @@ from app.core.config import Settings
 from app.core.paths import BACKEND_DIR
 from app.embeddings.service import BundledE5Embedder
 from app.knowledge.service import read_facts
-from app.verified_answers.matcher import FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds, candidate
 from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,
@@ -98,7 +98,11 @@ class Evaluation:
         self.near_vectors = np.asarray(embedder.embed_queries([n.question for n in near]))
 
     def matcher(self, split, thresholds: MatchThresholds) -> FittedMatcher:
-        candidates = [
+        return FittedMatcher.fit(self.candidates(split), thresholds)
+
+    def candidates(self, split) -> list[Candidate]:
+        """The dev intents' answers (approved phrasings of this split) and the facts."""
+        return [
             candidate(
                 item.intent,
                 item.reference_answer,
@@ -113,7 +117,6 @@ class Evaluation:
             candidate(f"kb:{j}", fact.content, verified=False, answer_vector=self.fact_vectors[j])
             for j, fact in enumerate(self.facts)
         ]
-        return FittedMatcher.fit(candidates, thresholds)
 
     def run(self, splits: int, thresholds: MatchThresholds) -> dict:
         wrong: list[dict] = []

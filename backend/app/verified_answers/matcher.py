@@ -132,6 +132,12 @@ def _rows(vectors: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
 
 #: Row kinds in the stacked phrasings: approved for the answer, served on sight, or both.
 APPROVED_ROW, ANCHOR_ROW = 1, 2
+#: Up to this many classes one classifier is fitted on all of them (kept by updates); past
+#: it, each question is decided among this many classes nearest to it. A linear classifier
+#: in e5's 384 dimensions cannot keep thousands of classes apart with a clear margin: with
+#: 2,000 answers the margin of the right one shrank to nothing and nothing was served
+#: (``benchmarks/matcher_scale.py``); among its nearest rivals it keeps its margin.
+LOCAL_CLASSES = 96
 #: Dead slots are rebuilt away once they outnumber live ones and exceed this many.
 MIN_DEAD_TO_COMPACT = 256
 
@@ -245,7 +251,7 @@ class MatcherBuilder:
         counts = self.class_counts.view().copy()
         verified = self.verified.view() & alive
         solver = None
-        if self.live >= 2 and self.ridge is not None:
+        if 2 <= self.live <= LOCAL_CLASSES and self.ridge is not None:
             solver = self.ridge.solver(thresholds.ridge_alpha)
         return FittedMatcher(
             thresholds=thresholds,
@@ -319,35 +325,77 @@ class FittedMatcher:
     def verified_count(self) -> int:
         return int(self.verified.sum())
 
+    @cached_property
+    def fitted(self) -> bool:
+        """Two classes or more: there is something to choose between."""
+        return int(self.alive.sum()) >= 2
+
     def scores(self, vector: np.ndarray) -> np.ndarray:
-        """The classifier's score of every slot; dead slots score -inf."""
-        assert self.solver is not None
+        """The classifier's score of every slot; dead slots (and, past ``LOCAL_CLASSES``,
+        slots far from the question) score -inf."""
+        vector = np.asarray(vector, np.float32)
+        if self.solver is None:
+            return self._local_scores(vector)
         scores = self.solver.scores(vector, self.class_sums, self.class_counts)
         return np.where(self.alive, scores, -np.inf)
 
+    def _local_scores(self, vector: np.ndarray) -> np.ndarray:
+        """A classifier fitted on the ``LOCAL_CLASSES`` classes nearest the question (by an
+        approved phrasing or the answer itself), from their samples."""
+        answers = np.where(self.alive, self.answers @ vector, -np.inf)
+        chosen = _top(np.maximum(self._nearest_per_slot(vector), answers), LOCAL_CLASSES)
+        start, end = self._row_ranges
+        rows = np.concatenate([np.arange(start[s], end[s]) for s in chosen])
+        rows = rows[(self.row_kind[rows] & APPROVED_ROW) > 0]
+        samples = np.vstack([self.answers[chosen], self.rows[rows]])
+        solver = RidgeSums.empty(len(vector)).plus(samples).solver(self.thresholds.ridge_alpha)
+        scores = np.full(len(self.slots), -np.inf, np.float32)
+        scores[chosen] = solver.scores(vector, self.class_sums[chosen], self.class_counts[chosen])
+        return scores
+
+    @cached_property
+    def _row_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each slot's phrasing rows start and end (empty for a slot without)."""
+        start = np.zeros(len(self.slots), np.int64)
+        end = np.zeros(len(self.slots), np.int64)
+        owners, starts = self._row_groups
+        start[owners] = starts
+        end[owners] = np.r_[starts[1:], len(self.rows)]
+        return start, end
+
+    @cached_property
+    def _row_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """The slots that have phrasing rows and where each one's rows start (a slot's rows
+        are appended together, so they are contiguous and in slot order)."""
+        owner = self.row_owner
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
+        return owner[starts], starts
+
+    @cached_property
+    def _served_anchors(self) -> np.ndarray:
+        """Rows a question repeating serves on sight: anchors of served answers."""
+        return ((self.row_kind & ANCHOR_ROW) > 0) & self.verified[self.row_owner]
+
     def _nearest_per_slot(self, vector: np.ndarray, kind: int = APPROVED_ROW) -> np.ndarray:
         """Each slot's similarity to its nearest phrasing of ``kind`` (-1 without one)."""
-        nearest = np.full(len(self.slots), -1.0, np.float32)
+        nearest = np.full(len(self.slots), -np.inf, np.float32)
         if len(self.rows):
-            mask = (self.row_kind & kind) > 0
-            np.maximum.at(nearest, self.row_owner[mask], self.rows[mask] @ vector)
+            similarities = np.where((self.row_kind & kind) > 0, self.rows @ vector, -np.inf)
+            owners, starts = self._row_groups
+            nearest[owners] = np.maximum.reduceat(similarities, starts)
+        nearest[np.isneginf(nearest)] = -1.0
         return np.where(self.alive, nearest, -np.inf)
-
-    def _slot_rows(self, slot: int, kind: int = APPROVED_ROW) -> np.ndarray:
-        mask = (self.row_owner == slot) & ((self.row_kind & kind) > 0)
-        return self.rows[mask]
 
     def ranked(self, vector: np.ndarray, limit: int) -> list[Ranked]:
         """Candidates by classifier score, best first (the nearest phrasing without one)."""
         vector = np.asarray(vector, np.float32)
-        fitted = self.solver is not None
-        scores = self.scores(vector) if fitted else self._nearest_per_slot(vector)
+        scores = self.scores(vector) if self.fitted else self._nearest_per_slot(vector)
         order = _top(scores, limit)
         return [Ranked(self.slots[i], float(scores[i])) for i in order]
 
     def placement(self, vector: np.ndarray) -> Placement | None:
         """None until there are two classes to choose between."""
-        if self.solver is None:
+        if not self.fitted:
             return None
         scores = self.scores(np.asarray(vector, np.float32))
         first, second = _top(scores, 2)
@@ -371,7 +419,7 @@ class FittedMatcher:
         same = self._same_question(vector)
         if same is not None:
             return same
-        if self.solver is None:
+        if not self.fitted:
             return Decision(None, "too little verified data to compare answers")
         scores = self.scores(vector)
         best = self._best_verified(scores)
@@ -425,16 +473,14 @@ class FittedMatcher:
 
     def _same_question(self, vector: np.ndarray) -> Decision | None:
         """An anchor phrasing of a served answer at the same-question similarity."""
-        mask = ((self.row_kind & ANCHOR_ROW) > 0) & self.verified[self.row_owner]
-        if not mask.any():
+        if not len(self.rows):
             return None
-        candidates_rows = np.flatnonzero(mask)
-        similarities = self.rows[candidates_rows] @ vector
+        similarities = np.where(self._served_anchors, self.rows @ vector, -np.inf)
         top = int(np.argmax(similarities))
         similarity = float(similarities[top])
         if similarity < self.thresholds.same_question_similarity:
             return None
-        candidate_ = self.slots[int(self.row_owner[candidates_rows[top]])]
+        candidate_ = self.slots[int(self.row_owner[top])]
         if _nearest(candidate_.refused, vector) >= similarity:
             return None
         return Decision(candidate_, "same question", nearest_similarity=similarity)

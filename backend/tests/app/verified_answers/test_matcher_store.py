@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from app.verified_answers.matcher import (
+    LOCAL_CLASSES,
     MIN_DEAD_TO_COMPACT,
     FittedMatcher,
     MatcherBuilder,
@@ -132,3 +133,21 @@ def test_the_sums_subtract_exactly_what_they_added(rng):
     round_trip = sums.plus(extra).plus(extra, sign=-1)
     assert round_trip.count == sums.count
     assert np.allclose(round_trip.gram, sums.gram) and np.allclose(round_trip.total, sums.total)
+
+
+def test_past_the_local_limit_each_question_is_decided_among_its_nearest_classes(rng):
+    candidates = [answer(rng, f"a{i}") for i in range(LOCAL_CLASSES + 50)]
+    few = FittedMatcher.fit(candidates[:LOCAL_CLASSES], MatchThresholds())
+    many = FittedMatcher.fit(candidates, MatchThresholds())
+    assert few.solver is not None, "up to the limit: one classifier over all classes"
+    assert many.solver is None and many.fitted
+
+    question = candidates[7].approved[0]
+    scores = many.scores(question)
+    local = np.flatnonzero(np.isfinite(scores))
+    assert len(local) == LOCAL_CLASSES
+    assert 7 in local, "the class of an approved phrasing is among the nearest"
+    nearest = [candidates[i] for i in local]
+    expected = textbook_scores(nearest, question, MatchThresholds().ridge_alpha)
+    assert np.allclose(scores[local], expected, atol=1e-4)
+    assert many.decide(question).candidate.key == "a7"
