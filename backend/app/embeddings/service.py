@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +24,11 @@ from app.db.database import Database
 from app.db.models import EMBEDDING_DIM, VoiceEmbedding, VoiceLog, approved_dialog
 
 logger = logging.getLogger(__name__)
+
+#: Question vectors each process remembers, by exact text. Residents ask the same
+#: questions again and again, and embedding was ~80 % of a cached answer's time (one
+#: question at a time per process: the engine is not re-entrant); 10,000 are 15 MB.
+QUESTION_VECTORS_KEPT = 10_000
 
 
 class Embedder(Protocol):
@@ -117,13 +123,20 @@ class EmbeddingService:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+        self._remembered = lru_cache(maxsize=QUESTION_VECTORS_KEPT)(self._embed_question)
 
     @property
     def model_name(self) -> str:
         return self.embedder.name
 
     def question_vector(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([text])[0]
+        """The question's query vector, remembered by its exact text (read-only)."""
+        return self._remembered(text)
+
+    def _embed_question(self, text: str) -> np.ndarray:
+        vector = np.asarray(self.embedder.embed_queries([text])[0], dtype=np.float32)
+        vector.setflags(write=False)
+        return vector
 
     def store_log_vectors(self, session: Session, rows: Sequence[tuple[int, np.ndarray]]):
         """Insert vectors; a log that already has one for this model keeps it.
