@@ -13,7 +13,7 @@ from app.answering.providers.offline import OfflineAnswerer
 from app.answering.providers.openai_compatible import OpenAICompatibleProvider
 from app.core.config import Settings
 from app.db.database import Database
-from app.db.migrations import upgrade_to_head
+from app.db.migrations import check_schema_current, upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
 from app.experiments.service import Experiments
 from app.feedback.service import Ratings
@@ -157,8 +157,10 @@ def build_services(
 ) -> Services:
     database = Database.from_settings(settings)
     database.ensure_pgvector_available()
-    if migrate:
+    if migrate and settings.migrate_on_start:
         upgrade_to_head(database.url)
+    elif migrate:
+        check_schema_current(database.engine)
     embeddings = EmbeddingService(embedder or create_embedder(settings))
     knowledge = KnowledgeBase(embeddings.embedder)
     local = LocalModelManager(settings, database)

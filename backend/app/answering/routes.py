@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from app.answering.schemas import (
     HealthResponse,
+    ProbeResponse,
     ProcessRequest,
     ProcessResponse,
     SpokenQuestionFields,
@@ -112,3 +113,30 @@ def health(services: ServicesDep):
     if report.database_down:
         return JSONResponse(body.model_dump(), status_code=503)
     return body
+
+
+@router.get(
+    "/health/live",
+    response_model=ProbeResponse,
+    summary="Процесс жив (liveness)",
+)
+def live() -> ProbeResponse:
+    """Nothing but the process: a replica whose database is down is alive, only not ready
+    (restarting it would not bring the database back)."""
+    return ProbeResponse(status="alive")
+
+
+@router.get(
+    "/health/ready",
+    response_model=ProbeResponse,
+    summary="Готов принимать вопросы (readiness)",
+    responses={503: {"model": ProbeResponse, "description": "База данных недоступна"}},
+)
+def ready(services: ServicesDep):
+    """Cheap enough to ask every second: one ``SELECT 1`` (no embedding, no paid call)."""
+    try:
+        services.database.ping()
+    except Exception:
+        body = ProbeResponse(status="not ready", reason="database unavailable")
+        return JSONResponse(body.model_dump(), status_code=503)
+    return ProbeResponse(status="ready")

@@ -137,3 +137,10 @@ class HealthResponse(BaseModel):
             }
         ],
     )
+
+
+class ProbeResponse(BaseModel):
+    """What a load balancer or an orchestrator reads: is this replica alive, is it ready."""
+
+    status: str = Field(examples=["ready"], description="alive | ready | not ready")
+    reason: str | None = Field(default=None, examples=[None])

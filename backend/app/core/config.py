@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     embedding_backfill_seconds: float = Field(default=60, ge=0, alias="EMBEDDING_BACKFILL_SECONDS")
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000, alias="HNSW_EF_SEARCH")
     shutdown_grace_seconds: float = Field(default=30, gt=0, alias="SHUTDOWN_GRACE_SECONDS")
+    #: Bring the schema up to date when a process starts. Deployments with several
+    #: replicas set it false and run ``python -m app.cli migrate`` once before a rollout.
+    migrate_on_start: bool = Field(default=True, alias="MIGRATE_ON_START")
 
     admin_api_key: str | None = Field(default=None, alias="ADMIN_API_KEY")
     rate_limit_client_per_minute: int = Field(
