@@ -37,9 +37,9 @@ class ServiceProcess:
     """One service process. Without ``DATABASE_URL`` in ``env`` it starts its own embedded
     database in a fresh temporary folder, which is removed on :meth:`stop`."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="vdbench"))
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         inherited = {
             key: value

@@ -132,7 +132,7 @@ async def resident(
     session_id = f"{prefix}-{number}"
     while time.perf_counter() < until:
         body = {"message": rng.choice(asked), "session_id": session_id}
-        answer, exchange = await _send(client, traffic, "process", "/api/voice/process", body)
+        answer, exchange = await send(client, traffic, "process", "/api/voice/process", body)
         if answer is None or time.perf_counter() >= until:
             if answer is None:  # a real client backs off after a failure
                 await asyncio.sleep((exchange.retry_after_ms or 200) / 1000)
@@ -144,10 +144,10 @@ async def resident(
                 "rating": rating,
                 "feedback_token": answer["feedback_token"],
             }
-            await _send(client, traffic, "feedback", "/api/voice/feedback", payload, rating)
+            await send(client, traffic, "feedback", "/api/voice/feedback", payload, rating)
 
 
-async def _send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
+async def send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
     """The answer's body (None unless 200) and the exchange recorded."""
     started = time.perf_counter()
     error = None

@@ -108,7 +108,11 @@ class KnowledgeBase:
         self.embedder = embedder
 
     def import_facts(self, session: Session, facts: Sequence[KnowledgeFact], source: str):
-        """Make ``source``'s facts exactly ``facts``; embed only what is new."""
+        """Make ``source``'s facts exactly ``facts``; embed only what is new.
+
+        Replicas starting together all import the fact sheet: they take turns (a lock per
+        source until commit), and each after the first finds the facts already there."""
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"knowledge:{source}"))))
         wanted = {fact.content_hash: fact for fact in facts}
         existing = set(
             session.scalars(

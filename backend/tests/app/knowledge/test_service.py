@@ -2,11 +2,14 @@
 
 import subprocess
 import sys
+import threading
 
 import pytest
+from sqlalchemy import select
 
 from app.core.errors import InvalidInputError
 from app.core.paths import BACKEND_DIR
+from app.db.models import KnowledgeEntry
 from app.knowledge.service import KnowledgeBase, parse_jsonl, parse_markdown, read_facts
 
 STARTER = BACKEND_DIR / "knowledge" / "company_facts.md"
@@ -94,3 +97,26 @@ def test_cli_imports_a_file_into_the_configured_database(database_url, database,
         from app.db.models import KnowledgeEntry
 
         assert session.query(KnowledgeEntry).filter_by(source="extra.jsonl").count() == 1
+
+
+def test_replicas_importing_the_fact_sheet_at_once_store_each_fact_once(database, embedder):
+    """Three replicas start together on an empty database: none fails, no fact twice."""
+    facts = read_facts(BACKEND_DIR / "knowledge" / "company_facts.md")
+    failures: list[BaseException] = []
+
+    def start_up() -> None:
+        try:
+            with database.transaction() as session:
+                KnowledgeBase(embedder).import_facts(session, facts, source="company_facts.md")
+        except BaseException as error:
+            failures.append(error)
+
+    replicas = [threading.Thread(target=start_up) for _ in range(3)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join()
+    assert failures == []
+    with database.session() as session:
+        stored = session.scalars(select(KnowledgeEntry.content_hash)).all()
+    assert sorted(stored) == sorted(f.content_hash for f in facts)
