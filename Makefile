@@ -8,6 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 CHROMIUM := /usr/bin/chromium
 FESTIVAL := /usr/bin/text2wave
+HAPROXY := /usr/sbin/haproxy
 
 .PHONY: run test lint install install-dev
 
@@ -52,9 +53,18 @@ $(FESTIVAL):
 		echo "voice tests need festival and espeak-ng: sudo apt-get install -y festival festvox-ru espeak-ng" >&2; exit 1; \
 	fi
 
+# The cluster tests put Debian's HAProxy, with the shipped deploy/haproxy/haproxy.cfg, in
+# front of three replicas.
+$(HAPROXY):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
+	else \
+		echo "cluster tests need haproxy: sudo apt-get install -y haproxy" >&2; exit 1; \
+	fi
+
 # ruff (style, complexity) and import-linter (the architecture's contracts, pyproject.toml).
 lint: install-dev
 	cd backend && $(PY) -m ruff check . && $(PY) -m ruff format --check . && $(abspath $(VENV))/bin/lint-imports
 
-test: lint $(CHROMIUM) $(FESTIVAL)
+test: lint $(CHROMIUM) $(FESTIVAL) $(HAPROXY)
 	cd backend && $(PY) -m pytest

@@ -12,8 +12,9 @@ on in X-Forwarded-For, which the replicas trust from 127.0.0.1 only — as in pr
 What it checks, each in its own phase:
 
 1. **A correction is served everywhere.** An operator corrects an answer through replica A;
-   replicas B and C are asked the question every 20 ms: the seconds until each serves the
-   correction from cache (``correction_visible_after_s``: the slowest of them).
+   replicas B and C are asked the question (each by its own poller, again 20 ms after each
+   answer): the seconds from the correction's answer until each serves it from cache
+   (``correction_visible_after_s``: the slowest of them).
 2. **A client's rate limit holds across replicas.** One client asks 3× its per-minute limit
    as fast as it can through HAProxy, which spreads the questions over the three replicas;
    the limit is kept in PostgreSQL (``RATE_LIMIT_STORE=postgres``), so about the limit is
@@ -53,10 +54,11 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from benchmarks.cluster_parts import Balancer, ClusterSeed, Workers
+from benchmarks.cluster_parts import ClusterSeed, Workers
 from benchmarks.dataset import BACKEND_DIR, RESULTS_DIR, load_intents
 from benchmarks.service import ServiceProcess
 from benchmarks.traffic import CrashableDatabase, PaidLLM, Traffic, audit, send, status_counts
+from tests.support.haproxy import Balancer
 
 ADMIN_KEY = "cluster-operator-key"
 OPERATOR = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -116,6 +118,7 @@ def start_cluster(args, directory: Path) -> Cluster:
     workers = Workers(env, count=2, directory=directory)
     balancer = Balancer([r.port for r in replicas], directory)
     balancer.wait_all_up()
+    workers.wait_ready(database.connect)
     return Cluster(database, llm, env, replicas, workers, balancer)
 
 
@@ -148,16 +151,23 @@ def correction_visibility(cluster: Cluster, question: str, answer: str) -> dict:
         client.post(path, headers=OPERATOR, json=correction).raise_for_status()
         corrected_at = time.monotonic()  # the correction is committed when it is answered
     seen: dict[str, float] = {}
-    for number, replica in enumerate(others):
+
+    def poll(number: int, replica: ServiceProcess) -> None:
         with resident_client(replica.base_url, 210 + number) as client:
             attempt = 0
             while time.monotonic() - corrected_at < 30:
                 reply = ask(client, question, f"cluster-poll-{number}-{attempt}").json()
                 if reply.get("answer_source") == "cache" and reply["response"] == answer:
                     seen[replica.base_url] = round(time.monotonic() - corrected_at, 3)
-                    break
+                    return
                 attempt += 1
                 time.sleep(POLL_SECONDS)
+
+    pollers = [threading.Thread(target=poll, args=pair) for pair in enumerate(others)]
+    for poller in pollers:
+        poller.start()
+    for poller in pollers:
+        poller.join()
     slowest = max(seen.values()) if len(seen) == len(others) else None
     return {"correction_visible_after_s": slowest, "per_replica_s": seen}
 
@@ -329,15 +339,19 @@ def traffic_summary(cluster: Cluster, traffic: Traffic) -> dict:
 
 
 def killed_replica(cluster: Cluster, args) -> dict:
+    def kill_mid_request() -> dict:
+        """SIGKILL replica C the moment HAProxy has a request in flight on it."""
+        deadline = time.monotonic() + 10
+        in_flight = 0
+        while time.monotonic() < deadline and in_flight == 0:
+            in_flight = int(cluster.balancer.stat("api3")["scur"])
+        back_after = cluster.replace_replica(2, kill=True)
+        return {"in_flight_when_killed": in_flight, "back_after_s": round(back_after, 1)}
+
     traffic = Traffic()
-    result = asyncio.run(residents_while(
-        cluster, args, traffic, lambda: cluster.replace_replica(2, kill=True)))  # fmt: skip
+    result = asyncio.run(residents_while(cluster, args, traffic, kill_mid_request))
     summary = traffic_summary(cluster, traffic)
-    return {
-        **summary,
-        "replica_back_after_s": round(result["disruption"], 1),
-        "killed_replica_lost_rows": summary["lost_rows"],
-    }
+    return {**summary, **result["disruption"], "killed_replica_lost_rows": summary["lost_rows"]}
 
 
 def rolling_restart(cluster: Cluster, args) -> dict:
@@ -379,9 +393,11 @@ def render_markdown(report: dict) -> str:
         f"**{report['retraining_runs_started']}** run started ({once['retraining_runs_created']}"
         f" created, {once['retrain_jobs']} job, {once['attempts']} attempt), ended "
         f"{once['final_status']} |",
-        f"| replica killed (SIGKILL) while {report['residents']} residents ask | "
+        f"| replica killed (SIGKILL) with {kill['in_flight_when_killed']} request(s) in "
+        f"flight on it, {report['residents']} residents asking | "
         f"**{report['killed_replica_lost_rows']}** answered questions without their row; "
-        f"{kill['answered']} answered, {kill['failed']} failed {kill['statuses']} |",
+        f"{kill['answered']} answered, {kill['failed']} failed {kill['statuses']}; back in "
+        f"{kill['back_after_s']} s |",
         f"| worker killed mid-job, restarted | job finished: "
         f"**{report['killed_worker_job_finished']}** ({worker['final_status']}, jobs "
         f"{worker['jobs']}, {worker['seconds_after_restart']} s after the restart) |",

@@ -33,7 +33,7 @@ def test_a_replica_that_does_not_migrate_refuses_an_old_schema_and_says_what_to_
         DATA_DIR=str(tmp_path),
         MIGRATE_ON_START="false",
     )
-    with pytest.raises(SchemaBehindError, match="python -m app.cli migrate"):
+    with pytest.raises(SchemaBehindError, match=r"python -m app\.cli migrate"):
         build_services(settings, embedder=embedder)
 
     upgrade_to_head(unmigrated)
