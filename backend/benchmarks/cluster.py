@@ -391,8 +391,8 @@ def render_markdown(report: dict) -> str:
         f"{limit['refused_429']} refused (at most {limit['allowed_at_most']} allowed) |",
         f"| two operators ask for a retraining run through two replicas, two workers | "
         f"**{report['retraining_runs_started']}** run started ({once['retraining_runs_created']}"
-        f" created, {once['retrain_jobs']} job, {once['attempts']} attempt), ended "
-        f"{once['final_status']} |",
+        f" created; trained {once['attempts']} time(s); {once['retrain_jobs']} job(s) queued — "
+        f"a job for a run already taken does nothing), ended {once['final_status']} |",
         f"| replica killed (SIGKILL) with {kill['in_flight_when_killed']} request(s) in "
         f"flight on it, {report['residents']} residents asking | "
         f"**{report['killed_replica_lost_rows']}** answered questions without their row; "

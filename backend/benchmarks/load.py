@@ -3,7 +3,8 @@
     python -m benchmarks.load [--clients 200] [--seconds 60] [--feedback-share 0.5]
                               [--max-concurrent 16] [--cached-clients 50] [--out DIR]
 
-Starts an embedded PostgreSQL, a simulated paid LLM on 127.0.0.1 (answers after 200 ms) and
+Starts an embedded PostgreSQL, a simulated paid LLM on 127.0.0.1 (answers after 200 ms, in a
+process of its own so the load generator does not slow it down) and
 the service (``python -m app.cli serve``) on that database, then runs ``--clients``
 concurrent residents for ``--seconds``: each asks a question from the dev dataset in its own
 conversation and rates the answer (with its feedback token) ``--feedback-share`` of the
@@ -15,8 +16,10 @@ each: latency percentiles of the *answered* questions, the share shed, every oth
 non-2xx, and the audit (each 2xx request has its row).
 
 Then, on the bounded service, ``--cached-clients`` residents ask only questions an operator
-has corrected (one per dev intent, in the words it was corrected for) for ``--cached-seconds``:
-the latency of answers served from the verified-answer cache.
+has corrected (one per dev intent, in the words it was corrected for) for ``--cached-seconds``,
+each about ``--cached-think`` seconds after its last answer (a person reads the answer): the
+latency of answers served from the verified-answer cache. Then the same with no pause at
+all, which measures the service's throughput rather than a resident's wait.
 
 Rate limits are off (every resident comes from 127.0.0.1). Writes ``DIR/load.json`` and
 ``DIR/load.md``; exits 1 if anything was lost or answered 5xx other than a shed 503.
@@ -32,10 +35,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents
+from benchmarks.paid_llm_process import PaidLLMProcess
 from benchmarks.service import ServiceProcess
 from benchmarks.traffic import (
     CrashableDatabase,
-    PaidLLM,
     Traffic,
     audit,
     latency_summary,
@@ -84,7 +87,7 @@ def summary(traffic: Traffic, seconds: float, found: dict) -> dict:
 def one_run(args, max_concurrent: int, cached: bool) -> dict:
     """A fresh database, paid model and service; the residents; the audit."""
     database = CrashableDatabase(f"load_bench_{max_concurrent}")
-    llm = PaidLLM(latency=args.llm_latency)
+    llm = PaidLLMProcess(latency=args.llm_latency)
     service = ServiceProcess(service_env(database.url, llm.base_url, max_concurrent))
     try:
         service.wait_ready()
@@ -113,17 +116,31 @@ def cached_answers(base_url: str, args) -> dict:
                         json={"corrected_response": intent.reference_answer,
                               "operator": "benchmark"}).raise_for_status()  # fmt: skip
             corrected.append(question)
+    return {
+        "clients": args.cached_clients,
+        "seconds": args.cached_seconds,
+        "think_seconds": args.cached_think,
+        **cached_phase(base_url, args, corrected, args.cached_think),
+        "saturated": cached_phase(base_url, args, corrected, 0.0),
+    }
+
+
+def cached_phase(base_url: str, args, corrected: list[str], think: float) -> dict:
+    """Residents asking corrected questions, ``think`` seconds apart (0: as fast as the
+    service answers — its throughput, not a resident's wait)."""
     traffic = Traffic()
-    asyncio.run(run_residents(base_url, args.cached_clients, args.cached_seconds, traffic, 0.0,
-                              args.seed, asked=corrected, prefix="cached"))  # fmt: skip
+    residents = run_residents(
+        base_url, args.cached_clients, args.cached_seconds, traffic, 0.0, args.seed,
+        asked=corrected, prefix="cached", think=think,
+    )  # fmt: skip
+    asyncio.run(residents)
     process = traffic.of("process")
     answered = [e for e in process if e.status == 200]
     from_cache = [e for e in answered if e.answer_source == "cache"]
     return {
-        "clients": args.cached_clients,
-        "seconds": args.cached_seconds,
         "questions": len(process),
         "answered": len(answered),
+        "throughput_rps": round(len(answered) / args.cached_seconds, 1),
         "cache_share": round(len(from_cache) / len(answered), 4) if answered else 0.0,
         "cache_latency": latency_summary(from_cache),
         "statuses": status_counts(process),
@@ -142,6 +159,7 @@ def render_markdown(report: dict) -> str:
 
     cached = bounded["cached"]
     latency = cached["cache_latency"]
+    saturated = cached["saturated"]
     lines = [
         "# Load: concurrent residents against the running service",
         "",
@@ -164,10 +182,16 @@ def render_markdown(report: dict) -> str:
         f"p99 of answered questions, bounded / unbounded: **{report['p99_ratio']}**.",
         "",
         f"Cached answers: {cached['clients']} residents for {cached['seconds']} s asking only "
-        f"questions an operator corrected — {cached['answered']:,} of {cached['questions']:,} "
+        f"questions an operator corrected, each ~{cached['think_seconds']} s after its last "
+        f"answer — {cached['answered']:,} of {cached['questions']:,} "
         f"answered, {cached['cache_share']:.1%} of those from cache, p50 / p95 / p99 "
         f"{latency.get('p50_ms')} / "
         f"**{latency.get('p95_ms')}** / {latency.get('p99_ms')} ms; statuses {cached['statuses']}.",
+        "",
+        f"The same residents asking again the moment they are answered (the service's "
+        f"throughput, not a resident's wait): {saturated['throughput_rps']} answers/s, p50 / "
+        f"p95 {saturated['cache_latency'].get('p50_ms')} / "
+        f"{saturated['cache_latency'].get('p95_ms')} ms; statuses {saturated['statuses']}.",
     ]  # fmt: skip
     return "\n".join(lines) + "\n"
 
@@ -181,6 +205,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-concurrent", type=int, default=16)
     parser.add_argument("--cached-clients", type=int, default=50)
     parser.add_argument("--cached-seconds", type=float, default=20)
+    parser.add_argument("--cached-think", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--keep-service-log", type=Path, help="save the service's log here")

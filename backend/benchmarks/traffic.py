@@ -126,9 +126,11 @@ async def resident(
     feedback_share: float,
     rng: random.Random,
     prefix: str = "load",
+    think: float = 0.0,
 ) -> None:
     """One resident: a question, often a rating of the answer, again until ``until``. A
-    refused question is asked again after the ``Retry-After-Ms`` the service gave."""
+    refused question is asked again after the ``Retry-After-Ms`` the service gave; an
+    answered one is followed, after ``think`` seconds on average (0: at once), by the next."""
     session_id = f"{prefix}-{number}"
     while time.perf_counter() < until:
         body = {"message": rng.choice(asked), "session_id": session_id}
@@ -145,6 +147,8 @@ async def resident(
                 "feedback_token": answer["feedback_token"],
             }
             await send(client, traffic, "feedback", "/api/voice/feedback", payload, rating)
+        if think:
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
 async def send(client, traffic: Traffic, endpoint: str, path: str, body: dict, rating=None):
@@ -187,9 +191,10 @@ async def run_residents(
     seed: int,
     asked: list[str] | None = None,
     prefix: str = "load",
+    think: float = 0.0,
 ) -> None:
     """``count`` residents for ``seconds``, asking the dev questions (or ``asked``), each
-    in its conversation ``{prefix}-{number}``."""
+    in its conversation ``{prefix}-{number}``, ``think`` seconds between questions."""
     asked = asked or questions()
     until = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
@@ -205,6 +210,7 @@ async def run_residents(
                     feedback_share,
                     random.Random(seed + n),
                     prefix,
+                    think,
                 )
                 for n in range(count)
             )

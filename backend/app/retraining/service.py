@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import NotFoundError
 from app.db.database import Database
-from app.db.models import RetrainingRun, TrainingDataset
+from app.db.models import RetrainingRun, RetrainingStatus, TrainingDataset
 from app.retraining.decision import queue_run
 from app.retraining.queue import enqueue_retraining
 
@@ -26,8 +26,11 @@ def request_run(database: Database, reasons: list[str]) -> RetrainingRun:
     """Queue a run whatever the thresholds say (the open one when there is one), committed
     before the job is deferred, so the worker always finds the row it is given."""
     with database.transaction() as session:
-        run, _ = queue_run(session, reasons)
-    enqueue_retraining(database.url, run.id)
+        run, created = queue_run(session, reasons)
+    # A run already being worked on has its job; one still queued gets its job again (the
+    # queue keeps one per run while it waits, and a job for a run that ended does nothing).
+    if created or run.status == RetrainingStatus.QUEUED:
+        enqueue_retraining(database.url, run.id)
     return run
 
 

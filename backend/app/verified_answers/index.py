@@ -127,7 +127,8 @@ class VerifiedAnswerIndex:
             if not self._up_to_date(revision):
                 started = time.perf_counter()
                 full, changed = self._refresh(session, revision, knowledge_changed)
-                self._matcher = self._builder.matcher(self.thresholds)
+                if full or changed:  # most ratings change no answer's evidence
+                    self._matcher = self._builder.matcher(self.thresholds)
                 elapsed = time.perf_counter() - started
                 self.last_refresh = RefreshStats(full, changed, elapsed)
                 logger.debug("matcher %s: %d answers in %.3f s", full, changed, elapsed)
@@ -161,6 +162,9 @@ class VerifiedAnswerIndex:
         ).all()
         expired = [key for key, at in state.expires.items() if at <= datetime.now(UTC)]
         touched = {*map(str, changed), *expired}
+        if not touched:
+            state.revision = revision
+            return False, 0
         if len(touched) > max(32, FULL_RELOAD_SHARE * self._builder.live):
             return True, self._reload(session, revision, knowledge_changed)
         answers = self._fresh_answers(session, knowledge_changed, [uuid.UUID(k) for k in touched])

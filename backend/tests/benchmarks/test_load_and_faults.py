@@ -20,6 +20,7 @@ def test_a_short_load_run_sheds_what_it_cannot_answer_and_loses_nothing(tmp_path
         assert run["audit"]["process_2xx"] > 0 and run["audit"]["feedback_2xx"] > 0
         assert run["audit"]["lost"] == 0
     assert bounded["cached"]["cache_share"] > 0.9, bounded["cached"]
+    assert bounded["cached"]["saturated"]["cache_share"] > 0.9, bounded["cached"]
     written = (tmp_path / "load.md").read_text()
     assert "| lost (2xx without its row) | **0** | **0** |" in written
 
