@@ -132,6 +132,8 @@ async def resident(
     refused question is asked again after the ``Retry-After-Ms`` the service gave; an
     answered one is followed, after ``think`` seconds on average (0: at once), by the next."""
     session_id = f"{prefix}-{number}"
+    if think:  # people arrive one by one, not all in the same millisecond
+        await asyncio.sleep(rng.uniform(0, think))
     while time.perf_counter() < until:
         body = {"message": rng.choice(asked), "session_id": session_id}
         answer, exchange = await send(client, traffic, "process", "/api/voice/process", body)
