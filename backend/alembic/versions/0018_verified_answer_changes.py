@@ -53,9 +53,7 @@ def upgrade() -> None:
             "changed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
     )
-    op.create_index(
-        "ix_verified_answer_changes_revision", "verified_answer_changes", ["revision"]
-    )
+    op.create_index("ix_verified_answer_changes_revision", "verified_answer_changes", ["revision"])
     op.create_index(
         "ix_verified_answer_changes_changed_at", "verified_answer_changes", ["changed_at"]
     )
