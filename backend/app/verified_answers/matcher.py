@@ -7,8 +7,10 @@ paraphrases. So the matcher learns from the verified data itself:
 * every verified answer is a class whose samples are the questions people approved it
   for, plus the answer text; every knowledge-base fact is a class too, so a question about
   a topic nobody has verified yet has somewhere else to go;
-* a ridge classifier (closed form, a few milliseconds to refit) is trained on those vectors
-  whenever the verified data changes;
+* a ridge classifier (closed form) is trained on those vectors and kept up to date as the
+  verified data changes, one changed answer at a time (``MatcherBuilder``, its sums in
+  ``matcher_store.py``); past ``LOCAL_CLASSES`` classes each question is decided among the
+  classes nearest to it;
 * an answer is served only when the classifier puts it first by a clear margin over the
   best *different* answer, the question is close to one of its approved phrasings, and no
   question that was refused this answer is closer.
