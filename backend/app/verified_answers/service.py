@@ -256,12 +256,18 @@ class VerifiedAnswers:
         Returns the verified answer the log now supports, if any, and whether that answer
         has just become served (or is held for an operator): the operators' queue.
         """
-        # First: every learning transaction queues on this one row, so they never deadlock
+        # Vectors the evidence needs are embedded before the revision's lock is taken: under
+        # load the embedder has a queue, and a rating waiting in it while holding the lock
+        # held every other rating in every replica behind it.
+        earlier = earlier_phrasings(session, log.id)
+        for judged in (log, *earlier):
+            self._ensure_vector(session, judged)
+        # Then: every learning transaction queues on this one row, so they never deadlock
         # on the verified answers they touch.
         bump_revision(session)
         supported = self._evidence_of(session, log)
-        for earlier in earlier_phrasings(session, log.id):
-            self._evidence_of(session, earlier)
+        for phrasing in earlier_phrasings(session, log.id):
+            self._evidence_of(session, phrasing)
         self._withdraw_unsupported(session)
         return self._review(session, supported)
 
