@@ -160,7 +160,9 @@ class VerifiedAnswerIndex:
             )
             .distinct()
         ).all()
-        expired = [key for key, at in state.expires.items() if at <= datetime.now(UTC)]
+        now = datetime.now(UTC)
+        due = state.next_expiry is not None and state.next_expiry <= now
+        expired = [key for key, at in state.expires.items() if at <= now] if due else []
         touched = {*map(str, changed), *expired}
         if not touched:
             state.revision = revision

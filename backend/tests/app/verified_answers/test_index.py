@@ -5,6 +5,9 @@ served by the other on its next question, by an update of the changed answers, a
 updated matcher decides as a reload from scratch would.
 """
 
+import time
+from datetime import timedelta
+
 from sqlalchemy import text
 
 from app.verified_answers.index import VerifiedAnswerIndex, forget_old_changes
@@ -117,3 +120,14 @@ def test_the_change_log_keeps_a_day_and_the_schedule_drops_the_rest(bot, llm_ser
     with database.session() as session, session.begin():
         assert forget_old_changes(session) == noted
         assert session.scalar(text("SELECT count(*) FROM verified_answer_changes")) >= 1
+
+
+def test_an_answer_ages_out_at_its_time_without_any_change(make_llm_client, llm_server, database):
+    (a,) = replicas(make_llm_client, llm_server, count=1)
+    correct(a, ask(a, "Как позвонить диспетчеру?")["log_id"], PHONE)
+    index = fresh_index(a)
+    index.max_age = timedelta(seconds=3)  # CACHE_MAX_AGE_DAYS, shortened
+    assert decisions(a, database, index)[2] == PHONE
+    time.sleep(3.5)
+    assert decisions(a, database, index)[2] is None, "stale answers are not served"
+    assert not index.last_refresh.full and index.last_refresh.changed == 1
