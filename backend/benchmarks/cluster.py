@@ -34,8 +34,8 @@ What it checks, each in its own phase:
    ``deploy/systemd/rollout.sh`` does with systemctl.
 
 Needs HAProxy (``apt-get install haproxy``) and the ML extras (the retraining trains a tiny
-model built here). Writes ``DIR/cluster/report.json`` and ``DIR/cluster/report.md``; exits 1
-when a correctness point fails.
+model built here). Writes ``DIR/report.json`` and ``DIR/report.md`` (``DIR`` is
+``benchmarks/results/cluster`` by default); exits 1 when a correctness point fails.
 """
 
 import argparse
@@ -454,7 +454,7 @@ def passed(report: dict) -> bool:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "cluster")
     parser.add_argument("--residents", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--llm-latency", type=float, default=0.2)
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     args = parser.parse_args(argv)
     report = run(args)
-    out = args.out / "cluster"
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / "report.md").write_text(render_markdown(report))
