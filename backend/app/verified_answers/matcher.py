@@ -162,6 +162,14 @@ def _row_kinds(candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.concatenate([kinds, np.full(len(extra), ANCHOR_ROW, np.int8)])
 
 
+def _class_samples(candidate: Candidate) -> np.ndarray:
+    """A class's training samples: its answer text and its approved questions (what it is
+    added to the sums with, and subtracted with when it changes)."""
+    if not len(candidate.approved):
+        return candidate.answer_vector[None, :]
+    return np.vstack([candidate.answer_vector[None, :], candidate.approved])
+
+
 class MatcherBuilder:
     """The writer's side of the matcher: slots appended, retired and compacted; each
     :meth:`matcher` call hands out an immutable snapshot to decide with."""
@@ -192,11 +200,7 @@ class MatcherBuilder:
             self._add(candidate_)
 
     def _add(self, candidate_: Candidate) -> None:
-        samples = (
-            np.vstack([candidate_.answer_vector[None, :], candidate_.approved])
-            if len(candidate_.approved)
-            else candidate_.answer_vector[None, :]
-        )
+        samples = _class_samples(candidate_)
         slot = len(self.slots)
         self.slots.append(candidate_)
         self.slot_of[candidate_.key] = slot
@@ -220,11 +224,8 @@ class MatcherBuilder:
 
     def _retire(self, slot: int) -> None:
         candidate_ = self.slots[slot]
-        samples = self.answers.view()[slot : slot + 1]
-        if len(candidate_.approved):
-            samples = np.vstack([samples, candidate_.approved])
         assert self.ridge is not None
-        self.ridge = self.ridge.plus(samples, sign=-1)
+        self.ridge = self.ridge.plus(_class_samples(candidate_), sign=-1)
         self.alive.view()[slot] = False
         self.class_counts.view()[slot] = 0.0
         self.stems.subtract(content_stems(candidate_.text))

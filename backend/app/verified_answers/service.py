@@ -266,6 +266,7 @@ class VerifiedAnswers:
         # on the verified answers they touch.
         bump_revision(session)
         supported = self._evidence_of(session, log)
+        # Read again under the lock: a re-ask noted meanwhile belongs to this chain too.
         for phrasing in earlier_phrasings(session, log.id):
             self._evidence_of(session, phrasing)
         self._withdraw_unsupported(session)
