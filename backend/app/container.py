@@ -23,6 +23,7 @@ from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
 from app.monitoring.metrics import Metrics
 from app.verified_answers.index import VerifiedAnswerIndex
+from app.verified_answers.learning_queue import LearningQueue
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswers
 from app.voice.recognition import build_recognizer
@@ -64,8 +65,11 @@ class Services:
     paid: AnswerProvider | None
     #: What ``GET /metrics`` reports (this instance's own registry).
     metrics: Metrics
+    #: Ratings, corrections and signals committed in batches by one thread.
+    learning: LearningQueue
 
     def close(self) -> None:
+        self.learning.close()
         self.database.dispose()
 
 
@@ -182,6 +186,7 @@ def build_services(
     secret = load_token_secret(settings, database)
     limits, login_limits = rate_limits(settings, database, secret)
     tokens = FeedbackTokens(secret)
+    learning = LearningQueue(database)
     services = Services(
         settings,
         database,
@@ -193,14 +198,15 @@ def build_services(
         local,
         limits,
         tokens,
-        Ratings(verified, tokens, limits),
+        Ratings(database, verified, tokens, limits, learning),
         login_limits,
         ClientIdentity(secret),
-        SignalRecorder(database, embeddings, settings, verified, index),
+        SignalRecorder(database, embeddings, settings, verified, index, learning),
         *voice,
         Experiments(database),
         paid,
         Metrics(database, lambda: paid.state if paid is not None else None),
+        learning,
     )
     seed_knowledge_base(services)
     warm_matcher(services)

@@ -1,9 +1,12 @@
 """Ratings (residents, ``POST /feedback``), corrections and the review queue (operators)."""
 
+import asyncio
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query
+from starlette.concurrency import run_in_threadpool
 
 from app.api.csv_export import csv_response
 from app.api.deps import (
@@ -45,22 +48,21 @@ operator_router = APIRouter(
     },
     summary="Оценить ответ (1–5 звёзд)",
 )
-def give_feedback(
+async def give_feedback(
     body: FeedbackRequest,
     services: ServicesDep,
-    session: SessionDep,
     client: ClientAddressDep,
     background: BackgroundTasks,
     x_feedback_token: str | None = Header(default=None, max_length=64),
 ) -> FeedbackResponse:
-    feedback = services.ratings.rate(
-        session,
-        body.log_id,
-        body.rating,
-        body.feedback_text,
-        token=body.feedback_token or x_feedback_token,
-        client_address=client,
-    )
+    """Async so that a rating waiting for its learning batch holds no thread: questions
+    need the threads."""
+    queued = await run_in_threadpool(
+        partial(services.ratings.rate, token=body.feedback_token or x_feedback_token,
+                client_address=client),
+        body.log_id, body.rating, body.feedback_text,
+    )  # fmt: skip
+    feedback = await asyncio.wrap_future(queued)
     services.metrics.rated(feedback.rating)
     news = announcement(feedback.learned)
     if news is not None:  # after the response, hence after the commit
@@ -78,13 +80,15 @@ def correct_answer(
     log_id: str,
     body: CorrectionRequest,
     services: ServicesDep,
-    session: SessionDep,
     logged_in: LoggedInOperatorDep,
 ) -> CorrectionResponse:
     """``corrected_by`` is the logged-in operator; the body's name counts only with the
     shared admin key, which names nobody."""
-    correction = record_correction(
-        session, services.verified, log_id, body.corrected_response, logged_in or body.operator
+    operator = logged_in or body.operator
+    correction = services.learning.run(
+        lambda session: record_correction(
+            session, services.verified, log_id, body.corrected_response, operator
+        )
     )
     return CorrectionResponse(
         success=True,

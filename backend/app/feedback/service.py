@@ -7,6 +7,7 @@ already answers differently. Functions here flush; the caller's transaction comm
 """
 
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from app.access.rate_limit import RateLimits
 from app.answering.logs import get_log
 from app.core.errors import FeedbackNotAllowedError
+from app.db.database import Database
 from app.db.models import AnswerSource, VoiceFeedback, VoiceLog
 from app.feedback.dissatisfaction import estimated_dissatisfaction, needs_review
 from app.feedback.tokens import FeedbackTokens
+from app.verified_answers.learning_queue import LearningQueue
 from app.verified_answers.service import Learned, VerifiedAnswers
 
 
@@ -45,6 +48,7 @@ def record_feedback(
     feedback_text: str | None,
 ) -> RecordedFeedback:
     """The current rating, the history row and the evidence: one transaction, or none."""
+    verified.begin_learning(session)
     log = get_log(session, log_id, lock=True)
     log.rating = rating
     log.feedback_text = feedback_text
@@ -64,6 +68,7 @@ def record_correction(
 ) -> RecordedCorrection:
     """The correction is stored beside the original answer, becomes the verified answer
     for the question from the next request on, and marks the dialog as training data."""
+    verified.begin_learning(session)
     log = get_log(session, log_id, lock=True)
     log.corrected_response = corrected_response
     log.corrected_by = operator
@@ -79,29 +84,37 @@ class Ratings:
     """``POST /feedback``: only the conversation that got the answer may rate it, and no
     conversation or address faster than the rate limits allow."""
 
+    database: Database
     verified: VerifiedAnswers
     tokens: FeedbackTokens
     limits: RateLimits
+    learning: LearningQueue
 
     def rate(
         self,
-        session: Session,
         log_id: int | str,
         rating: int,
         feedback_text: str | None,
         *,
         token: str | None,
         client_address: str | None,
-    ) -> RecordedFeedback:
-        log = get_log(session, log_id)
-        # The caller's own address pays for every attempt (guessing tokens is flooding too);
-        # the conversation's bucket only once the token proves the caller is that
-        # conversation, so failed guesses never lock the resident out of rating.
-        self.limits.check_client(client_address)
-        if not self.tokens.valid(token, log.id, log.session_id):
-            raise FeedbackNotAllowedError()
-        self.limits.check_conversation(log.session_id)
-        return record_feedback(session, self.verified, log.id, rating, feedback_text)
+    ) -> "Future[RecordedFeedback]":
+        """Check the rating may be given, then queue it with the process's learning: the
+        future holds it once committed (or the reason it was refused)."""
+        with self.database.transaction() as session:
+            log = get_log(session, log_id)
+            # The caller's own address pays for every attempt (guessing tokens is flooding
+            # too); the conversation's bucket only once the token proves the caller is that
+            # conversation, so failed guesses never lock the resident out of rating.
+            self.limits.check_client(client_address)
+            if not self.tokens.valid(token, log.id, log.session_id):
+                raise FeedbackNotAllowedError()
+            self.limits.check_conversation(log.session_id)
+            self.verified.prepare(session, log)
+            log_id = log.id
+        return self.learning.submit(
+            lambda learning: record_feedback(learning, self.verified, log_id, rating, feedback_text)
+        )
 
 
 class LogOrder(StrEnum):

@@ -23,7 +23,8 @@ from app.db.models import AnswerSignal, AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
 from app.verified_answers.index import VerifiedAnswerIndex
-from app.verified_answers.review import announce, announcement
+from app.verified_answers.learning_queue import LearningQueue
+from app.verified_answers.review import Announcement, announce, announcement
 from app.verified_answers.service import VerifiedAnswers
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,11 @@ class SignalRecorder:
         settings: Settings,
         verified: VerifiedAnswers | None = None,
         index: VerifiedAnswerIndex | None = None,
+        learning: LearningQueue | None = None,
     ):
         self.database = database
+        #: Commits each signal with what it teaches, batched with the process's ratings.
+        self.learning = learning or LearningQueue(database)
         self.embeddings = embeddings
         self.settings = settings
         #: Learns from each new signal (None: record only).
@@ -115,17 +119,22 @@ class SignalRecorder:
             "evidence": signal.evidence,
             "client_key": client_key,
         }
-        news = None
-        with self.database.transaction() as session:
+        verified = self.verified
+
+        def store_and_learn(session: Session) -> Announcement | None:
             stored = session.scalar(
                 insert(AnswerSignal)
                 .values(**values)
                 .on_conflict_do_nothing(index_elements=["next_log_id"])
                 .returning(AnswerSignal.id)
             )
-            if stored is not None and self.verified is not None:
-                answered = get_log(session, answered_id, lock=True)
-                news = announcement(self.verified.learn_from_log(session, answered))
+            if stored is None or verified is None:
+                return None
+            verified.begin_learning(session)
+            answered = get_log(session, answered_id, lock=True)
+            return announcement(verified.learn_from_log(session, answered))
+
+        news = self.learning.run(store_and_learn)
         if news is not None:
             announce(self.database, self.settings, news)
 

@@ -247,27 +247,35 @@ class VerifiedAnswers:
         #: may not be what the resident asked (``ASR_MIN_CONFIDENCE``).
         self.min_asr_confidence = min_asr_confidence
 
+    def begin_learning(self, session: Session) -> None:
+        """First in every learning transaction, before it locks any row: moves the learning
+        revision and so takes its row lock. Learning transactions queue on that one row and
+        never deadlock on the logs and verified answers they touch; the change log is
+        written at the new revision. Taking it twice in one transaction costs nothing."""
+        bump_revision(session)
+
+    def prepare(self, session: Session, log: VoiceLog) -> None:
+        """Store the question vectors learning from ``log`` will need, before it is queued:
+        embedding under the revision's lock would hold every replica's learning behind
+        this process's embedder."""
+        for judged in (log, *earlier_phrasings(session, log.id)):
+            self._ensure_vector(session, judged)
+
     def learn_from_log(self, session: Session, log: VoiceLog) -> "Learned":
         """Make the evidence of ``log`` match its current rating, correction and signals,
         and that of the earlier phrasings it was a re-ask of (their chain may have just
         ended well).
 
-        The caller holds the log's row lock (it has just updated it) and commits.
-        Returns the verified answer the log now supports, if any, and whether that answer
-        has just become served (or is held for an operator): the operators' queue.
+        The caller has begun learning (:meth:`begin_learning`), then locked the log's row
+        (it has just updated it), and commits. Returns the verified answer the log now
+        supports, if any, and whether that answer has just become served (or is held for
+        an operator): the operators' queue.
         """
-        # Vectors the evidence needs are embedded before the revision's lock is taken: under
-        # load the embedder has a queue, and a rating waiting in it while holding the lock
-        # held every other rating in every replica behind it.
-        earlier = earlier_phrasings(session, log.id)
-        for judged in (log, *earlier):
-            self._ensure_vector(session, judged)
-        # Then: every learning transaction queues on this one row, so they never deadlock
-        # on the verified answers they touch.
-        bump_revision(session)
+        self._ensure_vector(session, log)
         supported = self._evidence_of(session, log)
-        # Read again under the lock: a re-ask noted meanwhile belongs to this chain too.
+        # Read under the lock: a re-ask noted meanwhile belongs to this chain too.
         for phrasing in earlier_phrasings(session, log.id):
+            self._ensure_vector(session, phrasing)
             self._evidence_of(session, phrasing)
         self._withdraw_unsupported(session)
         return self._review(session, supported)
@@ -539,8 +547,7 @@ class VerifiedAnswers:
 
     def approve(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
         """An operator vouches for a residents' answer: served from now on, like theirs."""
-        # First, as in every learning transaction: the change is noted at the new revision.
-        bump_revision(session)
+        self.begin_learning(session)
         verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
         if verified is None:
             return False
@@ -552,7 +559,7 @@ class VerifiedAnswers:
         return True
 
     def withdraw(self, session: Session, verified_id: uuid.UUID, operator: str) -> bool:
-        bump_revision(session)
+        self.begin_learning(session)
         verified = session.get(VerifiedAnswer, verified_id, with_for_update=True)
         if verified is None:
             return False

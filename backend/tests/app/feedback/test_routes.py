@@ -2,11 +2,12 @@
 review queue: exact shapes, and a clear 4xx for every bad input."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
-from app.db.models import VoiceFeedback, VoiceLog
+from app.db.models import AnswerEvidence, VoiceFeedback, VoiceLog
 from tests.support.dialog import BOT_OPERATOR, ask, correct, rate_accepted
 from tests.support.feedback import rate
 
@@ -93,6 +94,21 @@ def test_rating_again_replaces_the_current_rating_and_keeps_history(client, data
         assert session.get(VoiceLog, log_id).rating == 4
         history = session.scalars(select(VoiceFeedback.rating).order_by(VoiceFeedback.id)).all()
     assert history == [2, 4]
+
+
+def test_ratings_sent_at_once_are_each_kept_with_the_evidence_they_give(bot, database):
+    answers = [ask(bot, "Как часто моют подъезд?", f"flat-{n}") for n in range(12)]
+    ratings = [(answer, 5 if n % 3 else 1) for n, answer in enumerate(answers)]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda rated: rate(bot, *rated).status_code, ratings))
+
+    assert statuses == [200] * 12
+    with database.session() as session:
+        for answer, rating in ratings:
+            assert session.get(VoiceLog, answer["log_id"]).rating == rating
+        evidence = session.scalars(select(AnswerEvidence.log_id).where(AnswerEvidence.agrees))
+        assert sorted(evidence) == sorted(a["log_id"] for a, rating in ratings if rating == 5)
 
 
 @pytest.mark.parametrize(
