@@ -9,7 +9,7 @@ the same cores, and letting it pile up behind the bound would bring the queue ba
 Only questions are shed (``process`` and the OpenAI-compatible door): ratings, health and
 readiness probes and operators' pages keep working on a busy replica. ``Retry-After`` is in
 seconds, as HTTP defines it; ``Retry-After-Ms`` (as OpenAI-compatible clients read it) and
-the body give milliseconds.
+the body give milliseconds. How long follows the replica's load (``retry_advice.py``).
 """
 
 import json
@@ -17,16 +17,17 @@ import math
 
 from fastapi import FastAPI
 
+from app.api.retry_advice import RetryAdvice
 from app.core.config import Settings
 
 QUESTION_PATHS = frozenset({"/api/voice/process", "/v1/chat/completions"})
 
 
 class LoadShedder:
-    def __init__(self, app, limit: int, retry_after_ms: int) -> None:
+    def __init__(self, app, limit: int, advice: RetryAdvice) -> None:
         self.app = app
         self.limit = limit
-        self.retry_after_ms = retry_after_ms
+        self.advice = advice
         #: Questions being answered now: changed only on the event loop, so no lock.
         self.in_flight = 0
 
@@ -50,12 +51,13 @@ class LoadShedder:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self.advice.answered()
 
     async def _refuse(self, scope, send) -> None:
         services = getattr(scope["app"].state, "services", None)
         if services is not None:
             services.metrics.shed.inc()
-        wait = self.retry_after_ms
+        wait = self.advice.refused()
         body = {"detail": f"Сервис сейчас перегружен: повторите вопрос через {wait / 1000:g} с",
                 "retry_after_ms": wait}  # fmt: skip
         headers = [
@@ -72,5 +74,5 @@ def install_load_shedding(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         LoadShedder,
         limit=settings.max_concurrent_requests,
-        retry_after_ms=settings.shed_retry_after_ms,
+        advice=RetryAdvice(settings.shed_retry_after_ms, settings.shed_retry_after_max_ms),
     )

@@ -1,4 +1,5 @@
-"""Request latencies for Prometheus: every HTTP request timed, labelled by its route's
+"""Request latencies for Prometheus: every HTTP request timed until its response's last byte
+is sent (the work queued after the response is not the client's wait), labelled by its route's
 template (``/api/voice/logs/{log_id}/speech``, not the path a client typed — so a scanner
 cannot make a new time series per URL) and status."""
 
@@ -21,21 +22,28 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        observed = False
+
+        def observe() -> None:
+            nonlocal observed
+            services = getattr(scope["app"].state, "services", None)
+            if services is not None and not observed:
+                observed = True
+                services.metrics.request_seconds.labels(
+                    scope["method"], route_of(scope), str(status["code"])
+                ).observe(time.perf_counter() - started)
 
         async def send_and_see(message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                observe()  # what the client waited; work after the response is not counted
 
         try:
             await self.app(scope, receive, send_and_see)
         finally:
-            services = getattr(scope["app"].state, "services", None)
-            if services is not None:
-                route = route_of(scope)
-                services.metrics.request_seconds.labels(
-                    scope["method"], route, str(status["code"])
-                ).observe(time.perf_counter() - started)
+            observe()
 
 
 def route_of(scope) -> str:

@@ -55,3 +55,31 @@ def answered_after_retries(ask) -> int:
             return response.status_code
         time.sleep(int(response.headers["retry-after-ms"]) / 1000)
     return 503
+
+
+def test_a_replica_refusing_far_more_than_it_answers_advises_a_longer_wait(
+    serve, make_settings, llm_server
+):
+    llm_server.behaviour.mode, llm_server.behaviour.delay_seconds = "slow", 3.0
+    server = serve(make_settings(
+        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url, LLM_TIMEOUT_SECONDS="10",
+        MAX_CONCURRENT_REQUESTS="1", SHED_RETRY_AFTER_MS="400", SHED_RETRY_AFTER_MAX_MS="5000",
+    ))  # fmt: skip
+    client = httpx.Client(base_url=server.url, timeout=30)
+
+    def ask(number: int) -> httpx.Response:
+        return client.post("/api/voice/process", json={"message": f"Вопрос номер {number}?"})
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(ask, 0)
+        deadline = time.monotonic() + 10
+        while not llm_server.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        waits = []
+        for number in range(12):  # a crowd refused over more than a second, nothing answered
+            waits.append(int(ask(number + 1).headers["retry-after-ms"]))
+            time.sleep(0.12)
+        assert slow.result().status_code == 200
+
+    assert waits[0] == 400, "at first the least wait"
+    assert 400 < waits[-1] <= 5000, "then longer, never past the most"
