@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from app.core.config import BUNDLED_EMBEDDER, Settings
 from app.core.paths import BACKEND_DIR
 
@@ -66,3 +69,9 @@ def test_a_short_admin_key_is_refused_with_a_message_saying_how_to_make_one():
         Settings(_env_file=None, ADMIN_API_KEY="secret")
     assert Settings(_env_file=None, ADMIN_API_KEY="s" * 16).admin_api_key == "s" * 16
     assert Settings(_env_file=None, ADMIN_API_KEY="").admin_api_key is None, "empty is unset"
+
+
+def test_a_longest_shed_wait_below_the_shortest_is_refused_naming_both():
+    with pytest.raises(ValidationError, match="SHED_RETRY_AFTER_MAX_MS \\(400\\) is below"):
+        Settings(_env_file=None, SHED_RETRY_AFTER_MS="500", SHED_RETRY_AFTER_MAX_MS="400")
+    assert Settings(_env_file=None, SHED_RETRY_AFTER_MS="500", SHED_RETRY_AFTER_MAX_MS="500")
