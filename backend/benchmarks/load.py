@@ -25,7 +25,8 @@ cache. Then the same with no pause at all, which measures the service's throughp
 than a resident's wait.
 
 Rate limits are off (every resident comes from 127.0.0.1). Writes ``DIR/load.json`` and
-``DIR/load.md``; exits 1 if anything was lost or answered 5xx other than a shed 503.
+``DIR/load.md``; exits 1 if anything was lost, or if the bounded service gave anything but
+200 or a shed 503 (the unbounded baseline's time-outs are what it shows).
 """
 
 import argparse
@@ -293,8 +294,8 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "load.md").write_text(render_markdown(report), encoding="utf-8")
     print(render_markdown(report))
     lost = unbounded["audit"]["lost"] + bounded["audit"]["lost"]
-    failed = any(r["errors"] for r in (unbounded, bounded))
-    if lost or failed:
+    # The unbounded baseline's time-outs are what it is there to show; the bound's are not.
+    if lost or bounded["errors"]:
         raise SystemExit(1)
     return report
 
