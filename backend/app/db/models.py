@@ -348,6 +348,11 @@ class VerifiedAnswer(Base):
     #: An operator approved this residents' answer (it is then trusted like their own).
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The text's vectors as a question and as an e5 passage, by ``vectors_model``: stored
+    #: by the process that learnt the answer, read by every other replica's matcher.
+    text_vector = mapped_column(Vector(EMBEDDING_DIM), nullable=True)
+    passage_vector = mapped_column(Vector(EMBEDDING_DIM), nullable=True)
+    vectors_model: Mapped[str | None] = mapped_column(String(200))
 
 
 class AnswerEvidence(Base):

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 #: questions again and again, and embedding was ~80 % of a cached answer's time (one
 #: question at a time per process: the engine is not re-entrant); 10,000 are 15 MB.
 QUESTION_VECTORS_KEPT = 10_000
+#: Answer texts' passage vectors remembered per process: a new verified answer's text is
+#: embedded while its rating or correction is checked, then read again under the lock.
+PASSAGE_VECTORS_KEPT = 1_000
 
 
 class Embedder(Protocol):
@@ -124,6 +127,7 @@ class EmbeddingService:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self._remembered = lru_cache(maxsize=QUESTION_VECTORS_KEPT)(self._embed_question)
+        self._passages = lru_cache(maxsize=PASSAGE_VECTORS_KEPT)(self._embed_passage)
 
     @property
     def model_name(self) -> str:
@@ -135,6 +139,15 @@ class EmbeddingService:
 
     def _embed_question(self, text: str) -> np.ndarray:
         vector = np.asarray(self.embedder.embed_queries([text])[0], dtype=np.float32)
+        vector.setflags(write=False)
+        return vector
+
+    def passage_vector(self, text: str) -> np.ndarray:
+        """The text as an e5 passage (how well it answers a question), remembered."""
+        return self._passages(text)
+
+    def _embed_passage(self, text: str) -> np.ndarray:
+        vector = np.asarray(self.embedder.embed_passages([text])[0], dtype=np.float32)
         vector.setflags(write=False)
         return vector
 

@@ -85,6 +85,7 @@ def correct_answer(
     """``corrected_by`` is the logged-in operator; the body's name counts only with the
     shared admin key, which names nobody."""
     operator = logged_in or body.operator
+    services.verified.prepare_answer(body.corrected_response)
     correction = services.learning.run(
         lambda session: record_correction(
             session, services.verified, log_id, body.corrected_response, operator

@@ -110,7 +110,7 @@ class Ratings:
             if not self.tokens.valid(token, log.id, log.session_id):
                 raise FeedbackNotAllowedError()
             self.limits.check_conversation(log.session_id)
-            self.verified.prepare(session, log)
+            self.verified.prepare(session, log, rating)
             log_id = log.id
         return self.learning.submit(
             lambda learning: record_feedback(learning, self.verified, log_id, rating, feedback_text)

@@ -244,6 +244,7 @@ class VerifiedAnswerIndex:
         approved = evidence_vectors(session, model, ids, agrees=True)
         refused = evidence_vectors(session, model, ids, agrees=False)
         support = residents_support(session, ids)
+        self._remember_stored_vectors([a for a, _ in answers])
         vectors = self._vectors_of([a.answer_text for a, _ in answers])
         passages = self._passages_of([a.answer_text for a, _ in answers])
         candidates = []
@@ -289,6 +290,17 @@ class VerifiedAnswerIndex:
             )
             for f in facts
         ]
+
+    def _remember_stored_vectors(self, answers: list[VerifiedAnswer]) -> None:
+        """The vectors the learning process stored with each answer (same model): this
+        replica need not embed the text again."""
+        model = self.embeddings.model_name
+        for answer in answers:
+            if answer.vectors_model != model or answer.text_vector is None:
+                continue
+            text = answer.answer_text
+            self._text_vectors.setdefault(text, np.asarray(answer.text_vector, np.float32))
+            self._passage_vectors.setdefault(text, np.asarray(answer.passage_vector, np.float32))
 
     def _passages_of(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Answers as e5 passages: how well each answers a question."""

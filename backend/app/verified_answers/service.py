@@ -254,12 +254,20 @@ class VerifiedAnswers:
         written at the new revision. Taking it twice in one transaction costs nothing."""
         bump_revision(session)
 
-    def prepare(self, session: Session, log: VoiceLog) -> None:
+    def prepare(self, session: Session, log: VoiceLog, rating: int | None = None) -> None:
         """Store the question vectors learning from ``log`` will need, before it is queued:
         embedding under the revision's lock would hold every replica's learning behind
-        this process's embedder."""
+        this process's embedder. A five-star answer may become a new verified answer:
+        its text is embedded now too."""
         for judged in (log, *earlier_phrasings(session, log.id)):
             self._ensure_vector(session, judged)
+        if rating == TOP_RATING and log.verified_answer_id is None:
+            self.prepare_answer(log.ai_response)
+
+    def prepare_answer(self, text: str) -> None:
+        """Embed a text that may become a verified answer, before learning takes the lock."""
+        self.embeddings.question_vector(text)
+        self.embeddings.passage_vector(text)
 
     def learn_from_log(self, session: Session, log: VoiceLog) -> "Learned":
         """Make the evidence of ``log`` match its current rating, correction and signals,
@@ -421,6 +429,11 @@ class VerifiedAnswers:
             kind=kind,
             source_log_id=log.id,
             created_by=operator,
+            # Usually embedded already (prepare_answer); stored so that no other replica
+            # embeds the text again.
+            text_vector=self.embeddings.question_vector(answer),
+            passage_vector=self.embeddings.passage_vector(answer),
+            vectors_model=self.embeddings.model_name,
         )
         session.add(verified)
         session.flush()

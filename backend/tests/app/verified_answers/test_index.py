@@ -70,6 +70,41 @@ def test_a_correction_through_one_replica_is_served_by_another_after_an_update(
     assert decisions(b, database, index_of(b))[:4] == [WINDOWS, WINDOWS, PHONE, PHONE]
 
 
+class CountingEmbedder:
+    """The replica's embedder, noting every text it is asked to embed."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.texts: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def embed_queries(self, texts):
+        self.texts.extend(texts)
+        return self.real.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        self.texts.extend(texts)
+        return self.real.embed_passages(texts)
+
+
+def test_a_replica_reads_a_new_answers_vectors_from_the_database_instead_of_embedding_it(
+    make_llm_client, llm_server, database, monkeypatch
+):
+    a, b = replicas(make_llm_client, llm_server)
+    ask(b, "когда вывозят мусор")
+    counting = CountingEmbedder(index_of(b).embeddings.embedder)
+    monkeypatch.setattr(index_of(b).embeddings, "embedder", counting)
+
+    correct(a, ask(a, "Когда будут мыть окна в подъезде?")["log_id"], WINDOWS)
+    reply = ask(b, "Когда будут мыть окна в подъезде?")
+
+    assert reply["answer_source"] == "cache" and reply["response"] == WINDOWS
+    assert WINDOWS not in counting.texts, "the answer's vectors came with the answer"
+    assert decisions(b, database, index_of(b)) == decisions(b, database, fresh_index(b))
+
+
 def test_an_operators_withdrawal_leaves_every_replica_at_its_next_question(
     make_llm_client, llm_server, database
 ):
