@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.answering.follow_up import is_follow_up
-from app.verified_answers.matcher import FittedMatcher, MatchThresholds, candidate
+from app.verified_answers.matcher import FittedMatcher, MatcherBuilder, MatchThresholds, candidate
 from app.verified_answers.wording import content_stems
 
 WINDOWS = "Окна в подъездах моем 2 раза в год — в апреле и в сентябре."
@@ -212,3 +212,42 @@ def test_neighbouring_answers_that_share_figures_stay_rivals(embed):
                           ("скольо стоит обслуживание пятиэтажного дома", "other")):  # fmt: skip
         served = matcher.decide(embed(question)[0], question)
         assert served.serve and served.candidate.key == key, (question, served)
+
+
+def near_tie():
+    """Answers A and B about neighbouring topics, and a question between them that the
+    classifier gives to A although one of B's approved phrasings is as close to it."""
+    rng = np.random.default_rng(7)
+    dims = 384
+
+    def unit(vectors):
+        vectors = np.asarray(vectors, np.float32)
+        return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+    def around(centre, count):
+        return unit(centre + 0.3 * rng.normal(size=(count, dims)) / np.sqrt(dims))
+
+    base = unit(rng.normal(size=dims))
+    crowd = []
+    for number in range(100):
+        centre = unit(base + 1.2 * unit(rng.normal(size=dims)))
+        crowd.append(candidate(f"other {number}", f"Другой ответ {number}.", verified=True,
+                               answer_vector=centre, approved=around(centre, 4)))  # fmt: skip
+    centre_a = unit(base + 0.3 * unit(rng.normal(size=dims)))
+    centre_b = unit(centre_a + 0.35 * unit(rng.normal(size=dims)))
+    a = candidate("A", "Ответ A.", verified=True, answer_vector=centre_a,
+                  approved=around(centre_a, 6))  # fmt: skip
+    phrasings_b = around(centre_b, 4)
+    b = candidate("B", "Ответ B.", verified=True, answer_vector=centre_b, approved=phrasings_b)
+    question = unit(0.68 * centre_a + 0.32 * phrasings_b[0])
+    assert np.max(b.approved @ question) >= np.max(a.approved @ question)
+    return MatcherBuilder([*crowd, a, b]).matcher(MatchThresholds()), question
+
+
+def test_past_the_local_limit_a_winner_with_a_rival_phrasing_as_close_is_not_served():
+    matcher, question = near_tie()
+
+    decision = matcher.decide(question)
+
+    assert not decision.serve
+    assert decision.reason == "another answer has a phrasing as close"
