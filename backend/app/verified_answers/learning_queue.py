@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.db.database import Database
@@ -139,8 +140,21 @@ class LearningQueue:
 
     @staticmethod
     def _attempt(session: Session, work: LearningWork[Any]) -> _Outcome:
+        """One piece in its own savepoint. A lost connection is not the piece's fault and
+        leaves no transaction to commit the others in: it fails the whole batch with the
+        outage itself (a 503 for every caller), not with the "rollback first" error that a
+        commit on the dead connection would raise (a 500)."""
         try:
             with session.begin_nested():
                 return _Outcome(value=work(session))
         except Exception as error:
+            if connection_lost(error):
+                raise
             return _Outcome(error=error)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the database connection is gone, not that the work is wrong."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app.db.database import Database
 from app.verified_answers.learning_queue import LearningQueue
@@ -133,3 +134,24 @@ def test_closing_commits_what_is_queued_and_refuses_more(database, probe):
     assert stored_names(database) == ["queued before closing"]
     with pytest.raises(RuntimeError, match="closed"):
         learning.submit(insert("too late"))
+
+
+def lose_connection(session) -> None:
+    """The database ends this session's connection, as a crash or a restart would."""
+    session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+
+def test_a_connection_lost_mid_batch_fails_its_callers_with_the_outage_not_a_rollback_error(
+    database, probe, learning
+):
+    release = held_open(learning)
+    lost = learning.submit(lose_connection)
+    neighbour = learning.submit(insert("queued beside the lost connection"))
+    release.set()
+
+    # An outage (OperationalError: the API answers 503), never PendingRollbackError (500).
+    with pytest.raises(OperationalError):
+        lost.result(timeout=10)
+    assert neighbour.result(timeout=10) is not None, "retried alone on a fresh connection"
+    assert stored_names(database) == ["queued beside the lost connection"]
+    assert learning.run(insert("after")) is not None, "the queue keeps working"
