@@ -10,37 +10,134 @@ Streaming is not offered: answers are short and often come from the cache at onc
 """
 
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.answering.schemas import MESSAGE_HARD_LIMIT
 from app.answering.turns import Question, take_turn
 from app.api.deps import ClientAddressDep, ServicesDep
-from app.api.schemas import PLAIN_TEXT, error_responses
+from app.api.schemas import NOT_BLANK, PLAIN_TEXT, error_responses
 from app.core.errors import InvalidInputError
 from app.db.models import AnswerSource
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
+#: JSON Schema of "this content carries text": a non-blank string, or parts with a text part.
+_CARRIES_TEXT = {
+    "anyOf": [
+        {"type": "string", "pattern": NOT_BLANK},
+        {
+            "type": "array",
+            "contains": {
+                "type": "object",
+                "properties": {
+                    "type": {"const": "text"},
+                    "text": {"type": "string", "pattern": NOT_BLANK},
+                },
+                "required": ["type", "text"],
+            },
+        },
+    ]
+}
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content. Text parts are read; other kinds (images, audio)
+    are passed over: the bot answers text."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "text"}}, "required": ["type"]},
+            "then": {"properties": {"text": {"type": "string"}}, "required": ["text"]},
+        },
+    )
+
+    type: str = Field(max_length=64)
+    text: str | None = Field(default=None, max_length=MESSAGE_HARD_LIMIT, pattern=PLAIN_TEXT)
+
+    @model_validator(mode="after")
+    def _text_part_holds_text(self) -> "ContentPart":
+        if self.type == "text" and self.text is None:
+            raise ValueError("часть с type: text должна содержать строку text")
+        return self
+
+
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """A turn of the conversation. A user turn must say something in text: it may be the
+    question the bot answers."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "user"}}, "required": ["role"]},
+            "then": {"properties": {"content": _CARRIES_TEXT}, "required": ["content"]},
+        },
+    )
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict] | None = Field(default=None)
+    content: (
+        Annotated[str, Field(max_length=MESSAGE_HARD_LIMIT, pattern=PLAIN_TEXT)]
+        | Annotated[list[ContentPart], Field(max_length=50)]
+        | None
+    ) = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content.strip()
+        parts = self.content or []
+        return " ".join(p.text for p in parts if p.type == "text" and p.text).strip()
+
+    @model_validator(mode="after")
+    def _user_turn_says_something(self) -> "ChatMessage":
+        if self.role == "user" and not self.text:
+            raise ValueError("сообщение пользователя (role: user) должно содержать текст")
+        return self
 
 
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(default="vasdom", max_length=200, description="Не влияет на ответ")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        max_length=200,
+        description="Бот отвечает на последнее сообщение пользователя (role: user); "
+        f"его текст — не длиннее {MESSAGE_HARD_LIMIT} символов",
+        json_schema_extra={
+            "contains": {
+                "type": "object",
+                "properties": {"role": {"const": "user"}},
+                "required": ["role"],
+            }
+        },
+    )
     user: str | None = Field(
         default=None, max_length=128, pattern=PLAIN_TEXT, description="Идентификатор разговора"
     )
-    stream: bool = False
+    stream: bool = Field(
+        default=False,
+        description="Потоковая выдача не предлагается: ответы короткие",
+        json_schema_extra={"enum": [False]},
+    )
+
+    @field_validator("messages")
+    @classmethod
+    def _someone_asks(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        if not any(message.role == "user" for message in messages):
+            raise ValueError("нет сообщения пользователя (role: user) с текстом")
+        return messages
+
+    @field_validator("stream")
+    @classmethod
+    def _no_streaming(cls, stream: bool) -> bool:
+        if stream:
+            raise ValueError("потоковая выдача (stream) не поддерживается: ответы короткие")
+        return stream
 
 
 class ChatChoiceMessage(BaseModel):
@@ -74,21 +171,9 @@ class ChatCompletionResponse(BaseModel):
     conversation_token: str | None = None
 
 
-def _text_of(message: ChatMessage) -> str:
-    if isinstance(message.content, str):
-        return message.content
-    parts = message.content or []
-    return " ".join(p.get("text", "") for p in parts if p.get("type") == "text")
-
-
 def question_of(body: ChatCompletionRequest) -> str:
     """The last user message: earlier turns are already in the conversation's log."""
-    if body.stream:
-        raise InvalidInputError("Потоковая выдача (stream) не поддерживается: ответы короткие")
-    asked = [m for m in body.messages if m.role == "user"]
-    text = _text_of(asked[-1]).strip() if asked else ""
-    if not text:
-        raise InvalidInputError("Нет сообщения пользователя (role: user) с текстом")
+    text = [m for m in body.messages if m.role == "user"][-1].text
     if len(text) > MESSAGE_HARD_LIMIT:
         raise InvalidInputError(f"Сообщение длиннее {MESSAGE_HARD_LIMIT} символов")
     return text
