@@ -68,7 +68,7 @@ def test_a_question_an_operator_corrected_is_answered_from_cache_when_spoken(
     [
         (lambda: silence(), 422, "не слышно речи"),
         (lambda: noise(), 422, "речь"),
-        (lambda: b"\x00\x01 not audio at all " * 50, 415, "webm/opus, ogg, wav и mp3"),
+        (lambda: b"\x00\x01 not audio at all " * 50, 415, "webm/opus, ogg, wav, mp3"),
         (lambda: b"", 422, "пуст"),
     ],
     ids=["silence", "noise", "garbage", "empty"],
