@@ -4,6 +4,7 @@ size up to the service's ``MAX_AUDIO_BYTES``.
 """
 
 import struct
+from pathlib import Path
 
 #: Largest FLAC block: one constant subframe of two bytes stands for 65,535 samples.
 FLAC_BLOCK = 65_535
@@ -47,7 +48,7 @@ def bound_udp_ports() -> set[int]:
     ports: set[int] = set()
     for table in ("/proc/net/udp", "/proc/net/udp6"):
         try:
-            lines = open(table, encoding="ascii").read().splitlines()[1:]
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
         except OSError:
             continue
         ports |= {int(line.split()[1].rsplit(":", 1)[1], 16) for line in lines if line.strip()}
