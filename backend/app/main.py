@@ -65,8 +65,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     install_error_handlers(app)
     describe_api(app, settings)
-    install_limits(app, settings)
+    # Shedding inside the limits: a question's body is read (in time, within its cap)
+    # before it takes one of the replica's slots.
     install_load_shedding(app, settings)
+    install_limits(app, settings)
     install_security_headers(app)
     install_request_metrics(app)
     install_trusted_proxies(app, settings)  # outermost: every layer sees the real client

@@ -1,11 +1,19 @@
-"""Cross-cutting HTTP protections: a cap on request bodies, and CORS only when configured.
+"""Cross-cutting HTTP protections: a cap on request bodies and a deadline for sending them,
+and CORS only when configured.
 
-The body cap is checked before anything is parsed: a declared ``Content-Length`` over the
-limit is refused at once, and a body without one (chunked) is counted as it streams in and
-refused the moment it passes the limit — so at most the cap is ever held in memory. 413 with
-a Russian message either way.
+The body is read here, whole, before anything else in the app sees the request, and before a
+question takes one of the replica's slots (``load_shedding.py`` sits inside this layer): a
+client that sends its body a byte at a time holds a socket and a few bytes of memory, not a
+slot that residents' questions need.
+
+- **Size.** A declared ``Content-Length`` over the cap is refused at once; a body without
+  one (chunked) is counted as it streams in and refused the moment it passes the cap — so at
+  most the cap is ever held in memory. 413 with a Russian message either way.
+- **Time.** The whole body must arrive within ``BODY_TIMEOUT_SECONDS`` of the headers; past it
+  the request is refused with 408 and the connection closed.
 """
 
+import asyncio
 import json
 
 from fastapi import FastAPI
@@ -15,22 +23,32 @@ from app.core.config import Settings
 
 TOO_LARGE = "Слишком большой запрос: не больше {limit} байт"
 AUDIO_TOO_LARGE = "Аудиофайл слишком большой: допускается не более {limit} байт"
+TOO_SLOW = "Тело запроса не получено за {seconds:g} с: отправьте запрос целиком"
 #: Spoken questions are posted here as multipart forms: their cap is MAX_AUDIO_BYTES…
 AUDIO_PATHS = frozenset({"/api/voice/process"})
 #: …plus this for the form's other fields and boundaries.
 FORM_OVERHEAD_BYTES = 16_384
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+
+
 class BodySizeLimit:
     """Pure ASGI middleware, so it sees the raw byte stream before FastAPI reads it."""
 
-    def __init__(self, app, max_bytes: int, audio_max_bytes: int = 0) -> None:
+    def __init__(
+        self, app, max_bytes: int, audio_max_bytes: int = 0, timeout_seconds: float = 5.0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.audio_max_bytes = audio_max_bytes
+        self.timeout_seconds = timeout_seconds
 
     def limit_of(self, scope) -> tuple[int, str]:
-        """The cap of this request and its message: a recording has a cap of its own."""
+        """The cap of this request and its message (0: none); a recording has a cap of its
+        own."""
         content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
         if scope["path"] in AUDIO_PATHS and content_type.startswith(b"multipart/form-data"):
             message = AUDIO_TOO_LARGE.format(limit=self.audio_max_bytes)
@@ -38,29 +56,27 @@ class BodySizeLimit:
         return self.max_bytes, TOO_LARGE.format(limit=self.max_bytes)
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not self.max_bytes:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, refusal = self.limit_of(scope)
+        limit, too_large = self.limit_of(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, refusal)
+        if limit and declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, 413, too_large)
             return
-        # Read the body up to the cap before the app sees it (FastAPI would turn an error
-        # raised mid-read into a 400), then hand the app the bytes already read.
-        chunks, received = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            received += len(chunks[-1])
-            if received > limit:
-                await self._refuse(send, refusal)
-                return
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        # Read the body before the app sees it (FastAPI would turn an error raised mid-read
+        # into a 400), then hand the app the bytes already read.
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                body = await self._read(receive, limit, too_large)
+        except TimeoutError:
+            await self._refuse(send, 408, TOO_SLOW.format(seconds=self.timeout_seconds))
+            return
+        except _Refused as refused:
+            await self._refuse(send, refused.status, refused.message)
+            return
+        if body is None:  # the client left before sending it all
+            return
         replayed = False
 
         async def replay():
@@ -72,16 +88,37 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send, message: str) -> None:
+    @staticmethod
+    async def _read(receive, limit: int, too_large: str) -> bytes | None:
+        chunks, received = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if limit and received > limit:
+                raise _Refused(413, too_large)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _refuse(self, send, status: int, message: str) -> None:
         body = json.dumps({"detail": message}, ensure_ascii=False)
         headers = [(b"content-type", b"application/json; charset=utf-8")]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        if status == 408:  # the rest of the body may still come: not a connection to reuse
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body.encode()})
 
 
 def install_limits(app: FastAPI, settings: Settings) -> None:
+    """Add after ``install_load_shedding``: this layer must be outside it (bodies are read
+    before a question's slot is taken)."""
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, audio_max_bytes=settings.max_audio_bytes
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        audio_max_bytes=settings.max_audio_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
     )
     origins = [o.strip() for o in (settings.cors_origins or "").split(",") if o.strip()]
     if origins:  # off unless asked for: the pages are served from the same origin

@@ -133,6 +133,10 @@ class Settings(BaseSettings):
 
     max_message_length: int = Field(default=2000, ge=1, alias="MAX_MESSAGE_LENGTH")
     max_body_bytes: int = Field(default=65_536, ge=0, alias="MAX_BODY_BYTES")
+    #: Seconds a client has to send its whole request body once its headers are in; past it
+    #: the request is refused with 408. A slow sender costs a socket, never a question's
+    #: slot: bodies are read before a slot is taken (``app/api/limits.py``).
+    body_timeout_seconds: float = Field(default=5, gt=0, le=600, alias="BODY_TIMEOUT_SECONDS")
     cors_origins: str | None = Field(default=None, alias="CORS_ORIGINS")
     history_turns: int = Field(default=3, ge=0, alias="HISTORY_TURNS")
     context_examples: int = Field(default=2, ge=0, alias="CONTEXT_EXAMPLES")

@@ -3,9 +3,12 @@ slow paid model, the third is refused at once with 503 and when to retry, while 
 health still answer; the two finish; afterwards questions are answered again."""
 
 import concurrent.futures
+import select
+import socket
 import time
 
 import httpx
+import pytest
 
 from tests.support.dialog import BOT_OPERATOR
 
@@ -83,3 +86,50 @@ def test_a_replica_refusing_far_more_than_it_answers_advises_a_longer_wait(
 
     assert waits[0] == 400, "at first the least wait"
     assert 400 < waits[-1] <= 5000, "then longer, never past the most"
+
+
+def slow_body_sockets(port: int, count: int, path: str = "/v1/chat/completions") -> list:
+    """``count`` connections from one address, each declaring a 200-byte body and sending
+    one byte of it: the slow client of a slot-holding attack."""
+    held = []
+    for _ in range(count):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        conn.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Content-Length: 200\r\n\r\n{".encode()
+        )
+        held.append(conn)
+    return held
+
+
+def status_of(conn: socket.socket) -> int:
+    """The status line of what the server answered on ``conn`` (0: closed without one)."""
+    first = conn.recv(4096).split(b"\r\n", 1)[0]
+    return int(first.split()[1]) if first.startswith(b"HTTP/") else 0
+
+
+@pytest.mark.parametrize("slow_clients", [8, 50])
+def test_slow_bodies_hold_no_question_slot_and_are_refused_with_408_at_the_deadline(
+    serve, make_settings, slow_clients
+):
+    server = serve(make_settings(MAX_CONCURRENT_REQUESTS="8", BODY_TIMEOUT_SECONDS="10"))
+    held = slow_body_sockets(server.port, slow_clients)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as resident:
+            answers = [
+                resident.post("/api/voice/process", json={"message": "Как часто моют подъезд?"})
+                for _ in range(3)
+            ]
+        readable, _, _ = select.select(held, [], [], 0)
+        still_held = len(held) - len(readable)
+        started = time.monotonic()
+        statuses = [status_of(conn) for conn in held]  # blocks until the server answers each
+        refused_after = time.monotonic() - started
+    finally:
+        for conn in held:
+            conn.close()
+
+    assert still_held == slow_clients, "the residents were answered while every body was held"
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert statuses == [408] * slow_clients
+    assert refused_after < 20, "refused at the deadline, not held until the client gives up"
