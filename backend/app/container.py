@@ -187,6 +187,7 @@ def build_services(
     limits, login_limits = rate_limits(settings, database, secret)
     tokens = FeedbackTokens(secret)
     learning = LearningQueue(database)
+    identity = ClientIdentity(secret)
     services = Services(
         settings,
         database,
@@ -198,9 +199,9 @@ def build_services(
         local,
         limits,
         tokens,
-        Ratings(database, verified, tokens, limits, learning),
+        Ratings(database, verified, tokens, limits, learning, identity),
         login_limits,
-        ClientIdentity(secret),
+        identity,
         SignalRecorder(database, embeddings, settings, verified, index, learning),
         *voice,
         Experiments(database),

@@ -35,13 +35,14 @@ class VerifiedAnswerNotFoundError(NotFoundError):
 
 
 class FeedbackNotAllowedError(DomainError):
-    """A rating without the token ``process`` gave the conversation that got the answer."""
+    """A rating from someone other than the client that got the answer: neither the token
+    ``process`` gave that conversation, nor (without a token) that client's address."""
 
     def __init__(self) -> None:
         super().__init__(
-            "Оценку может поставить только тот разговор, который получил ответ: "
-            "передайте feedback_token из ответа /process (поле тела или заголовок "
-            "X-Feedback-Token)"
+            "Оценку может поставить только тот, кто получил ответ: передайте feedback_token "
+            "из ответа /process (поле тела или заголовок X-Feedback-Token) или оцените с того "
+            "же устройства"
         )
 
 

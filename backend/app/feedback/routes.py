@@ -43,7 +43,10 @@ operator_router = APIRouter(
     "/feedback",
     response_model=FeedbackResponse,
     responses={
-        403: error_responses(403)[403] | {"description": "Нет feedback_token этого ответа"},
+        403: error_responses(403)[403]
+        | {
+            "description": "Оценивает не тот, кто получил ответ (нет его feedback_token, другой адрес)"
+        },
         429: error_responses(429)[429],
     },
     summary="Оценить ответ (1–5 звёзд)",

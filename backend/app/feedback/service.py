@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.access.identity import ClientIdentity
 from app.access.rate_limit import RateLimits
 from app.answering.logs import get_log
 from app.core.errors import FeedbackNotAllowedError
@@ -89,6 +90,7 @@ class Ratings:
     tokens: FeedbackTokens
     limits: RateLimits
     learning: LearningQueue
+    identity: ClientIdentity
 
     def rate(
         self,
@@ -107,7 +109,7 @@ class Ratings:
             # too); the conversation's bucket only once the token proves the caller is that
             # conversation, so failed guesses never lock the resident out of rating.
             self.limits.check_client(client_address)
-            if not self.tokens.valid(token, log.id, log.session_id):
+            if not self.may_rate(log, token, client_address):
                 raise FeedbackNotAllowedError()
             self.limits.check_conversation(log.session_id)
             self.verified.prepare(session, log, rating)
@@ -115,6 +117,18 @@ class Ratings:
         return self.learning.submit(
             lambda learning: record_feedback(learning, self.verified, log_id, rating, feedback_text)
         )
+
+
+    def may_rate(self, log: VoiceLog, token: str | None, client_address: str | None) -> bool:
+        """The answer's ``feedback_token`` proves the caller is the conversation that got it.
+        The seed's clients send none: for them, as for their history, the client that
+        received the answer (its address, counted as the trust model counts clients) stands
+        in — so a stranger still cannot rate someone else's answer. A token that is sent
+        must be the right one."""
+        if token:
+            return self.tokens.valid(token, log.id, log.session_id)
+        key = self.identity.client_key(client_address)
+        return key is not None and key == log.client_key
 
 
 class LogOrder(StrEnum):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import AnswerEvidence, VoiceFeedback, VoiceLog
-from tests.support.dialog import BOT_OPERATOR, ask, correct, rate_accepted
+from tests.support.dialog import BOT_OPERATOR, ask, correct, rate_accepted, resident_address
 from tests.support.feedback import rate
 
 
@@ -70,6 +70,41 @@ def test_feedback_without_the_answers_token_is_refused_and_stores_nothing(client
     with database.session() as session:
         assert session.get(VoiceLog, answer["log_id"]).rating is None
         assert session.scalar(select(func.count()).select_from(VoiceFeedback)) == 0
+
+
+def test_a_seed_client_without_a_token_rates_the_answer_its_own_address_received(client, database):
+    answer = ask(client, "Как часто моют подъезд?", "flat-1")
+    seed_body = {"log_id": answer["log_id"], "rating": 5, "feedback_text": "Спасибо"}
+
+    response = client.post(
+        "/api/voice/feedback",
+        json=seed_body,
+        headers={"X-Forwarded-For": resident_address("flat-1")},
+    )
+
+    assert response.status_code == 200, response.text
+    with database.session() as session:
+        assert session.get(VoiceLog, answer["log_id"]).rating == 5
+
+
+def test_without_a_token_another_address_cannot_rate_and_a_wrong_token_is_never_excused(
+    client, database
+):
+    answer = ask(client, "Как часто моют подъезд?", "flat-1")
+    rating = {"log_id": answer["log_id"], "rating": 1}
+
+    stranger = client.post(
+        "/api/voice/feedback", json=rating, headers={"X-Forwarded-For": resident_address("flat-2")}
+    )
+    wrong_token = client.post(
+        "/api/voice/feedback",
+        json=rating | {"feedback_token": "x" * 22},
+        headers={"X-Forwarded-For": resident_address("flat-1")},
+    )
+
+    assert (stranger.status_code, wrong_token.status_code) == (403, 403)
+    with database.session() as session:
+        assert session.get(VoiceLog, answer["log_id"]).rating is None
 
 
 def test_the_token_is_bound_to_the_log_and_its_conversation(client, database):
