@@ -18,7 +18,7 @@ from app.embeddings.service import Embedder, EmbeddingService, create_embedder
 from app.experiments.service import Experiments
 from app.feedback.service import Ratings
 from app.feedback.signal_recorder import SignalRecorder
-from app.feedback.tokens import FeedbackTokens, load_token_secret
+from app.feedback.tokens import FeedbackTokens, load_secrets
 from app.knowledge.service import KnowledgeBase
 from app.model_versions.service import LocalModelManager
 from app.monitoring.metrics import Metrics
@@ -183,11 +183,11 @@ def build_services(
     voice = voice_services(settings, database)
     health = HealthChecker(database, embeddings, paid, local, speech=voice[:2])
     verified = verified_answers(settings, embeddings, thresholds)
-    secret = load_token_secret(settings, database)
-    limits, login_limits = rate_limits(settings, database, secret)
-    tokens = FeedbackTokens(secret)
+    secrets = load_secrets(settings, database)
+    limits, login_limits = rate_limits(settings, database, secrets.clients)
+    tokens = FeedbackTokens(secrets.tokens)
     learning = LearningQueue(database)
-    identity = ClientIdentity(secret)
+    identity = ClientIdentity(secrets.clients, secrets.tokens)
     services = Services(
         settings,
         database,

@@ -67,7 +67,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
                 "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers, "
                 "operator_accounts, operator_sessions, voice_recordings, "
                 "experiments, experiment_arms, experiment_answers, experiment_looks, "
-                "rate_limit_buckets, verified_answer_changes "
+                "rate_limit_buckets, verified_answer_changes, token_secrets "
                 "RESTART IDENTITY CASCADE"
             )
         )

@@ -42,10 +42,12 @@ def client_network(address: str) -> str:
 
 
 class ClientIdentity:
-    """Keys and tokens from one secret shared by every replica on the database."""
+    """Client keys and conversation tokens, from secrets shared by every replica on the
+    database (``app/feedback/tokens.py``: the token secret is never in a backup)."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+    def __init__(self, client_secret: bytes, token_secret: bytes) -> None:
+        self._secret = client_secret
+        self._token_secret = token_secret
 
     def client_key(self, address: str | None) -> str | None:
         if not address:
@@ -56,7 +58,9 @@ class ClientIdentity:
         return digest.hexdigest()[:CLIENT_KEY_CHARS]
 
     def conversation_token(self, session_id: str) -> str:
-        digest = hmac.new(self._secret, f"conversation\n{session_id}".encode(), hashlib.sha256)
+        digest = hmac.new(
+            self._token_secret, f"conversation\n{session_id}".encode(), hashlib.sha256
+        )
         return base64.urlsafe_b64encode(digest.digest()[:TOKEN_BYTES]).rstrip(b"=").decode()
 
     def holds_conversation(self, token: str | None, session_id: str) -> bool:

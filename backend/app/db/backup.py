@@ -1,6 +1,10 @@
 """Backups with PostgreSQL's own tools: ``pg_dump`` to one file (custom format: every table,
 the vectors and the job queue included), ``pg_restore`` into an empty database.
 
+A backup holds residents' dialogs, so it is written readable by its owner only (0600,
+whatever the umask), and it never holds the rows of ``token_secrets``: whoever reads it
+cannot forge feedback or conversation tokens (a restored database makes a new secret).
+
 The binaries come from the embedded server's wheel when it is installed — version 18, which
 can dump any older server too — else from ``PATH`` (a managed server's client tools). The
 password travels in ``PGPASSWORD``, never on a command line other users can read.
@@ -48,11 +52,19 @@ def _connection(database: Database) -> tuple[str, dict[str, str]]:
     return url.set(password=None).render_as_string(hide_password=False), environment
 
 
+#: Tables whose structure is backed up but never their rows.
+SECRET_TABLES = ("token_secrets",)
+
+
 def backup(database: Database, path: Path) -> int:
-    """Write the whole database to ``path``; its size in bytes."""
+    """Write the whole database, less its token secret, to ``path``; its size in bytes."""
     url, environment = _connection(database)
+    # Created private before pg_dump writes a byte (it truncates, keeping the mode).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    excluded = [f"--exclude-table-data={table}" for table in SECRET_TABLES]
     _run([postgres_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-          f"--file={path}", f"--dbname={url}"], environment)  # fmt: skip
+          *excluded, f"--file={path}", f"--dbname={url}"], environment)  # fmt: skip
     return path.stat().st_size
 
 

@@ -380,6 +380,17 @@ class AnswerEvidence(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class TokenSecret(Base):
+    """The secret that signs feedback and conversation tokens. Never in a backup
+    (``app/db/backup.py``): a restored database makes a new one."""
+
+    __tablename__ = "token_secrets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class AppState(Base):
     """Small shared counters and timestamps that every process of the service reads."""
 

@@ -33,6 +33,7 @@ from app.feedback.service import LogFilters, LogOrder, log_page, record_correcti
 from app.feedback.signal_recorder import signals_of
 from app.verified_answers.review import announce, announcement
 
+NOT_THE_RECIPIENT = "Оценивает не тот, кто получил ответ (чужой feedback_token или адрес)"
 router = APIRouter(prefix="/api/voice", tags=["voice"], responses=error_responses(404, 422, 503))
 operator_router = APIRouter(
     prefix="/api/voice", tags=["operator"], dependencies=[OperatorDep], responses=OPERATOR_ERRORS
@@ -43,10 +44,7 @@ operator_router = APIRouter(
     "/feedback",
     response_model=FeedbackResponse,
     responses={
-        403: error_responses(403)[403]
-        | {
-            "description": "Оценивает не тот, кто получил ответ (нет его feedback_token, другой адрес)"
-        },
+        403: error_responses(403)[403] | {"description": NOT_THE_RECIPIENT},
         429: error_responses(429)[429],
     },
     summary="Оценить ответ (1–5 звёзд)",

@@ -118,7 +118,6 @@ class Ratings:
             lambda learning: record_feedback(learning, self.verified, log_id, rating, feedback_text)
         )
 
-
     def may_rate(self, log: VoiceLog, token: str | None, client_address: str | None) -> bool:
         """The answer's ``feedback_token`` proves the caller is the conversation that got it.
         The seed's clients send none: for them, as for their history, the client that

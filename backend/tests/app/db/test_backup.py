@@ -4,6 +4,7 @@ vector and model version — and answers a corrected question from cache; a rest
 database that holds data is refused and changes nothing."""
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.core.paths import BACKEND_DIR
+from app.db.backup import postgres_tool
 from app.db.database import Database, libpq_url
 from app.db.embedded import start_embedded_postgres
 from app.db.models import ModelVersion
@@ -75,7 +77,8 @@ def test_a_backup_restores_into_an_empty_database_whole_and_serves_the_correctio
                    data_dir=tmp_path)  # fmt: skip
     assert restored.returncode == 0, restored.stdout + restored.stderr
 
-    assert row_counts(empty_database) == before
+    # Every row but the token secret's (``test_a_backup_cannot_forge_tokens_…`` below).
+    assert row_counts(empty_database) == before | {"token_secrets": 0}
     after_restore = make_client(make_settings(DATABASE_URL=empty_database))
     answer = after_restore.post("/api/voice/process", json={"message": QUESTION}).json()
     assert (answer["answer_source"], answer["response"]) == ("cache", CORRECTED)
@@ -94,3 +97,37 @@ def test_a_restore_into_a_database_with_data_is_refused_and_changes_nothing(
     assert refused.returncode == 1
     assert "восстанавливать можно только в пустую базу" in refused.stdout
     assert row_counts(database_url) == before
+
+
+def test_a_backup_is_private_and_whoever_reads_it_cannot_forge_tokens(
+    bot, database, database_url, empty_database, make_client, make_settings, tmp_path
+):
+    answer = ask(bot, QUESTION, "resident-1")
+    with database.session() as session:
+        token_secret = session.scalar(text("SELECT value FROM token_secrets"))
+        client_secret = session.scalar(
+            text("SELECT value FROM app_state WHERE key = 'feedback_token_secret'")
+        )
+    dump = tmp_path / "vasdom.dump"
+    dump.write_bytes(b"an older file, readable by all")
+    dump.chmod(0o644)
+
+    written = cli("backup", str(dump), database_url=database_url, data_dir=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    rows = subprocess.run(
+        [postgres_tool("pg_restore"), "--data-only", "--file=-", str(dump)],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert client_secret in rows, "client keys must mean the same clients after a restore"
+    assert token_secret not in rows
+
+    restored = cli("restore", str(dump), database_url=empty_database, data_dir=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    after = make_client(make_settings(DATABASE_URL=empty_database))
+    services, before = after.app.state.services, bot.app.state.services
+    assert not services.feedback_tokens.valid(
+        answer["feedback_token"], answer["log_id"], "resident-1"
+    )
+    assert services.identity.conversation_token("resident-1") != answer["conversation_token"]
+    assert services.identity.client_key("10.1.2.3") == before.identity.client_key("10.1.2.3")
