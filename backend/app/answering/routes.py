@@ -18,6 +18,7 @@ from app.answering.schemas import (
 )
 from app.answering.turns import Question, take_turn
 from app.api.deps import ClientAddressDep, ServicesDep
+from app.api.forms import multipart_form
 from app.api.schemas import error_responses
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
@@ -43,7 +44,7 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
         return Question(
             body.session_id, body.conversation_token, message=body.message, speak=body.speak
         )
-    async with request.form(max_files=1, max_fields=5) as form:
+    async with multipart_form(request, max_files=1, max_fields=5) as form:
         audio = form.get("audio")
         fields = _validated(
             SpokenQuestionFields, {k: v for k, v in form.items() if isinstance(v, str)}

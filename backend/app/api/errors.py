@@ -20,9 +20,12 @@ from app.core.errors import (
     DomainError,
     FeedbackNotAllowedError,
     InvalidInputError,
+    MalformedRequestError,
     NotFoundError,
     RateLimitedError,
     ServiceUnavailableError,
+    SpeechTokenMissingError,
+    SpeechTokenWrongError,
     UnsupportedAudioError,
 )
 
@@ -36,10 +39,13 @@ _STATUS_BY_ERROR = MappingProxyType(
         UnsupportedAudioError: 415,
         AudioTooLargeError: 413,
         InvalidInputError: 422,
+        MalformedRequestError: 400,
         NotFoundError: 404,
         ServiceUnavailableError: 503,
         RateLimitedError: 429,
         FeedbackNotAllowedError: 403,
+        SpeechTokenWrongError: 403,
+        SpeechTokenMissingError: 401,
         ConflictError: 409,
     }
 )

@@ -12,6 +12,10 @@ class DomainError(Exception):
         self.message = message
 
 
+class MalformedRequestError(DomainError):
+    """The request cannot even be read as what it claims to be (400)."""
+
+
 class InvalidInputError(DomainError):
     """The request is well-formed JSON but its content cannot be accepted."""
 
@@ -56,6 +60,26 @@ class RateLimitedError(DomainError):
 
 class ServiceUnavailableError(DomainError):
     """A dependency (database, embedder) is down; the caller may retry later."""
+
+
+class SpeechTokenMissingError(DomainError):
+    """``/speech`` with neither the answer's feedback token nor operator credentials (401)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Нужен feedback_token ответа (параметр feedback_token или заголовок "
+            "X-Feedback-Token) или ключ оператора"
+        )
+
+
+class SpeechTokenWrongError(DomainError):
+    """``/speech`` with a feedback token of another answer or conversation (403)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Этот feedback_token не от этого ответа: озвучить ответ может только разговор, "
+            "который его получил"
+        )
 
 
 class AudioRejectedError(InvalidInputError):

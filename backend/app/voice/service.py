@@ -14,7 +14,7 @@ from app.core.config import Settings
 from app.core.errors import AudioRejectedError, ServiceUnavailableError
 from app.voice.audio import Recording, decode
 from app.voice.recognition import BUNDLED_PARTS, SpeechRecognizer, Transcript, WhisperRecognizer
-from app.voice.synthesis import SpeechCache, SpeechSynthesizer
+from app.voice.synthesis import SpeechCache, SpeechFailedRecentlyError, SpeechSynthesizer
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,10 @@ class SpeechOutput:
             )
         try:
             return self.cache.speech(text)
+        except SpeechFailedRecentlyError as error:
+            raise ServiceUnavailableError(
+                f"Озвучивание временно недоступно: повторите через {error.seconds_left:.0f} с"
+            ) from error
         except Exception as error:
             logger.exception("speech synthesis failed")
             raise ServiceUnavailableError("Озвучивание временно недоступно") from error

@@ -17,6 +17,10 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -152,12 +156,36 @@ def with_true_sizes(wav: bytes) -> bytes:
     return bytes(fixed)
 
 
-class SpeechCache:
-    """Synthesised answers on disk, by engine and text (written beside, then renamed)."""
+class SpeechFailedRecentlyError(RuntimeError):
+    """The engine failed on this text moments ago: not tried again until the hold ends."""
 
-    def __init__(self, folder: Path, synthesizer: SpeechSynthesizer) -> None:
+    def __init__(self, seconds_left: float) -> None:
+        super().__init__(f"synthesis of this text failed; next try in {seconds_left:.0f} s")
+        self.seconds_left = seconds_left
+
+
+class SpeechCache:
+    """Synthesised answers on disk, by engine and text (written beside, then renamed).
+
+    A failure is remembered too, for ``FAILURE_HOLD_SECONDS``: a text the engine cannot
+    read (or an engine that is broken) would otherwise cost a Festival run of a second or
+    more on every request for it — work anyone holding the answer's token could repeat."""
+
+    FAILURE_HOLD_SECONDS = 60.0
+    #: Failures remembered at most (the oldest forgotten first).
+    MAX_FAILURES = 1_000
+
+    def __init__(
+        self,
+        folder: Path,
+        synthesizer: SpeechSynthesizer,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.folder = folder
         self.synthesizer = synthesizer
+        self.clock = clock
+        self._failed: OrderedDict[Path, float] = OrderedDict()
+        self._failed_lock = threading.Lock()
 
     def path_of(self, text: str) -> Path:
         key = hashlib.sha256(f"{self.synthesizer.name}\n{text}".encode()).hexdigest()
@@ -167,12 +195,32 @@ class SpeechCache:
         path = self.path_of(text)
         if path.exists():
             return path.read_bytes()
-        audio = self.synthesizer.synthesize(text)
+        self._refuse_if_failed_recently(path)
+        try:
+            audio = self.synthesizer.synthesize(text)
+        except Exception:
+            with self._failed_lock:
+                self._failed[path] = self.clock()
+                self._failed.move_to_end(path)
+                while len(self._failed) > self.MAX_FAILURES:
+                    self._failed.popitem(last=False)
+            raise
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.write_bytes(audio)
         partial.replace(path)
         return audio
+
+    def _refuse_if_failed_recently(self, path: Path) -> None:
+        with self._failed_lock:
+            failed_at = self._failed.get(path)
+            if failed_at is None:
+                return
+            left = failed_at + self.FAILURE_HOLD_SECONDS - self.clock()
+            if left <= 0:
+                del self._failed[path]
+                return
+        raise SpeechFailedRecentlyError(left)
 
 
 def build_synthesizer(settings: Settings) -> SpeechSynthesizer | None:

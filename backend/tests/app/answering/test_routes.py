@@ -138,3 +138,38 @@ def test_control_characters_are_refused_before_any_model_call_and_nothing_is_log
     assert llm_server.requests == [], "the paid model was not called"
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(VoiceLog)) == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "reason"),
+    [
+        ("multipart/form-data", b"--x\r\n", "boundary"),
+        (
+            "multipart/form-data; boundary=x",
+            b"".join(
+                f'--x\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\nv\r\n'.encode()
+                for n in range(7)
+            )
+            + b"--x--\r\n",
+            "слишком много полей",
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b"".join(
+                f'--x\r\nContent-Disposition: form-data; name="audio"; filename="{n}.wav"'
+                f"\r\n\r\nRIFF\r\n".encode()
+                for n in range(2)
+            )
+            + b"--x--\r\n",
+            "слишком много файлов",
+        ),
+    ],
+)
+def test_a_malformed_form_is_a_400_that_says_why_in_russian(client, content_type, body, reason):
+    response = client.post(
+        "/api/voice/process", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("Некорректная форма multipart/form-data") and reason in detail

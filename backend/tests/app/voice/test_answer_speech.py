@@ -8,6 +8,7 @@ import wave
 
 import pytest
 
+from app.voice.synthesis import SpeechCache, SpeechFailedRecentlyError
 from tests.support.dialog import OPERATOR_HEADERS, ask
 from tests.support.speech import require_festival
 
@@ -43,8 +44,12 @@ def test_only_its_conversation_and_operators_may_hear_an_answer(client):
     other = ask(client, "Когда моют окна?", "listener-3")
     path = f"/api/voice/logs/{answer['log_id']}/speech"
 
-    assert client.get(path).status_code == 401
-    assert client.get(path, params={"feedback_token": other["feedback_token"]}).status_code == 401
+    missing = client.get(path)
+    wrong = client.get(path, params={"feedback_token": other["feedback_token"]})
+
+    assert missing.status_code == 401 and "feedback_token" in missing.json()["detail"]
+    assert wrong.status_code == 403
+    assert "не от этого ответа" in wrong.json()["detail"], "a wrong token is not a missing key"
     assert client.get(path, headers=OPERATOR_HEADERS).status_code == 200
     assert client.get("/api/voice/logs/999999/speech", headers=OPERATOR_HEADERS).status_code == 404
 
@@ -85,3 +90,48 @@ def test_festival_reads_answers_written_with_signs_its_russian_voice_has_no_rule
         "звоните. Или пишите: инфо собака васдом точка ру"
     )
     assert duration(FestivalSynthesizer().synthesize(answer)) > 3.0
+
+
+def test_residents_asking_for_speech_pay_from_their_clients_rate_limit(make_client, make_settings):
+    client = make_client(
+        make_settings(ADMIN_API_KEY="test-operator-key", RATE_LIMIT_CLIENT_PER_MINUTE="3")
+    )
+    answer = ask(client, "Когда моют окна?", "listener-5")
+    path = f"/api/voice/logs/{answer['log_id']}/speech"
+
+    guesses = [client.get(path, params={"feedback_token": "x" * 22}) for _ in range(4)]
+
+    assert [g.status_code for g in guesses] == [403, 403, 403, 429]
+    assert client.get(path, headers=OPERATOR_HEADERS).status_code != 429, "operators are not"
+
+
+class BrokenEngine:
+    name = "broken"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def available(self) -> bool:
+        return True
+
+    def synthesize(self, text: str) -> bytes:
+        self.runs += 1
+        raise RuntimeError("festival crashed")
+
+
+def test_a_failed_synthesis_is_not_run_again_for_the_same_text_until_the_hold_ends(tmp_path):
+    engine, now = BrokenEngine(), [100.0]
+    cache = SpeechCache(tmp_path, engine, clock=lambda: now[0])
+
+    with pytest.raises(RuntimeError, match="festival crashed"):
+        cache.speech("Уборка по вторникам.")
+    for _ in range(5):
+        with pytest.raises(SpeechFailedRecentlyError):
+            cache.speech("Уборка по вторникам.")
+    assert engine.runs == 1
+    with pytest.raises(RuntimeError, match="festival crashed"):
+        cache.speech("Другой ответ.")  # another text is tried
+    now[0] += SpeechCache.FAILURE_HOLD_SECONDS + 1
+    with pytest.raises(RuntimeError, match="festival crashed"):
+        cache.speech("Уборка по вторникам.")
+    assert engine.runs == 3
