@@ -20,6 +20,8 @@ from app.answering.turns import Question, take_turn
 from app.api.deps import ClientAddressDep, ServicesDep
 from app.api.forms import multipart_form
 from app.api.schemas import error_responses
+from app.core.errors import UnsupportedAudioError
+from app.voice.audio import UNREADABLE, declared_as_audio
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 _Body = TypeVar("_Body", bound=BaseModel)
@@ -53,6 +55,8 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
             raise RequestValidationError(
                 [{"type": "missing", "loc": ("body", "audio"), "msg": "Field required"}]
             )
+        if not declared_as_audio(audio.content_type):
+            raise UnsupportedAudioError(f"{UNREADABLE} (файл объявлен как {audio.content_type})")
         data = await audio.read(services.settings.max_audio_bytes + 1)
         return Question(
             fields.session_id,

@@ -46,6 +46,13 @@ class SpokenQuestionFields(BaseModel):
     speak: bool = False
 
 
+#: What the ``audio`` part may be declared as (checked by ``app.voice.audio``).
+SPOKEN_MEDIA_TYPES = (
+    "audio/webm", "audio/ogg", "audio/wav", "audio/mpeg", "audio/mp4", "audio/flac",
+    "application/octet-stream",
+)  # fmt: skip
+
+
 def process_request_body() -> dict:
     """``process`` takes JSON (the seed's typed question) or multipart with ``audio``."""
     form = {
@@ -56,7 +63,10 @@ def process_request_body() -> dict:
             "audio": {
                 "type": "string",
                 "format": "binary",
-                "description": "Запись вопроса: webm/opus, ogg, wav или mp3, 8 или 16 кГц",
+                "minLength": 1,
+                "description": "Запись вопроса с речью: webm/opus, ogg, wav, mp3, m4a или flac, "
+                "от 8 до 192 кГц, не больше MAX_AUDIO_BYTES байт и MAX_AUDIO_SECONDS секунд. "
+                "Формат узнаётся по содержимому файла; другое — 415, тишина — 422",
             },
             "session_id": {"type": "string", "maxLength": 128},
             "conversation_token": {"type": "string", "maxLength": 64},
@@ -69,7 +79,10 @@ def process_request_body() -> dict:
             # Read by hand (the route takes either body), so added to the components by
             # ``app.api.openapi``.
             "application/json": {"schema": {"$ref": "#/components/schemas/ProcessRequest"}},
-            "multipart/form-data": {"schema": form},
+            "multipart/form-data": {
+                "schema": form,
+                "encoding": {"audio": {"contentType": ", ".join(SPOKEN_MEDIA_TYPES)}},
+            },
         },
     }
 

@@ -1,19 +1,55 @@
 """Bodies of the experiments API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, WithJsonSchema
 
 from app.api.schemas import PLAIN_TEXT, Schema
+from app.core.config import Settings
 from app.db.models import MAX_ROW_ID, ExperimentKind
+from app.experiments.service import EXPERIMENT_SETTINGS
+
+
+def settings_schema() -> dict[str, Any]:
+    """The settings a configuration arm may vary, each with its type and bounds as the
+    service checks them (``setting_overrides``): the published schema is the enforced one."""
+    properties = {}
+    for alias in EXPERIMENT_SETTINGS:
+        info = Settings.model_fields[alias.lower()]
+        bounded = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        properties[alias] = TypeAdapter(bounded).json_schema()
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+#: An arm of a model experiment varies the model, of a configuration experiment the settings.
+_MODEL, _CONFIG = ExperimentKind.MODEL.value, ExperimentKind.CONFIG.value
+_ARMS_OF_KIND = [
+    {
+        "if": {"properties": {"kind": {"const": _MODEL}}, "required": ["kind"]},
+        "then": {"properties": {"arms": {"items": {"properties": {
+            "settings": {"anyOf": [{"type": "null"}, {"type": "object", "maxProperties": 0}]}
+        }}}}},
+    },
+    {
+        "if": {"properties": {"kind": {"const": _CONFIG}}, "required": ["kind"]},
+        "then": {"properties": {"arms": {"items": {"properties": {
+            "model_version_id": {"type": "null"}
+        }}}}},
+    },
+]  # fmt: skip
 
 
 class ArmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=PLAIN_TEXT)
-    share: float = Field(gt=0, le=1, description="Доля разговоров, в сумме по вариантам 1")
+    share: float = Field(
+        gt=0,
+        le=1,
+        description="Доля разговоров; доли вариантов приводятся к сумме 1 (0.5 и 0.5 — поровну, "
+        "как и 0.2 и 0.2)",
+    )
     control: StrictBool = Field(False, description="Контрольный вариант (ровно один)")
     model_version_id: int | None = Field(
         None,
@@ -21,7 +57,10 @@ class ArmRequest(BaseModel):
         le=MAX_ROW_ID,
         description="Эксперимент с моделями: версия; пусто — без локальной модели",
     )
-    settings: dict[str, Any] | None = Field(
+    settings: Annotated[
+        dict[str, Any] | None,
+        WithJsonSchema({"anyOf": [settings_schema(), {"type": "null"}]}),
+    ] = Field(
         None,
         description='Эксперимент с настройками: {"CACHE_MIN_MARGIN": 0.35, …}',
         examples=[{"CACHE_MIN_MARGIN": 0.35}],
@@ -32,6 +71,7 @@ class ExperimentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            "allOf": _ARMS_OF_KIND,
             "examples": [
                 {
                     "name": "Порог кэша 0.35",
@@ -41,13 +81,22 @@ class ExperimentRequest(BaseModel):
                         {"name": "0.35", "share": 0.5, "settings": {"CACHE_MIN_MARGIN": 0.35}},
                     ],
                 }
-            ]
+            ],
         },
     )
 
     name: str = Field(min_length=1, max_length=200, pattern=PLAIN_TEXT)
     kind: ExperimentKind
-    arms: list[ArmRequest] = Field(min_length=2, max_length=6)
+    arms: list[ArmRequest] = Field(
+        min_length=2,
+        max_length=6,
+        description="Ровно один вариант контрольный (control: true); названия различаются",
+        json_schema_extra={
+            "contains": {"properties": {"control": {"const": True}}, "required": ["control"]},
+            "minContains": 1,
+            "maxContains": 1,
+        },
+    )
 
 
 class ArmEntry(Schema):

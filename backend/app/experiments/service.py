@@ -111,8 +111,8 @@ def check_arms(session: Session, kind: ExperimentKind, arms: list[ArmSpec]) -> N
         raise InvalidInputError("Ровно один вариант должен быть контрольным (control: true)")
     if len({arm.name for arm in arms}) != len(arms):
         raise InvalidInputError("Названия вариантов должны различаться")
-    if any(arm.share <= 0 for arm in arms) or abs(sum(arm.share for arm in arms) - 1) > 1e-6:
-        raise InvalidInputError("Доли трафика вариантов должны быть больше 0 и в сумме давать 1")
+    if any(not arm.share > 0 for arm in arms):
+        raise InvalidInputError("Доли трафика вариантов должны быть больше 0")
     for arm in arms:
         if kind == ExperimentKind.MODEL:
             if arm.settings:
@@ -120,7 +120,7 @@ def check_arms(session: Session, kind: ExperimentKind, arms: list[ArmSpec]) -> N
             if arm.model_version_id is not None and not session.get(
                 ModelVersion, arm.model_version_id
             ):
-                raise InvalidInputError(f"Версия модели {arm.model_version_id} не найдена")
+                raise NotFoundError(f"Версия модели {arm.model_version_id} не найдена")
         else:
             if arm.model_version_id is not None:
                 raise InvalidInputError(
@@ -153,8 +153,9 @@ class Experiments:
             name=name, kind=kind, status=ExperimentStatus.RUNNING, created_by=created_by,
             canary_version_id=canary_version_id,
         )  # fmt: skip
+        total = sum(a.share for a in arms)  # shares are weights: stored as parts of 1
         experiment.arms = [
-            ExperimentArm(name=a.name, share=a.share, is_control=a.is_control,
+            ExperimentArm(name=a.name, share=a.share / total, is_control=a.is_control,
                           model_version_id=a.model_version_id, settings=a.settings or None)
             for a in arms
         ]  # fmt: skip

@@ -54,6 +54,16 @@ class Recording:
     filename: str
 
 
+def declared_as_audio(content_type: str | None) -> bool:
+    """Whether a part's declared media type may hold a recording. Browsers declare
+    ``audio/webm`` (``video/webm`` in some), telephony bridges often nothing or
+    ``application/octet-stream``; an image or a document is refused before it is read."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind in {"", "application/octet-stream", "video/webm", "video/mp4", "video/ogg"} or (
+        kind.startswith("audio/")
+    )
+
+
 def container_of(data: bytes) -> str | None:
     """FFmpeg's demuxer for ``data``, named from its signature; None for anything that is not
     a container speech is recorded in."""

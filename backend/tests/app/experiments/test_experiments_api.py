@@ -63,7 +63,6 @@ def test_experiments_are_for_operators_only(client):
 @pytest.mark.parametrize(
     ("arms", "words"),
     [
-        ([{"name": "a", "share": 0.5, "control": True}, {"name": "b", "share": 0.4}], "в сумме"),
         ([{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}], "контрольным"),
         ([{"name": "a", "share": 0.5, "control": True},
           {"name": "a", "share": 0.5}], "различаться"),
@@ -88,7 +87,7 @@ def test_a_model_experiment_names_versions_that_exist(client):
         {"name": "версия 99", "share": 0.1, "model_version_id": 99},
     ]}  # fmt: skip
     response = create(client, body)
-    assert response.status_code == 422 and "99 не найдена" in response.text
+    assert response.status_code == 404 and "99 не найдена" in response.text
 
 
 def test_each_conversation_is_answered_in_its_arm_and_the_answer_records_it(bot, database):
@@ -150,3 +149,30 @@ def test_conversations_of_a_stopped_arm_go_to_the_control_and_no_one_else_moves(
     assert {after[s] for s in sessions if before[s] == "0.35"} == {"как сейчас"}
     assert all(after[s] == before[s] for s in sessions if before[s] != "0.35")
     assert {"как сейчас", "0.35", "0.55"} == set(before.values())
+
+
+def test_shares_are_weights_stored_as_parts_of_one(client):
+    body = {"name": "Поровну", "kind": "config", "arms": [
+        {"name": "сейчас", "share": 0.2, "control": True},
+        {"name": "без кэша", "share": 0.2, "settings": {"CACHE_ENABLED": False}},
+    ]}  # fmt: skip
+
+    response = create(client, body)
+
+    assert response.status_code == 201, response.text
+    assert [arm["share"] for arm in response.json()["arms"]] == [0.5, 0.5]
+
+
+def test_the_schema_states_the_rules_of_arms_the_service_enforces(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    arms = schemas["ExperimentRequest"]["properties"]["arms"]
+    settings = schemas["ArmRequest"]["properties"]["settings"]["anyOf"][0]
+
+    assert arms["contains"]["properties"]["control"] == {"const": True}
+    assert (arms["minContains"], arms["maxContains"]) == (1, 1)
+    assert settings["additionalProperties"] is False
+    assert settings["properties"]["CACHE_MIN_MARGIN"]["minimum"] == 0
+    assert "LLM_MODEL" not in settings["properties"]
+    kinds = {rule["if"]["properties"]["kind"]["const"] for rule in
+             schemas["ExperimentRequest"]["allOf"]}  # fmt: skip
+    assert kinds == {"model", "config"}

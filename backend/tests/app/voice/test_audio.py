@@ -124,7 +124,9 @@ def test_an_sdp_file_uploaded_as_audio_is_refused_at_once_and_opens_no_socket(cl
     try:
         started = time.perf_counter()
         response = client.post(
-            "/api/voice/process", files={"audio": ("question.sdp", sdp_file(port))}
+            # Declared as audio, as an attacker would: only the content tells.
+            "/api/voice/process",
+            files={"audio": ("question.wav", sdp_file(port), "audio/wav")},
         )
         seconds = time.perf_counter() - started
         time.sleep(0.1)
@@ -135,3 +137,21 @@ def test_an_sdp_file_uploaded_as_audio_is_refused_at_once_and_opens_no_socket(cl
     assert seen == set(), f"UDP ports {seen} were bound while the upload was read"
     assert response.status_code == 415, response.text
     assert seconds < 5  # FFmpeg's RTP demuxer waited 20 s for packets
+
+
+def test_a_part_declared_as_an_image_is_refused_before_it_is_read(client):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+    response = client.post("/api/voice/process", files={"audio": ("audio.png", png, "image/png")})
+
+    assert response.status_code == 415
+    assert "image/png" in response.json()["detail"]
+
+
+def test_the_schema_names_the_media_types_a_recording_may_be_sent_as(client):
+    form = client.get("/openapi.json").json()["paths"]["/api/voice/process"]["post"]["requestBody"][
+        "content"
+    ]["multipart/form-data"]
+
+    assert "audio/webm" in form["encoding"]["audio"]["contentType"]
+    assert form["schema"]["properties"]["audio"]["minLength"] == 1
