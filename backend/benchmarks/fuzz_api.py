@@ -83,6 +83,7 @@ def fuzz(base_url: str, max_examples: int, seed: int = 1) -> FuzzReport:
             capture_output=True,
             text=True,
             timeout=3600,
+            cwd=directory,  # schemathesis keeps a cache in .schemathesis/ of its folder
         )
         seconds = time.perf_counter() - started
         if not path.exists():

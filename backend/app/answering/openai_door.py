@@ -13,7 +13,7 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from app.answering.schemas import MESSAGE_HARD_LIMIT
 from app.answering.turns import Question, take_turn
@@ -42,6 +42,10 @@ _CARRIES_TEXT = {
         },
     ]
 }
+
+
+#: Parts of one message: a question with a picture or two, not a document.
+MAX_CONTENT_PARTS = 10
 
 
 class ContentPart(BaseModel):
@@ -81,7 +85,7 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: (
         Annotated[str, Field(max_length=MESSAGE_HARD_LIMIT, pattern=PLAIN_TEXT)]
-        | Annotated[list[ContentPart], Field(max_length=50)]
+        | Annotated[list[ContentPart], Field(max_length=MAX_CONTENT_PARTS)]
         | None
     ) = None
 
@@ -119,7 +123,7 @@ class ChatCompletionRequest(BaseModel):
     user: str | None = Field(
         default=None, max_length=128, pattern=PLAIN_TEXT, description="Идентификатор разговора"
     )
-    stream: bool = Field(
+    stream: StrictBool = Field(
         default=False,
         description="Потоковая выдача не предлагается: ответы короткие",
         json_schema_extra={"enum": [False]},
@@ -182,7 +186,7 @@ def question_of(body: ChatCompletionRequest) -> str:
 @router.post(
     "/chat/completions",
     response_model=ChatCompletionResponse,
-    responses=error_responses(422, 429, 503),
+    responses=error_responses(413, 422, 429, 503),
     summary="Ответ бота в формате OpenAI Chat Completions",
 )
 def chat_completions(

@@ -68,8 +68,8 @@ def process_request_body() -> dict:
                 "от 8 до 192 кГц, не больше MAX_AUDIO_BYTES байт и MAX_AUDIO_SECONDS секунд. "
                 "Формат узнаётся по содержимому файла; другое — 415, тишина — 422",
             },
-            "session_id": {"type": "string", "maxLength": 128},
-            "conversation_token": {"type": "string", "maxLength": 64},
+            "session_id": {"type": "string", "maxLength": 128, "pattern": PLAIN_TEXT},
+            "conversation_token": {"type": "string", "maxLength": 64, "pattern": PLAIN_TEXT},
             "speak": {"type": "boolean", "description": "Вернуть и озвученный ответ"},
         },
     }

@@ -44,7 +44,7 @@ _STATUS_BY_ERROR = MappingProxyType(
         ServiceUnavailableError: 503,
         RateLimitedError: 429,
         FeedbackNotAllowedError: 403,
-        SpeechTokenWrongError: 403,
+        SpeechTokenWrongError: 401,
         SpeechTokenMissingError: 401,
         ConflictError: 409,
     }
@@ -74,6 +74,7 @@ _RUSSIAN_MESSAGES = MappingProxyType(
         "model_attributes_type": "ожидается JSON-объект",
         "dict_type": "ожидается JSON-объект",
         "bool_parsing": "ожидается true или false",
+        "bool_type": "ожидается true или false",
         "extra_forbidden": "неизвестное поле",
         "enum": "допустимые значения — {expected}",
     }

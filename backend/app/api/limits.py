@@ -26,6 +26,8 @@ AUDIO_TOO_LARGE = "Аудиофайл слишком большой: допус�
 TOO_SLOW = "Тело запроса не получено за {seconds:g} с: отправьте запрос целиком"
 #: Spoken questions are posted here as multipart forms: their cap is MAX_AUDIO_BYTES…
 AUDIO_PATHS = frozenset({"/api/voice/process"})
+#: …and OpenAI-compatible clients send whole conversations here: MAX_CHAT_BODY_BYTES.
+CHAT_PATHS = frozenset({"/v1/chat/completions"})
 #: …plus this for the form's other fields and boundaries.
 FORM_OVERHEAD_BYTES = 16_384
 
@@ -39,11 +41,17 @@ class BodySizeLimit:
     """Pure ASGI middleware, so it sees the raw byte stream before FastAPI reads it."""
 
     def __init__(
-        self, app, max_bytes: int, audio_max_bytes: int = 0, timeout_seconds: float = 5.0
+        self,
+        app,
+        max_bytes: int,
+        audio_max_bytes: int = 0,
+        chat_max_bytes: int = 0,
+        timeout_seconds: float = 5.0,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.audio_max_bytes = audio_max_bytes
+        self.chat_max_bytes = chat_max_bytes
         self.timeout_seconds = timeout_seconds
 
     def limit_of(self, scope) -> tuple[int, str]:
@@ -53,6 +61,8 @@ class BodySizeLimit:
         if scope["path"] in AUDIO_PATHS and content_type.startswith(b"multipart/form-data"):
             message = AUDIO_TOO_LARGE.format(limit=self.audio_max_bytes)
             return self.audio_max_bytes + FORM_OVERHEAD_BYTES, message
+        if scope["path"] in CHAT_PATHS:
+            return self.chat_max_bytes, TOO_LARGE.format(limit=self.chat_max_bytes)
         return self.max_bytes, TOO_LARGE.format(limit=self.max_bytes)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -118,6 +128,7 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         audio_max_bytes=settings.max_audio_bytes,
+        chat_max_bytes=settings.max_chat_body_bytes,
         timeout_seconds=settings.body_timeout_seconds,
     )
     origins = [o.strip() for o in (settings.cors_origins or "").split(",") if o.strip()]

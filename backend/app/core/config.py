@@ -133,6 +133,9 @@ class Settings(BaseSettings):
 
     max_message_length: int = Field(default=2000, ge=1, alias="MAX_MESSAGE_LENGTH")
     max_body_bytes: int = Field(default=65_536, ge=0, alias="MAX_BODY_BYTES")
+    #: The OpenAI-compatible door's cap: its clients send the whole conversation (up to 200
+    #: messages) with every question.
+    max_chat_body_bytes: int = Field(default=1_000_000, ge=0, alias="MAX_CHAT_BODY_BYTES")
     #: Seconds a client has to send its whole request body once its headers are in; past it
     #: the request is refused with 408. A slow sender costs a socket, never a question's
     #: slot: bodies are read before a slot is taken (``app/api/limits.py``).

@@ -73,7 +73,8 @@ class SpeechTokenMissingError(DomainError):
 
 
 class SpeechTokenWrongError(DomainError):
-    """``/speech`` with a feedback token of another answer or conversation (403)."""
+    """``/speech`` with a feedback token of another answer or conversation: 401 like a
+    missing one (no valid credentials), but saying what is wrong with the one given."""
 
     def __init__(self) -> None:
         super().__init__(

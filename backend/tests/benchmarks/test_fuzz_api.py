@@ -2,17 +2,31 @@
 all four phases (stateful included), against the real service over HTTP — no 5xx, no
 failed check. ``python -m benchmarks.fuzz_api`` is the same with a bigger budget."""
 
+from pathlib import Path
+
+from app.core.paths import BACKEND_DIR
 from benchmarks.fuzz_api import fuzz, read_report, service_env
 from benchmarks.service import ServiceProcess
 
 
+def files_under(folder: Path) -> dict[str, int]:
+    """Every file and when it changed (Python's bytecode caches aside: not in git)."""
+    return {
+        str(path): path.stat().st_mtime_ns
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
 def test_every_operation_passes_every_check_in_every_phase(database_url):
     service = ServiceProcess(service_env() | {"DATABASE_URL": database_url}).wait_ready()
+    before = files_under(BACKEND_DIR)
     try:
         report = fuzz(service.base_url, max_examples=8, seed=3)
     finally:
         service.stop()
 
+    assert files_under(BACKEND_DIR) == before, "the run leaves the work tree as it was"
     assert report.operations >= 27, "every operation of the schema is fuzzed"
     assert report.cases >= report.operations * 8
     assert report.phases == {phase: "success" for phase in

@@ -46,3 +46,17 @@ def test_configured_origins_get_cors_headers(make_client, make_settings):
         headers={"Origin": "https://vasdom.example", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.headers["access-control-allow-origin"] == "https://vasdom.example"
+
+
+def test_the_openai_door_takes_a_whole_conversation_beyond_the_general_cap(
+    make_client, make_settings
+):
+    client = make_client(make_settings(MAX_BODY_BYTES="1000", MAX_CHAT_BODY_BYTES="200000"))
+    history = [{"role": "assistant", "content": "Уборка по вторникам и пятницам. " * 20}] * 100
+    messages = [*history, {"role": "user", "content": "Как часто моют подъезд?"}]
+
+    door = client.post("/v1/chat/completions", json={"messages": messages})
+    too_long = client.post("/v1/chat/completions", json={"messages": messages * 3})
+
+    assert door.status_code == 200, door.text
+    assert too_long.status_code == 413 and "200000" in too_long.json()["detail"]

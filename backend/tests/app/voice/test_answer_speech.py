@@ -48,7 +48,7 @@ def test_only_its_conversation_and_operators_may_hear_an_answer(client):
     wrong = client.get(path, params={"feedback_token": other["feedback_token"]})
 
     assert missing.status_code == 401 and "feedback_token" in missing.json()["detail"]
-    assert wrong.status_code == 403
+    assert wrong.status_code == 401
     assert "не от этого ответа" in wrong.json()["detail"], "a wrong token is not a missing key"
     assert client.get(path, headers=OPERATOR_HEADERS).status_code == 200
     assert client.get("/api/voice/logs/999999/speech", headers=OPERATOR_HEADERS).status_code == 404
@@ -101,7 +101,7 @@ def test_residents_asking_for_speech_pay_from_their_clients_rate_limit(make_clie
 
     guesses = [client.get(path, params={"feedback_token": "x" * 22}) for _ in range(4)]
 
-    assert [g.status_code for g in guesses] == [403, 403, 403, 429]
+    assert [g.status_code for g in guesses] == [401, 401, 401, 429]
     assert client.get(path, headers=OPERATOR_HEADERS).status_code != 429, "operators are not"
 
 
