@@ -25,23 +25,25 @@ from app.db.models import AnswerSource
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
-#: JSON Schema of "this content carries text": a non-blank string, or parts with a text part.
-_CARRIES_TEXT = {
-    "anyOf": [
-        {"type": "string", "pattern": NOT_BLANK},
-        {
-            "type": "array",
-            "contains": {
-                "type": "object",
-                "properties": {
-                    "type": {"const": "text"},
-                    "text": {"type": "string", "pattern": NOT_BLANK},
+def carries_text() -> dict:
+    """JSON Schema of "this content carries text": a non-blank string, or parts with a text
+    part."""
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": NOT_BLANK},
+            {
+                "type": "array",
+                "contains": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": "text"},
+                        "text": {"type": "string", "pattern": NOT_BLANK},
+                    },
+                    "required": ["type", "text"],
                 },
-                "required": ["type", "text"],
             },
-        },
-    ]
-}
+        ]
+    }
 
 
 #: Parts of one message: a question with a picture or two, not a document.
@@ -78,7 +80,7 @@ class ChatMessage(BaseModel):
         extra="ignore",
         json_schema_extra={
             "if": {"properties": {"role": {"const": "user"}}, "required": ["role"]},
-            "then": {"properties": {"content": _CARRIES_TEXT}, "required": ["content"]},
+            "then": {"properties": {"content": carries_text()}, "required": ["content"]},
         },
     )
 

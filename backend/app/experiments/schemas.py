@@ -22,22 +22,26 @@ def settings_schema() -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-#: An arm of a model experiment varies the model, of a configuration experiment the settings.
 _MODEL, _CONFIG = ExperimentKind.MODEL.value, ExperimentKind.CONFIG.value
-_ARMS_OF_KIND = [
-    {
-        "if": {"properties": {"kind": {"const": _MODEL}}, "required": ["kind"]},
-        "then": {"properties": {"arms": {"items": {"properties": {
-            "settings": {"anyOf": [{"type": "null"}, {"type": "object", "maxProperties": 0}]}
-        }}}}},
-    },
-    {
-        "if": {"properties": {"kind": {"const": _CONFIG}}, "required": ["kind"]},
-        "then": {"properties": {"arms": {"items": {"properties": {
-            "model_version_id": {"type": "null"}
-        }}}}},
-    },
-]  # fmt: skip
+
+
+def arms_of_kind() -> list[dict[str, Any]]:
+    """An arm of a model experiment varies the model, of a configuration experiment the
+    settings: JSON Schema's if/then on the experiment's kind."""
+    return [
+        {
+            "if": {"properties": {"kind": {"const": _MODEL}}, "required": ["kind"]},
+            "then": {"properties": {"arms": {"items": {"properties": {
+                "settings": {"anyOf": [{"type": "null"}, {"type": "object", "maxProperties": 0}]}
+            }}}}},
+        },
+        {
+            "if": {"properties": {"kind": {"const": _CONFIG}}, "required": ["kind"]},
+            "then": {"properties": {"arms": {"items": {"properties": {
+                "model_version_id": {"type": "null"}
+            }}}}},
+        },
+    ]  # fmt: skip
 
 
 class ArmRequest(BaseModel):
@@ -71,7 +75,7 @@ class ExperimentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "allOf": _ARMS_OF_KIND,
+            "allOf": arms_of_kind(),
             "examples": [
                 {
                     "name": "Порог кэша 0.35",
