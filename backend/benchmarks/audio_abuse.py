@@ -162,7 +162,7 @@ def stored_log_ids(base_url: str) -> set[int]:
         f"{base_url}/api/voice/logs", params={"limit": 200}, headers=operator, timeout=30
     )
     response.raise_for_status()
-    return {int(item["id"]) for item in response.json()["items"]}
+    return {int(item["log_id"]) for item in response.json()["items"]}
 
 
 def verdict(report: dict) -> dict:
