@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import DataError, DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,6 +28,7 @@ from app.core.errors import (
     SpeechTokenWrongError,
     UnsupportedAudioError,
 )
+from app.db.database import connection_lost
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +136,7 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
             {"detail": "Некорректный запрос — значение вне допустимого диапазона"},
             status_code=422,
         )
-    if (
-        isinstance(exc, DBAPIError)
-        and not isinstance(exc, OperationalError)
-        and not (exc.connection_invalidated)
-    ):
+    if isinstance(exc, DBAPIError) and not connection_lost(exc):
         logger.exception("database error on %s", request.url.path)
         return JSONResponse({"detail": "Внутренняя ошибка базы данных"}, status_code=500)
     logger.warning("database unavailable on %s: %s", request.url.path, exc)

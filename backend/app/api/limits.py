@@ -54,14 +54,14 @@ class BodySizeLimit:
         self.chat_max_bytes = chat_max_bytes
         self.timeout_seconds = timeout_seconds
 
-    def limit_of(self, scope) -> tuple[int, str]:
+    def limit_of(self, path: str, headers: dict[bytes, bytes]) -> tuple[int, str]:
         """The cap of this request and its message (0: none); a recording has a cap of its
         own."""
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if scope["path"] in AUDIO_PATHS and content_type.startswith(b"multipart/form-data"):
+        content_type = headers.get(b"content-type", b"")
+        if path in AUDIO_PATHS and content_type.startswith(b"multipart/form-data"):
             message = AUDIO_TOO_LARGE.format(limit=self.audio_max_bytes)
             return self.audio_max_bytes + FORM_OVERHEAD_BYTES, message
-        if scope["path"] in CHAT_PATHS:
+        if path in CHAT_PATHS:
             return self.chat_max_bytes, TOO_LARGE.format(limit=self.chat_max_bytes)
         return self.max_bytes, TOO_LARGE.format(limit=self.max_bytes)
 
@@ -69,8 +69,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, too_large = self.limit_of(scope)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        limit, too_large = self.limit_of(scope["path"], headers)
+        declared = headers.get(b"content-length")
         if limit and declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, 413, too_large)
             return

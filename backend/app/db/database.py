@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
@@ -14,6 +15,14 @@ from app.db.embedded import start_embedded_postgres
 def libpq_url(sqlalchemy_url: str) -> str:
     """The same database as libpq names it (procrastinate, pg_dump): no driver suffix."""
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the database connection is gone (an outage: retry later),
+    not that the statement or the data is wrong."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 class PgvectorMissingError(RuntimeError):

@@ -21,10 +21,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.db.database import Database
+from app.db.database import Database, connection_lost
 
 logger = logging.getLogger(__name__)
 
@@ -151,10 +150,3 @@ class LearningQueue:
             if connection_lost(error):
                 raise
             return _Outcome(error=error)
-
-
-def connection_lost(error: BaseException) -> bool:
-    """Whether ``error`` means the database connection is gone, not that the work is wrong."""
-    return isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    )
