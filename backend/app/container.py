@@ -1,16 +1,14 @@
 """Wires the services of one process from its settings: used by the app, the CLI and jobs."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from app.access.identity import ClientIdentity
-from app.access.rate_limit import RateLimits
-from app.answering.health import HealthChecker
+from app.access.rate_limit import LoginLimits, RateLimits
+from app.access.tokens import FeedbackTokens, load_secrets
+from app.alerts.service import Alerts
 from app.answering.pipeline import AnswerPipeline
-from app.answering.providers.base import AnswerProvider
-from app.answering.providers.circuit_breaker import CircuitBreaker
-from app.answering.providers.offline import OfflineAnswerer
-from app.answering.providers.openai_compatible import OpenAICompatibleProvider
+from app.answering.turns import Turns
 from app.core.config import Settings
 from app.db.database import Database
 from app.db.migrations import check_schema_current, upgrade_to_head
@@ -18,12 +16,18 @@ from app.embeddings.service import Embedder, EmbeddingService, create_embedder
 from app.experiments.service import Experiments
 from app.feedback.service import Ratings
 from app.feedback.signal_recorder import SignalRecorder
-from app.feedback.tokens import FeedbackTokens, load_secrets
 from app.knowledge.service import KnowledgeBase
+from app.llm.base import AnswerProvider
+from app.llm.circuit_breaker import CircuitBreaker
+from app.llm.offline import OfflineAnswerer
+from app.llm.openai_compatible import OpenAICompatibleProvider
 from app.model_versions.service import LocalModelManager
+from app.model_versions.switching import ManualSwitch
+from app.monitoring.health import HealthChecker
 from app.monitoring.metrics import Metrics
+from app.quality.evaluation import ModelEvaluator
+from app.records.learning_queue import LearningQueue
 from app.verified_answers.index import VerifiedAnswerIndex
-from app.verified_answers.learning_queue import LearningQueue
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswers
 from app.voice.recognition import build_recognizer
@@ -34,13 +38,17 @@ from app.voice.synthesis import build_synthesizer
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Services:
+    """Every long-lived object of one process, built once by :func:`build_services`."""
+
     settings: Settings
     database: Database
     embeddings: EmbeddingService
     knowledge: KnowledgeBase
     pipeline: AnswerPipeline
+    #: The read side of the cache: the matcher over the served answers.
+    index: VerifiedAnswerIndex
     health: HealthChecker
     verified: VerifiedAnswers
     local_models: LocalModelManager
@@ -48,7 +56,7 @@ class Services:
     feedback_tokens: FeedbackTokens
     ratings: Ratings
     #: Operator logins: one bucket per client address, one per username.
-    login_limits: RateLimits
+    login_limits: LoginLimits
     identity: ClientIdentity
     #: What residents' next messages say about answers (implicit signals).
     signals: SignalRecorder
@@ -67,6 +75,27 @@ class Services:
     metrics: Metrics
     #: Ratings, corrections and signals committed in batches by one thread.
     learning: LearningQueue
+    #: Operators' alerts (deduplicated, delivered to the configured channels).
+    alerts: Alerts
+    #: Grades the answering model: period metrics and the golden set.
+    evaluator: ModelEvaluator
+    #: One turn of a conversation, whatever door it came through.
+    turns: Turns
+    #: An operator switching the local model by hand (ends open canaries).
+    manual_switch: ManualSwitch
+
+    def provided(self) -> dict[type, object]:
+        """Each service by its type, for routes to ask for (``app/api/deps.py``). The paid
+        provider is left out: it is a Protocol, and routes never call it."""
+        by_type: dict[type, object] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "paid":
+                continue
+            if type(value) in by_type:
+                raise TypeError(f"two services of type {type(value).__name__}")
+            by_type[type(value)] = value
+        return by_type
 
     def close(self) -> None:
         self.learning.close()
@@ -114,29 +143,32 @@ def spoken_questions(settings: Settings) -> SpeechInput:
     return speech_input
 
 
-def voice_services(
-    settings: Settings, database: Database
-) -> tuple[SpeechInput, SpeechOutput, RecordingArchive]:
-    """Speech in, speech out, and the archive of what residents said (``STORE_AUDIO``)."""
-    return (
-        spoken_questions(settings),
-        SpeechOutput(settings, build_synthesizer(settings)),
-        RecordingArchive(database, settings),
-    )
-
-
 def rate_limits(
     settings: Settings, database: Database, secret: bytes
-) -> tuple[RateLimits, RateLimits]:
+) -> tuple[RateLimits, LoginLimits]:
     """Questions and ratings (per client, per conversation); operator logins (per address,
     per username): in PostgreSQL for every replica at once, or in this process."""
     questions = (settings.rate_limit_client_per_minute, settings.rate_limit_session_per_minute)
     logins = (settings.rate_limit_login_per_minute, settings.rate_limit_login_per_minute)
     if settings.rate_limit_store == "memory":
-        return RateLimits.per_minute(*questions), RateLimits.per_minute(*logins)
+        return RateLimits.per_minute(*questions), LoginLimits.per_minute(*logins)
     return (
         RateLimits.shared("questions", *questions, database, secret),
-        RateLimits.shared("logins", *logins, database, secret),
+        LoginLimits.shared("logins", *logins, database, secret),
+    )
+
+
+def access_services(
+    settings: Settings, database: Database
+) -> tuple[RateLimits, LoginLimits, FeedbackTokens, ClientIdentity]:
+    """Rate limits, feedback tokens and client identity, from the process's secrets."""
+    secrets = load_secrets(settings, database)
+    limits, login_limits = rate_limits(settings, database, secrets.clients)
+    return (
+        limits,
+        login_limits,
+        FeedbackTokens(secrets.tokens),
+        ClientIdentity(secrets.clients, secrets.tokens),
     )
 
 
@@ -153,62 +185,90 @@ def verified_answers(
     )
 
 
-def build_services(
-    settings: Settings,
-    *,
-    embedder: Embedder | None = None,
-    migrate: bool = True,
-) -> Services:
+def open_database(settings: Settings, *, migrate: bool) -> Database:
+    """The configured database (embedded or ``DATABASE_URL``), its schema brought to head
+    (``MIGRATE_ON_START``) or checked to be there."""
     database = Database.from_settings(settings)
     database.ensure_pgvector_available()
     if migrate and settings.migrate_on_start:
         upgrade_to_head(database.url)
     elif migrate:
         check_schema_current(database.engine)
-    embeddings = EmbeddingService(embedder or create_embedder(settings))
-    knowledge = KnowledgeBase(embeddings.embedder)
-    local = LocalModelManager(settings, database)
-    local.load_configured()
-    paid = paid_provider(settings)
+    return database
+
+
+def answer_pipeline(
+    settings: Settings,
+    database: Database,
+    embeddings: EmbeddingService,
+    knowledge: KnowledgeBase,
+    local: LocalModelManager,
+    paid: AnswerProvider | None,
+) -> tuple[AnswerPipeline, VerifiedAnswerIndex]:
+    """The pipeline with its provider chain (local model, paid model, offline answers) and
+    the cache's read side it consults first."""
 
     def providers() -> list[AnswerProvider]:
         return [p for p in (local.provider, paid) if p is not None]
 
     offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
-    thresholds = match_thresholds(settings)
     index = VerifiedAnswerIndex(
-        embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
-    )
+        embeddings, match_thresholds(settings), settings.cache_max_age_days,
+        settings.verify_min_sessions,
+    )  # fmt: skip
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
-    voice = voice_services(settings, database)
-    health = HealthChecker(database, embeddings, paid, local, speech=voice[:2])
-    verified = verified_answers(settings, embeddings, thresholds)
-    secrets = load_secrets(settings, database)
-    limits, login_limits = rate_limits(settings, database, secrets.clients)
-    tokens = FeedbackTokens(secrets.tokens)
+    return pipeline, index
+
+
+def build_services(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    migrate: bool = True,
+) -> Services:
+    database = open_database(settings, migrate=migrate)
+    embeddings = EmbeddingService(embedder or create_embedder(settings))
+    knowledge = KnowledgeBase(embeddings.embedder)
+    local = LocalModelManager(settings, database)
+    local.load_configured()
+    paid = paid_provider(settings)
+    pipeline, index = answer_pipeline(settings, database, embeddings, knowledge, local, paid)
+    speech_input = spoken_questions(settings)
+    speech_output = SpeechOutput(settings, build_synthesizer(settings))
+    recordings = RecordingArchive(database, settings)
+    verified = verified_answers(settings, embeddings, match_thresholds(settings))
+    limits, login_limits, tokens, identity = access_services(settings, database)
     learning = LearningQueue(database)
-    identity = ClientIdentity(secrets.clients, secrets.tokens)
+    alerts = Alerts(database, settings)
+    experiments = Experiments(database)
+    metrics = Metrics(database, lambda: paid.state if paid is not None else None)
+    signals = SignalRecorder(
+        database, embeddings, settings, alerts=alerts, verified=verified, index=index,
+        learning=learning,
+    )  # fmt: skip
+    turns = Turns(
+        database=database, identity=identity, rate_limits=limits, speech_input=speech_input,
+        experiments=experiments, local_models=local, paid=paid, pipeline=pipeline,
+        metrics=metrics, embeddings=embeddings, signals=signals, recordings=recordings,
+    )  # fmt: skip
     services = Services(
-        settings,
-        database,
-        embeddings,
-        knowledge,
-        pipeline,
-        health,
-        verified,
-        local,
-        limits,
-        tokens,
-        Ratings(database, verified, tokens, limits, learning, identity),
-        login_limits,
-        identity,
-        SignalRecorder(database, embeddings, settings, verified, index, learning),
-        *voice,
-        Experiments(database),
-        paid,
-        Metrics(database, lambda: paid.state if paid is not None else None),
-        learning,
-    )
+        settings=settings, database=database, embeddings=embeddings, knowledge=knowledge,
+        pipeline=pipeline, index=index, verified=verified, local_models=local, paid=paid,
+        health=HealthChecker(
+            database, embeddings, paid, local, speech=(speech_input, speech_output)
+        ),
+        rate_limits=limits, login_limits=login_limits, feedback_tokens=tokens, identity=identity,
+        ratings=Ratings(database, verified, tokens, limits, learning, identity),
+        signals=signals, learning=learning, metrics=metrics, alerts=alerts, turns=turns,
+        speech_input=speech_input, speech_output=speech_output, recordings=recordings,
+        experiments=experiments,
+        evaluator=ModelEvaluator(
+            settings=settings, database=database, embeddings=embeddings, pipeline=pipeline
+        ),
+        manual_switch=ManualSwitch(
+            local_models=local, alerts=alerts, stop_canaries=experiments.stop_canaries
+        ),
+    )  # fmt: skip
     seed_knowledge_base(services)
     warm_matcher(services)
     return services
@@ -219,4 +279,4 @@ def warm_matcher(services: "Services") -> None:
     question: a replica that says it is ready serves verified answers at once, instead of
     spending its first question on a full load."""
     with services.database.session() as session:
-        services.pipeline.verified.current(session)
+        services.index.current(session)

@@ -11,6 +11,7 @@ from app.access import routes as access
 from app.alerts import routes as alerts
 from app.answering import openai_door
 from app.answering import routes as answering
+from app.answering.schemas import ProcessRequest
 from app.api.errors import install_error_handlers
 from app.api.limits import install_limits
 from app.api.load_shedding import install_load_shedding
@@ -27,7 +28,7 @@ from app.feedback import routes as feedback
 from app.knowledge import routes as knowledge
 from app.model_versions import routes as model_versions
 from app.monitoring import routes as monitoring
-from app.monitoring.requests import install_request_metrics
+from app.monitoring.requests import count_shed, install_request_metrics
 from app.quality import routes as quality
 from app.retraining import routes as retraining
 from app.verified_answers import routes as verified_answers
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings, embedder=embedder)
         app.state.services = services
+        app.state.provided = services.provided()
         try:
             async with background_work(services):
                 yield
@@ -64,16 +66,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         redoc_url=None,
     )
     install_error_handlers(app)
-    describe_api(app, settings)
+    # ``process`` reads its body by hand (it also takes a recording); the message's limit is
+    # the configured one, checked by the pipeline.
+    describe_api(app, {ProcessRequest: {"message": {"maxLength": settings.max_message_length}}})
     # Shedding inside the limits: a question's body is read (in time, within its cap)
     # before it takes one of the replica's slots.
-    install_load_shedding(app, settings)
+    install_load_shedding(app, settings, on_shed=count_shed)
     install_limits(app, settings)
     install_security_headers(app)
     install_request_metrics(app)
     install_trusted_proxies(app, settings)  # outermost: every layer sees the real client
     for router in (
         answering.router,
+        monitoring.health_router,
         feedback.router,
         feedback.operator_router,
         embeddings.router,

@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 from sqlalchemy import select
 
+from app.alerts.service import Alerts
 from app.core.config import Settings
 from app.db.database import Database
 from app.db.embedded import start_embedded_postgres
@@ -85,7 +86,11 @@ def one_canary(service, database, settings, version: tuple[str, int], truths, sh
         experiment_id = experiment.id
         arms = [(str(arm.id), arm.share) for arm in experiment.arms]
         canary_arm = str(experiment.arms[1].id)
-    residents, referee, looked = Residents(service.base_url, rng), Referee(database, settings), {}
+    residents, referee, looked = (
+        Residents(service.base_url, rng),
+        Referee(database, settings, Alerts(database, settings)),
+        {},
+    )
     answered = {True: Counter(), False: Counter()}
     started = time.perf_counter()
     while residents.count < MAX_CONVERSATIONS:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from app.answering.prompt import ApprovedExample, PromptContext
-from app.answering.providers.base import ProviderError
-from app.answering.providers.local_ctranslate2 import LocalCTranslate2Provider
-from app.answering.providers.local_transformers import LocalTransformersProvider
+from app.llm.base import ProviderError
+from app.llm.local_ctranslate2 import LocalCTranslate2Provider
+from app.llm.local_transformers import LocalTransformersProvider
+from app.llm.prompt import ApprovedExample, PromptContext
 from app.model_versions.ctranslate2_conversion import convert_for_ctranslate2
 from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents
 from training.base_models import resolve_base_model

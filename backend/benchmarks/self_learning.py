@@ -40,8 +40,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from app.answering.grounding_guard import stated_facts
-from app.answering.prompt import SYSTEM_PROMPT
 from app.core.paths import BACKEND_DIR
+from app.llm.prompt import SYSTEM_PROMPT
 from benchmarks.dataset import (
     DEFAULT_DATASET,
     RESULTS_DIR,

@@ -12,6 +12,7 @@ crossed and enough new training data exists, queues a retraining run. Both raise
 """
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,22 +21,19 @@ from rich.table import Table
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 
+if TYPE_CHECKING:
+    from app.container import Services
+
 app = typer.Typer(help="Scheduled evaluation and retraining", no_args_is_help=True)
 console = Console()
 
 
-def _services():
+def _services() -> "Services":
     from app.container import build_services
 
     settings = get_settings()
     configure_logging(settings)
     return build_services(settings)
-
-
-def _alert_quality_drop(services, reasons: list[str], details: dict) -> None:
-    from app.alerts.service import alert_quality_drop
-
-    alert_quality_drop(services.database, services.settings, reasons, details)
 
 
 def _table(title: str, rows: list[tuple[str, object]]) -> Table:
@@ -56,17 +54,17 @@ def evaluate_model(
     golden: bool = typer.Option(True, "--golden/--no-golden", help="Grade on the golden set"),
 ) -> None:
     """Measure the answering model over a period and on the golden set."""
-    from app.quality.evaluation import ModelEvaluator
+    from app.alerts.service import alert_quality_drop
 
     services = _services()
     try:
         period = days or services.settings.evaluation_schedule_days
-        evaluation = ModelEvaluator(services).evaluate(period, golden=golden)
+        evaluation = services.evaluator.evaluate(period, golden=golden)
         result = evaluation.as_dict() | {"period_days": period}
         if evaluation.empty:
             result["message"] = "nothing to evaluate: no interactions and no golden set"
         elif evaluation.decision.required:
-            _alert_quality_drop(services, evaluation.decision.reasons, result)
+            alert_quality_drop(services.alerts, evaluation.decision.reasons, result)
     finally:
         services.close()
     if as_json:
@@ -94,18 +92,13 @@ def check_retraining(
     enqueue: bool = typer.Option(True, "--enqueue/--no-enqueue", help="Queue a retraining run"),
 ) -> None:
     """Apply the retraining thresholds; queue a retraining run when they are crossed."""
-    from app.retraining.decision import check_retraining as check
+    from app.retraining.service import check_and_queue
 
     services = _services()
     try:
-        with services.database.transaction() as session:
-            result = check(session, services.settings, enqueue=enqueue)
-        if enqueue and result.run_id is not None:
-            from app.retraining.queue import enqueue_retraining
-
-            enqueue_retraining(services.database.url, result.run_id)
-        if result.decision.required:
-            _alert_quality_drop(services, result.decision.reasons, result.as_dict())
+        result = check_and_queue(
+            services.database, services.settings, services.alerts, queue=enqueue
+        )
     finally:
         services.close()
     if as_json:
@@ -130,11 +123,9 @@ def build_golden_set(
     ),
 ) -> None:
     """Draw the golden set now (evaluate_model draws it on first use)."""
-    from app.quality.evaluation import ModelEvaluator
-
     services = _services()
     try:
-        golden = ModelEvaluator(services).golden_set
+        golden = services.evaluator.golden_set
         with services.database.transaction() as session:
             size = golden.ensure(session, rebuild=rebuild)
     finally:

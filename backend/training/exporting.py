@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import and_, func, select
 
-from app.answering.prompt import SYSTEM_PROMPT, render_plain
 from app.core.config import Settings
 from app.core.pii import PiiScrubber, public_strings
 from app.db.database import Database
@@ -36,6 +35,7 @@ from app.db.models import (
     heard_surely,
     misheard,
 )
+from app.llm.prompt import SYSTEM_PROMPT, render_plain
 from app.quality.golden_set import normalise_question
 from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.service import text_key, trusted_contacts, withdrawn_texts

@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.answering.prompt import render_plain
 from app.core.paths import BACKEND_DIR
+from app.llm.prompt import render_plain
 from training.answer_loss import answer_only_trainer_class
 from training.base_models import resolve_base_model
 
@@ -276,7 +276,7 @@ def _write_run_files(directory, options, metrics, version, has_template) -> None
     template = (
         "the model's chat template"
         if has_template
-        else "the plain template `Инструкция: … / Жилец: … / Бот:` (app/answering/prompt.py)"
+        else "the plain template `Инструкция: … / Жилец: … / Бот:` (app/llm/prompt.py)"
     )
     card = f"""# VasDom AudioBot local model {version}
 

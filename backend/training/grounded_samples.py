@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.answering.prompt import HAND_ON_ANSWER, ApprovedExample, PromptContext
+from app.llm.prompt import HAND_ON_ANSWER, ApprovedExample, PromptContext
 from app.verified_answers.service import text_key
 
 

@@ -36,7 +36,6 @@ from app.experiments.service import ArmSpec, Experiments
 from app.model_versions.ctranslate2_conversion import convert_version
 from app.model_versions.engines import load_local_provider
 from app.model_versions.service import mark_active
-from app.quality.evaluation import ModelEvaluator
 from app.quality.promotion import promotion_gate
 from training.exporting import ExportOptions, export
 from training.fine_tuning import FineTuneOptions, fine_tune, register
@@ -56,7 +55,7 @@ class RetrainingJob:
         self.services = services
         self.settings = services.settings
         self.database = services.database
-        self.alerts = alerts or Alerts(services.database, services.settings)
+        self.alerts = alerts or services.alerts
 
     def run(self, run_id: int) -> str:
         """Carry the run to its end; returns its final status."""
@@ -139,7 +138,7 @@ class RetrainingJob:
         self._log(run_id, "fine_tune", f"candidate {result.version}: {result.metrics}")
 
         self._log(run_id, "evaluate", "grading the active model and the candidate")
-        evaluator = ModelEvaluator(self.services)
+        evaluator = self.services.evaluator
         with self.database.transaction() as session:
             size = evaluator.golden_set.ensure(session)
         if not size:

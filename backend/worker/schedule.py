@@ -11,13 +11,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.access.rate_limit import forget_idle_buckets
-from app.alerts.service import alert_quality_drop
 from app.container import Services
 from app.db.models import ModelMetrics
 from app.feedback.abandonment import mark_abandoned
-from app.quality.evaluation import ModelEvaluator
-from app.retraining.decision import check_retraining
-from app.retraining.queue import enqueue_retraining
+from app.retraining.service import check_and_queue
 from app.verified_answers.index import forget_old_changes
 
 
@@ -45,13 +42,8 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
             "retraining_run_id": queue_for_fresh_data(services),
             **housekeeping,
         }
-    evaluation = ModelEvaluator(services).evaluate(settings.evaluation_schedule_days, now=now)
-    with services.database.transaction() as session:
-        check = check_retraining(session, settings, enqueue=True)
-    if check.decision.required:
-        alert_quality_drop(services.database, settings, check.decision.reasons, check.as_dict())
-    if check.run_id is not None:  # idempotent: a run already queued is not queued twice
-        enqueue_retraining(services.database.url, check.run_id)
+    evaluation = services.evaluator.evaluate(settings.evaluation_schedule_days, now=now)
+    check = check_and_queue(services.database, settings, services.alerts)
     return {
         "evaluated": True,
         "model_metrics_id": evaluation.model_metrics_id,
@@ -66,9 +58,5 @@ def queue_for_fresh_data(services: Services) -> int | None:
     settings = services.settings
     if not (settings.use_local_model and settings.retraining_every_new_samples):
         return None
-    with services.database.transaction() as session:
-        check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
-    if not check.run_created:
-        return None
-    enqueue_retraining(services.database.url, check.run_id)
-    return check.run_id
+    check = check_and_queue(services.database, settings, services.alerts, fresh_data_only=True)
+    return check.run_id if check.run_created else None

@@ -36,7 +36,7 @@ def schedule_tick(context: JobContext, timestamp: int) -> dict:
 def look_at_experiments(context: JobContext, timestamp: int) -> list[dict]:
     """Every minute: decide on the running experiments and canaries, and act."""
     services = services_of(context)
-    return Referee(services.database, services.settings).look_at_running()
+    return Referee(services.database, services.settings, services.alerts).look_at_running()
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:

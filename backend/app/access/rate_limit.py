@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Self
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -133,13 +134,13 @@ class RateLimits:
     session: RateLimiter | SharedRateLimiter
 
     @classmethod
-    def per_minute(cls, client: int, session: int) -> "RateLimits":
+    def per_minute(cls, client: int, session: int) -> Self:
         return cls(RateLimiter(client), RateLimiter(session))
 
     @classmethod
     def shared(
         cls, name: str, client: int, session: int, database: Database, secret: bytes
-    ) -> "RateLimits":
+    ) -> Self:
         """Buckets in PostgreSQL, the same for every replica (``RATE_LIMIT_STORE``)."""
         return cls(
             SharedRateLimiter(client, f"{name}:client", database, secret),
@@ -174,3 +175,8 @@ def _take(limiter: RateLimiter | SharedRateLimiter, key: str | None) -> None:
         wait = limiter.retry_after(key)
         if wait is not None:
             raise RateLimitedError(wait)
+
+
+class LoginLimits(RateLimits):
+    """Operator logins: one bucket per client address, one per username (a type of its own,
+    so routes ask for it by type and never get the questions' limits)."""

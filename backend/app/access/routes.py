@@ -1,11 +1,15 @@
 """Operator login with an account (``python -m app.cli operator add NAME``): the token it
 returns is used like the admin key, ``Authorization: Bearer <token>``."""
 
-from fastapi import APIRouter, HTTPException, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, HTTPException, Response
+
+from app.access.deps import BearerDep, ClientAddressDep
 from app.access.operators import LoginFailedError, log_in, log_out
+from app.access.rate_limit import LoginLimits
 from app.access.schemas import LoginRequest, LoginResponse
-from app.api.deps import BearerDep, ClientAddressDep, ServicesDep, SessionDep
+from app.api.deps import SessionDep, SettingsDep, provided
 from app.api.schemas import error_responses
 
 router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
@@ -21,11 +25,15 @@ router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
     summary="Вход оператора по имени и паролю",
 )
 def login(
-    body: LoginRequest, services: ServicesDep, session: SessionDep, client: ClientAddressDep
+    body: LoginRequest,
+    limits: Annotated[LoginLimits, Depends(provided(LoginLimits))],
+    settings: SettingsDep,
+    session: SessionDep,
+    client: ClientAddressDep,
 ) -> LoginResponse:
     """Throttled per address and per username before the password is even looked at."""
-    services.login_limits.check(client, body.username.strip().lower())
-    hours = services.settings.operator_session_hours
+    limits.check(client, body.username.strip().lower())
+    hours = settings.operator_session_hours
     try:
         result = log_in(session, body.username, body.password, hours)
     except LoginFailedError as error:

@@ -4,10 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from app.access.deps import OperatorDep
 from app.alerts.schemas import AlertEntry
 from app.alerts.service import recent_alerts
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, SessionDep
+from app.api.deps import SessionDep
 from app.api.schemas import OPERATOR_ERRORS
 
 router = APIRouter(

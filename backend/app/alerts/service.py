@@ -166,12 +166,10 @@ def recent_alerts(session: Session, limit: int) -> list[Alert]:
     return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
 
 
-def alert_quality_drop(
-    database: Database, settings: Settings, reasons: list[str], details: dict
-) -> AlertOutcome:
+def alert_quality_drop(alerts: Alerts, reasons: list[str], details: dict) -> AlertOutcome:
     """The alert both ``evaluate_model``/``check_retraining`` and the schedule raise. Its
     title is the same whatever the figures, so a drop that persists (2.91 today, 2.89
     tomorrow) is one alert per dedup window; the crossed thresholds are in its details."""
-    return Alerts(database, settings).raise_alert(
+    return alerts.raise_alert(
         "quality_drop", "Качество ответов ниже порога", {"reasons": reasons} | details
     )

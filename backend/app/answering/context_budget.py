@@ -23,8 +23,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext
-from app.verified_answers.wording import StemFrequencies, content_stems
+from app.language.wording import StemFrequencies, content_stems
+from app.llm.prompt import ApprovedExample, KnowledgeSnippet, PromptContext
 
 CHARS_PER_TOKEN = 4
 #: A word used by at least this share of the answers and facts is boilerplate there.

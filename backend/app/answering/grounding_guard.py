@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from types import MappingProxyType
 
-from app.answering.prompt import PromptContext
+from app.llm.prompt import PromptContext
 from app.verified_answers.grounding import contact_details, without_contact_details
 
 _FIGURE = re.compile(r"\d+(?:[.,:]\d+)*")

@@ -15,9 +15,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Header
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from app.access.deps import ClientAddressDep, FeedbackTokensDep, IdentityDep
+from app.answering.deps import TurnsDep
 from app.answering.schemas import MESSAGE_HARD_LIMIT
-from app.answering.turns import Question, take_turn
-from app.api.deps import ClientAddressDep, ServicesDep
+from app.answering.turns import Question
 from app.api.schemas import NOT_BLANK, PLAIN_TEXT, error_responses
 from app.core.errors import InvalidInputError
 from app.db.models import AnswerSource
@@ -193,14 +194,16 @@ def question_of(body: ChatCompletionRequest) -> str:
 )
 def chat_completions(
     body: ChatCompletionRequest,
-    services: ServicesDep,
+    turns: TurnsDep,
+    tokens: FeedbackTokensDep,
+    identity: IdentityDep,
     client: ClientAddressDep,
     background: BackgroundTasks,
     x_session_id: str | None = Header(default=None, max_length=128, pattern=PLAIN_TEXT),
     x_conversation_token: str | None = Header(default=None, max_length=64),
 ) -> ChatCompletionResponse:
     question = Question(body.user or x_session_id, None, message=question_of(body))
-    log, _ = take_turn(services, client, background, question, x_conversation_token)
+    log, _ = turns.take(client, background, question, x_conversation_token)
     bound = log.conversation_bound
     return ChatCompletionResponse(
         id=f"chatcmpl-{log.id}",
@@ -213,8 +216,8 @@ def chat_completions(
             total_tokens=(log.prompt_tokens or 0) + (log.completion_tokens or 0),
         ),
         log_id=log.id,
-        feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
+        feedback_token=tokens.issue(log.id, log.session_id),
         session_id=log.session_id,
         answer_source=log.answer_source,
-        conversation_token=services.identity.conversation_token(log.session_id) if bound else None,
+        conversation_token=identity.conversation_token(log.session_id) if bound else None,
     )

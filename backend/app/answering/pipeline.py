@@ -22,24 +22,24 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.answering.context_budget import CommonWords, fit_to_budget
-from app.answering.follow_up import is_follow_up
 from app.answering.grounding_guard import GroundingGuard
-from app.answering.prompt import (
+from app.core.config import Settings
+from app.core.errors import InvalidInputError
+from app.db.database import Database
+from app.db.models import AnswerSource, VoiceLog
+from app.embeddings.service import EmbeddingService
+from app.knowledge.service import KnowledgeBase
+from app.language.courtesy import says_thanks
+from app.language.follow_up import is_follow_up
+from app.llm.base import Answer, AnswerProvider, ProviderError
+from app.llm.offline import COURTESY_ANSWER, OfflineAnswerer
+from app.llm.prompt import (
     ApprovedExample,
     KnowledgeSnippet,
     PromptContext,
     Turn,
     is_hand_on,
 )
-from app.answering.providers.base import Answer, AnswerProvider, ProviderError
-from app.answering.providers.offline import COURTESY_ANSWER, OfflineAnswerer
-from app.core.config import Settings
-from app.core.errors import InvalidInputError
-from app.db.database import Database
-from app.db.models import AnswerSource, VoiceLog
-from app.embeddings.service import EmbeddingService
-from app.feedback.implicit_signals import says_thanks
-from app.knowledge.service import KnowledgeBase
 from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked
 from app.verified_answers.service import LOW_RATING, text_key

@@ -4,24 +4,24 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from app.access.deps import ClientAddressDep, FeedbackTokensDep, IdentityDep
+from app.answering.deps import TurnsDep
 from app.answering.schemas import (
-    HealthResponse,
-    ProbeResponse,
     ProcessRequest,
     ProcessResponse,
     SpokenQuestionFields,
     process_request_body,
 )
-from app.answering.turns import Question, take_turn
-from app.api.deps import ClientAddressDep, ServicesDep
+from app.answering.turns import Question
+from app.api.deps import SettingsDep
 from app.api.forms import multipart_form
 from app.api.schemas import error_responses
 from app.core.errors import UnsupportedAudioError
 from app.voice.audio import UNREADABLE, declared_as_audio
+from app.voice.deps import SpeechOutputDep
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 _Body = TypeVar("_Body", bound=BaseModel)
@@ -39,7 +39,7 @@ def _validated(model: type[_Body], raw: bytes | dict) -> _Body:
         ) from error
 
 
-async def read_question(request: Request, services: ServicesDep) -> Question:
+async def read_question(request: Request, settings: SettingsDep) -> Question:
     """JSON as in the seed, or multipart with ``audio`` (read no further than the limit)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         body = _validated(ProcessRequest, await request.body())
@@ -57,7 +57,7 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
             )
         if not declared_as_audio(audio.content_type):
             raise UnsupportedAudioError(f"{UNREADABLE} (файл объявлен как {audio.content_type})")
-        data = await audio.read(services.settings.max_audio_bytes + 1)
+        data = await audio.read(settings.max_audio_bytes + 1)
         return Question(
             fields.session_id,
             fields.conversation_token,
@@ -76,7 +76,10 @@ async def read_question(request: Request, services: ServicesDep) -> Question:
 )
 def process_message(
     body: Annotated[Question, Depends(read_question)],
-    services: ServicesDep,
+    turns: TurnsDep,
+    tokens: FeedbackTokensDep,
+    identity: IdentityDep,
+    speech: SpeechOutputDep,
     client: ClientAddressDep,
     background: BackgroundTasks,
     x_conversation_token: str | None = Header(default=None, max_length=64),
@@ -84,8 +87,7 @@ def process_message(
     """The pipeline opens its own short transactions: no connection is held while a model
     is thinking. The question's vector, and what the question says about the answer before
     it (implicit signals), are stored after the response is sent."""
-    log, transcript = take_turn(services, client, background, body, x_conversation_token)
-    identity = services.identity
+    log, transcript = turns.take(client, background, body, x_conversation_token)
     return ProcessResponse(
         response=log.ai_response,
         log_id=log.id,
@@ -94,54 +96,11 @@ def process_message(
         response_time=round(log.response_time, 4),
         answer_source=log.answer_source,
         source_log_id=log.source_log_id,
-        feedback_token=services.feedback_tokens.issue(log.id, log.session_id),
+        feedback_token=tokens.issue(log.id, log.session_id),
         conversation_token=(
             identity.conversation_token(log.session_id) if log.conversation_bound else None
         ),
         transcript=transcript.text if transcript else None,
         asr_confidence=transcript.confidence if transcript else None,
-        speech_wav_base64=services.speech_output.inline(log.ai_response) if body.speak else None,
+        speech_wav_base64=speech.inline(log.ai_response) if body.speak else None,
     )
-
-
-@router.get(
-    "/health",
-    response_model=HealthResponse,
-    summary="Проверка состояния",
-    responses={503: {"model": HealthResponse, "description": "База данных недоступна"}},
-)
-def health(services: ServicesDep):
-    report = services.health.check()
-    body = HealthResponse(
-        status=report.status, components=report.working, details=report.components
-    )
-    if report.database_down:
-        return JSONResponse(body.model_dump(), status_code=503)
-    return body
-
-
-@router.get(
-    "/health/live",
-    response_model=ProbeResponse,
-    summary="Процесс жив (liveness)",
-)
-def live() -> ProbeResponse:
-    """Nothing but the process: a replica whose database is down is alive, only not ready
-    (restarting it would not bring the database back)."""
-    return ProbeResponse(status="alive")
-
-
-@router.get(
-    "/health/ready",
-    response_model=ProbeResponse,
-    summary="Готов принимать вопросы (readiness)",
-    responses={503: {"model": ProbeResponse, "description": "База данных недоступна"}},
-)
-def ready(services: ServicesDep):
-    """Cheap enough to ask every second: one ``SELECT 1`` (no embedding, no paid call)."""
-    try:
-        services.database.ping()
-    except Exception:
-        body = ProbeResponse(status="not ready", reason="database unavailable")
-        return JSONResponse(body.model_dump(), status_code=503)
-    return ProbeResponse(status="ready")

@@ -14,6 +14,7 @@ the body give milliseconds. How long follows the replica's load (``retry_advice.
 
 import json
 import math
+from collections.abc import Callable
 
 from fastapi import FastAPI
 
@@ -24,10 +25,18 @@ QUESTION_PATHS = frozenset({"/api/voice/process", "/v1/chat/completions"})
 
 
 class LoadShedder:
-    def __init__(self, app, limit: int, advice: RetryAdvice) -> None:
+    def __init__(
+        self,
+        app,
+        limit: int,
+        advice: RetryAdvice,
+        on_shed: Callable[[FastAPI], None] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.advice = advice
+        #: Told of each refusal (the service counts them in ``/metrics``).
+        self.on_shed = on_shed
         #: Questions being answered now: changed only on the event loop, so no lock.
         self.in_flight = 0
 
@@ -54,9 +63,8 @@ class LoadShedder:
             self.advice.answered()
 
     async def _refuse(self, scope, send) -> None:
-        services = getattr(scope["app"].state, "services", None)
-        if services is not None:
-            services.metrics.shed.inc()
+        if self.on_shed is not None:
+            self.on_shed(scope["app"])
         wait = self.advice.refused()
         body = {"detail": f"Сервис сейчас перегружен: повторите вопрос через {wait / 1000:g} с",
                 "retry_after_ms": wait}  # fmt: skip
@@ -70,9 +78,12 @@ class LoadShedder:
         await send({"type": "http.response.body", "body": encoded})
 
 
-def install_load_shedding(app: FastAPI, settings: Settings) -> None:
+def install_load_shedding(
+    app: FastAPI, settings: Settings, on_shed: Callable[[FastAPI], None] | None = None
+) -> None:
     app.add_middleware(
         LoadShedder,
         limit=settings.max_concurrent_requests,
         advice=RetryAdvice(settings.shed_retry_after_ms, settings.shed_retry_after_max_ms),
+        on_shed=on_shed,
     )

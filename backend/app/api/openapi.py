@@ -1,12 +1,11 @@
 """The OpenAPI document the service publishes, made to match what the server does."""
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-
-from app.answering.schemas import ProcessRequest
-from app.core.config import Settings
+from pydantic import BaseModel
 
 #: Answers any operation can give, whatever its route declares: malformed JSON, a body over
 #: MAX_BODY_BYTES, invalid fields (our JSON shape, not FastAPI's default) and a database
@@ -21,10 +20,13 @@ _COMMON_ERRORS = MappingProxyType(
 )
 
 
-def describe_api(app: FastAPI, settings: Settings) -> None:
+def describe_api(
+    app: FastAPI, read_by_hand: Mapping[type[BaseModel], Mapping[str, dict]] = MappingProxyType({})
+) -> None:
     """The published schema tells the truth: every operation lists the common error answers
-    with the shape we send, and limits that come from the settings are stated as they are
-    configured."""
+    with the shape we send. ``read_by_hand``: bodies a route parses itself (FastAPI does
+    not collect their models), each with the properties to amend — a limit the settings
+    set rather than the parser's hard cap."""
 
     def openapi() -> dict:
         if app.openapi_schema is not None:
@@ -60,12 +62,9 @@ def describe_api(app: FastAPI, settings: Settings) -> None:
                             "description": description,
                             "content": {"application/json": {"schema": error_ref}},
                         }
-        # ``process`` reads its JSON body by hand (it also takes a recording): its model is
-        # referenced from the operation, not collected by FastAPI.
-        components.setdefault("ProcessRequest", ProcessRequest.model_json_schema())
+        _add_bodies_read_by_hand(components, read_by_hand)
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        _state_configured_limits(components, settings)
         app.openapi_schema = schema
         return schema
 
@@ -77,9 +76,10 @@ def _is_fastapi_default(response: dict) -> bool:
     return schema.get("$ref", "").endswith("/HTTPValidationError")
 
 
-def _state_configured_limits(components: dict, settings: Settings) -> None:
-    """``MAX_MESSAGE_LENGTH`` is checked by the pipeline (its message names the limit in
-    force); the schema states the same number instead of the parser's hard cap."""
-    message = components.get("ProcessRequest", {}).get("properties", {}).get("message")
-    if message is not None:
-        message["maxLength"] = settings.max_message_length
+def _add_bodies_read_by_hand(
+    components: dict, read_by_hand: Mapping[type[BaseModel], Mapping[str, dict]]
+) -> None:
+    for model, amended in read_by_hand.items():
+        component = components.setdefault(model.__name__, model.model_json_schema())
+        for name, changes in amended.items():
+            component["properties"][name].update(changes)

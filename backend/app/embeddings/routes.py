@@ -1,12 +1,16 @@
 """Similar past dialogs and the vector backfill. Operators only: they show other residents'
 dialogs or cost work."""
 
-from fastapi import APIRouter, Query
+from typing import Annotated
 
-from app.answering.logs import get_log
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from fastapi import APIRouter, Depends, Query
+
+from app.access.deps import OperatorDep
+from app.api.deps import DatabaseDep, SessionDep, provided
 from app.api.schemas import OPERATOR_ERRORS, error_responses
 from app.embeddings.schemas import EmbeddingsUpdateResponse, SimilarDialog
+from app.embeddings.service import EmbeddingService
+from app.records.dialog_log import get_log
 
 router = APIRouter(
     prefix="/api/voice",
@@ -14,6 +18,7 @@ router = APIRouter(
     dependencies=[OperatorDep],
     responses=OPERATOR_ERRORS | error_responses(503),
 )
+EmbeddingsDep = Annotated[EmbeddingService, Depends(provided(EmbeddingService))]
 
 
 @router.get(
@@ -21,13 +26,13 @@ router = APIRouter(
 )
 def similar_dialogs(
     log_id: str,
-    services: ServicesDep,
+    embeddings: EmbeddingsDep,
     session: SessionDep,
     limit: int = Query(default=5, ge=1, le=50),
 ) -> list[SimilarDialog]:
     log = get_log(session, log_id)
-    vector = services.embeddings.vector_of(session, log)
-    similar = services.embeddings.similar_logs(session, vector, limit=limit, exclude_log_id=log.id)
+    vector = embeddings.vector_of(session, log)
+    similar = embeddings.similar_logs(session, vector, limit=limit, exclude_log_id=log.id)
     return [SimilarDialog.from_similar(found) for found in similar]
 
 
@@ -37,9 +42,11 @@ def similar_dialogs(
     summary="Досчитать недостающие векторы",
 )
 def update_embeddings(
-    services: ServicesDep, batch_size: int = Query(default=100, ge=1, le=1000)
+    embeddings: EmbeddingsDep,
+    database: DatabaseDep,
+    batch_size: int = Query(default=100, ge=1, le=1000),
 ) -> EmbeddingsUpdateResponse:
-    result = services.embeddings.backfill_missing(services.database, batch_size=batch_size)
+    result = embeddings.backfill_missing(database, batch_size=batch_size)
     return EmbeddingsUpdateResponse(
         success=result.errors == 0,
         processed=result.processed,

@@ -58,10 +58,10 @@ def _p(comparison) -> float | None:
 
 
 class Referee:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, alerts: Alerts) -> None:
         self.database = database
         self.settings = settings
-        self.alerts = Alerts(database, settings)
+        self.alerts = alerts
 
     def look_at_running(self) -> list[dict]:
         """One look at every running experiment; what was decided, for the job's result."""

@@ -6,10 +6,12 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from app.access.deps import LoggedInOperatorDep, OperatorDep
 from app.api.csv_export import csv_response
-from app.api.deps import LoggedInOperatorDep, OperatorDep, RowId, ServicesDep, SessionDep
+from app.api.deps import RowId, SessionDep, SettingsDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
 from app.db.models import ExperimentLook, ExperimentStatus
+from app.experiments.deps import ExperimentsDep
 from app.experiments.schemas import ExperimentEntry, ExperimentRequest, LookEntry, SettingEntry
 from app.experiments.service import EXPERIMENT_SETTINGS, ArmSpec
 
@@ -35,11 +37,14 @@ router = APIRouter(
     summary="Начать эксперимент",
 )
 def create_experiment(
-    body: ExperimentRequest, session: SessionDep, services: ServicesDep, who: LoggedInOperatorDep
+    body: ExperimentRequest,
+    session: SessionDep,
+    experiments: ExperimentsDep,
+    who: LoggedInOperatorDep,
 ) -> ExperimentEntry:
     """One open (running or paused) experiment per kind: another gets 409."""
     arms = [ArmSpec(a.name, a.share, a.control, a.model_version_id, a.settings) for a in body.arms]
-    experiment = services.experiments.create(
+    experiment = experiments.create(
         session, body.name, body.kind, arms, created_by=who or "ключ администратора"
     )
     return ExperimentEntry.model_validate(experiment)
@@ -48,10 +53,10 @@ def create_experiment(
 @router.get("", response_model=list[ExperimentEntry], summary="Эксперименты")
 def list_experiments(
     session: SessionDep,
-    services: ServicesDep,
+    experiments: ExperimentsDep,
     format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ) -> list[ExperimentEntry]:
-    entries = [ExperimentEntry.model_validate(e) for e in services.experiments.listing(session)]
+    entries = [ExperimentEntry.model_validate(e) for e in experiments.listing(session)]
     if format == "csv":
         return csv_response([_csv_row(e, arm) for e in entries for arm in _arm_rows(e)],
                             "experiments.csv")  # fmt: skip
@@ -75,27 +80,26 @@ def _csv_row(entry: ExperimentEntry, arm: dict) -> dict:
 
 
 @router.get("/settings", response_model=list[SettingEntry], summary="Что можно сравнивать")
-def experiment_settings(services: ServicesDep) -> list[SettingEntry]:
+def experiment_settings(settings: SettingsDep) -> list[SettingEntry]:
     """The settings a configuration experiment may vary, with their values now."""
-    settings = services.settings
     return [SettingEntry(name=name, current=getattr(settings, name.lower()))
             for name in EXPERIMENT_SETTINGS]  # fmt: skip
 
 
 @router.get("/{experiment_id}", response_model=ExperimentEntry, summary="Эксперимент")
-def get_experiment(experiment_id: RowId, session: SessionDep, services: ServicesDep):
-    return ExperimentEntry.model_validate(services.experiments.get(session, experiment_id))
+def get_experiment(experiment_id: RowId, session: SessionDep, experiments: ExperimentsDep):
+    return ExperimentEntry.model_validate(experiments.get(session, experiment_id))
 
 
 @router.get("/{experiment_id}/looks", response_model=list[LookEntry], summary="Решение во времени")
 def experiment_looks(
     experiment_id: RowId,
     session: SessionDep,
-    services: ServicesDep,
+    experiments: ExperimentsDep,
     format: Literal["json", "csv"] = Query("json"),
 ) -> list[LookEntry]:
     """Every look of the decision, oldest first: per arm clients, means, p-values."""
-    services.experiments.get(session, experiment_id)
+    experiments.get(session, experiment_id)
     looks = session.scalars(
         select(ExperimentLook)
         .where(ExperimentLook.experiment_id == experiment_id)
@@ -122,8 +126,8 @@ def _status_route(status: ExperimentStatus, path: str, summary: str):
         summary=summary,
         name=f"{path}_experiment",
     )
-    def change(experiment_id: RowId, session: SessionDep, services: ServicesDep):
-        experiment = services.experiments.set_status(session, experiment_id, status)
+    def change(experiment_id: RowId, session: SessionDep, experiments: ExperimentsDep):
+        experiment = experiments.set_status(session, experiment_id, status)
         return ExperimentEntry.model_validate(experiment)
 
     return change

@@ -222,6 +222,11 @@ class Experiments:
         self.forget()
         return [experiment.id for experiment in open_canaries]
 
+    def stop_canaries(self, reason: str) -> list[int]:
+        """:meth:`end_canaries` in a transaction of its own (the model was already switched)."""
+        with self.database.transaction() as session:
+            return self.end_canaries(session, reason)
+
     # --- answering -------------------------------------------------------------------
 
     def forget(self) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.answering.providers.base import AnswerProvider
 from app.db.models import ExperimentKind
 from app.experiments.service import ServingArm
+from app.llm.base import AnswerProvider
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from sqlalchemy import exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
-from app.answering.providers.offline import OFFLINE_MODEL_NAME
 from app.db.models import AnswerSignal, SignalKind, VoiceLog
+from app.llm.offline import OFFLINE_MODEL_NAME
 
 #: Only answers this recent are looked at: older quiet conversations were judged already.
 LOOKBACK = timedelta(days=7)

@@ -8,18 +8,14 @@ from typing import Literal
 from fastapi import APIRouter, BackgroundTasks, Header, Query
 from starlette.concurrency import run_in_threadpool
 
+from app.access.deps import ClientAddressDep, LoggedInOperatorDep, OperatorDep
+from app.alerts.deps import AlertsDep
 from app.api.csv_export import csv_response
-from app.api.deps import (
-    ClientAddressDep,
-    LoggedInOperatorDep,
-    OperatorDep,
-    RowId,
-    ServicesDep,
-    SessionDep,
-)
+from app.api.deps import RowId, SessionDep
 from app.api.schemas import OPERATOR_ERRORS, PLAIN_TEXT, error_responses
 from app.core.errors import LogNotFoundError
 from app.db.models import AnswerSource, SignalKind, VoiceLog
+from app.feedback.deps import LearningQueueDep, RatingsDep
 from app.feedback.schemas import (
     CorrectionRequest,
     CorrectionResponse,
@@ -31,7 +27,10 @@ from app.feedback.schemas import (
 )
 from app.feedback.service import LogFilters, LogOrder, log_page, record_correction
 from app.feedback.signal_recorder import signals_of
+from app.monitoring.deps import MetricsDep
+from app.verified_answers.deps import VerifiedAnswersDep
 from app.verified_answers.review import announce, announcement
+from app.voice.deps import RecordingsDep
 
 NOT_THE_RECIPIENT = "Оценивает не тот, кто получил ответ (чужой feedback_token или адрес)"
 router = APIRouter(prefix="/api/voice", tags=["voice"], responses=error_responses(404, 422, 503))
@@ -51,7 +50,9 @@ operator_router = APIRouter(
 )
 async def give_feedback(
     body: FeedbackRequest,
-    services: ServicesDep,
+    ratings: RatingsDep,
+    metrics: MetricsDep,
+    alerts: AlertsDep,
     client: ClientAddressDep,
     background: BackgroundTasks,
     x_feedback_token: str | None = Header(default=None, max_length=64),
@@ -59,15 +60,15 @@ async def give_feedback(
     """Async so that a rating waiting for its learning batch holds no thread: questions
     need the threads."""
     queued = await run_in_threadpool(
-        partial(services.ratings.rate, token=body.feedback_token or x_feedback_token,
+        partial(ratings.rate, token=body.feedback_token or x_feedback_token,
                 client_address=client),
         body.log_id, body.rating, body.feedback_text,
     )  # fmt: skip
     feedback = await asyncio.wrap_future(queued)
-    services.metrics.rated(feedback.rating)
+    metrics.rated(feedback.rating)
     news = announcement(feedback.learned)
     if news is not None:  # after the response, hence after the commit
-        background.add_task(announce, services.database, services.settings, news)
+        background.add_task(announce, alerts, news)
     return FeedbackResponse(
         success=True, message="Спасибо за оценку!", log_id=feedback.log_id,
         rating=feedback.rating,
@@ -80,16 +81,17 @@ async def give_feedback(
 def correct_answer(
     log_id: str,
     body: CorrectionRequest,
-    services: ServicesDep,
+    verified: VerifiedAnswersDep,
+    learning: LearningQueueDep,
     logged_in: LoggedInOperatorDep,
 ) -> CorrectionResponse:
     """``corrected_by`` is the logged-in operator; the body's name counts only with the
     shared admin key, which names nobody."""
     operator = logged_in or body.operator
-    services.verified.prepare_answer(body.corrected_response)
-    correction = services.learning.run(
+    verified.prepare_answer(body.corrected_response)
+    correction = learning.run(
         lambda session: record_correction(
-            session, services.verified, log_id, body.corrected_response, operator
+            session, verified, log_id, body.corrected_response, operator
         )
     )
     return CorrectionResponse(
@@ -105,7 +107,7 @@ def correct_answer(
 @operator_router.get("/logs", response_model=LogPage, summary="Диалоги для проверки")
 def list_logs(
     session: SessionDep,
-    services: ServicesDep,
+    recordings: RecordingsDep,
     rating_lte: int | None = Query(None, ge=1, le=5, description="Оценка не выше"),
     rating_gte: int | None = Query(None, ge=1, le=5, description="Оценка не ниже"),
     unrated: bool = Query(False, description="Только диалоги без оценки"),
@@ -131,7 +133,7 @@ def list_logs(
     )
     total, logs = log_page(session, filters, limit, offset, order)
     signals = signals_of(session, [log.id for log in logs])
-    recorded = services.recordings.held_for(session, [log.id for log in logs], datetime.now(UTC))
+    recorded = recordings.held_for(session, [log.id for log in logs], datetime.now(UTC))
     items = [
         LogEntry.model_validate(log).model_copy(
             update={

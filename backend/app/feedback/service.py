@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.access.identity import ClientIdentity
 from app.access.rate_limit import RateLimits
-from app.answering.logs import get_log
+from app.access.tokens import FeedbackTokens
 from app.core.errors import FeedbackNotAllowedError
 from app.db.database import Database
 from app.db.models import AnswerSource, VoiceFeedback, VoiceLog
 from app.feedback.dissatisfaction import estimated_dissatisfaction, needs_review
-from app.feedback.tokens import FeedbackTokens
-from app.verified_answers.learning_queue import LearningQueue
+from app.records.dialog_log import get_log
+from app.records.learning_queue import LearningQueue
 from app.verified_answers.service import Learned, VerifiedAnswers
 
 

@@ -16,14 +16,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.answering.logs import get_log
+from app.alerts.service import Alerts
 from app.core.config import Settings
 from app.db.database import Database
 from app.db.models import AnswerSignal, AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
 from app.feedback.implicit_signals import ReAskThresholds, Signal, read_next_message
+from app.records.dialog_log import get_log
+from app.records.learning_queue import LearningQueue
 from app.verified_answers.index import VerifiedAnswerIndex
-from app.verified_answers.learning_queue import LearningQueue
 from app.verified_answers.review import Announcement, announce, announcement
 from app.verified_answers.service import VerifiedAnswers
 
@@ -51,11 +52,14 @@ class SignalRecorder:
         database: Database,
         embeddings: EmbeddingService,
         settings: Settings,
+        *,
+        alerts: Alerts,
         verified: VerifiedAnswers | None = None,
         index: VerifiedAnswerIndex | None = None,
         learning: LearningQueue | None = None,
     ):
         self.database = database
+        self.alerts = alerts
         #: Commits each signal with what it teaches, batched with the process's ratings.
         self.learning = learning or LearningQueue(database)
         self.embeddings = embeddings
@@ -136,7 +140,7 @@ class SignalRecorder:
 
         news = self.learning.run(store_and_learn)
         if news is not None:
-            announce(self.database, self.settings, news)
+            announce(self.alerts, news)
 
 
 def signals_of(session: Session, log_ids: list[int]) -> dict[int, list[AnswerSignal]]:

@@ -6,9 +6,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.access.deps import OperatorDep
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
+from app.api.deps import RowId, SessionDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
+from app.knowledge.deps import KnowledgeDep
 from app.knowledge.schemas import KnowledgeEntryIn, KnowledgeEntryOut
 
 router = APIRouter(
@@ -21,11 +23,11 @@ router = APIRouter(
 
 @router.get("", response_model=list[KnowledgeEntryOut], summary="Факты компании")
 def list_entries(
-    services: ServicesDep,
+    knowledge: KnowledgeDep,
     session: SessionDep,
     format: Literal["json", "csv"] = Query("json", description="csv — скачать таблицей"),
 ):
-    entries = [KnowledgeEntryOut.model_validate(e) for e in services.knowledge.entries(session)]
+    entries = [KnowledgeEntryOut.model_validate(e) for e in knowledge.entries(session)]
     if format == "csv":
         return csv_response([e.model_dump(mode="json") for e in entries], "knowledge.csv")
     return entries
@@ -33,9 +35,9 @@ def list_entries(
 
 @router.post("", response_model=KnowledgeEntryOut, status_code=201, summary="Добавить факт")
 def add_entry(
-    body: KnowledgeEntryIn, services: ServicesDep, session: SessionDep
+    body: KnowledgeEntryIn, knowledge: KnowledgeDep, session: SessionDep
 ) -> KnowledgeEntryOut:
-    return KnowledgeEntryOut.model_validate(services.knowledge.add(session, body.fact()))
+    return KnowledgeEntryOut.model_validate(knowledge.add(session, body.fact()))
 
 
 @router.put(
@@ -45,14 +47,12 @@ def add_entry(
     summary="Изменить факт",
 )
 def update_entry(
-    entry_id: RowId, body: KnowledgeEntryIn, services: ServicesDep, session: SessionDep
+    entry_id: RowId, body: KnowledgeEntryIn, knowledge: KnowledgeDep, session: SessionDep
 ) -> KnowledgeEntryOut:
-    return KnowledgeEntryOut.model_validate(
-        services.knowledge.update(session, entry_id, body.fact())
-    )
+    return KnowledgeEntryOut.model_validate(knowledge.update(session, entry_id, body.fact()))
 
 
 @router.delete("/{entry_id}", status_code=204, summary="Удалить факт")
-def delete_entry(entry_id: RowId, services: ServicesDep, session: SessionDep) -> Response:
-    services.knowledge.remove(session, entry_id)
+def delete_entry(entry_id: RowId, knowledge: KnowledgeDep, session: SessionDep) -> Response:
+    knowledge.remove(session, entry_id)
     return Response(status_code=204)

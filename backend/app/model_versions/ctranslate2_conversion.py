@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.answering.providers.local_ctranslate2 import INFERENCE_FILE, is_ctranslate2_dir
-from app.answering.providers.local_transformers import is_adapter_dir
+from app.llm.local_ctranslate2 import INFERENCE_FILE, is_ctranslate2_dir
+from app.llm.local_transformers import is_adapter_dir
 
 logger = logging.getLogger(__name__)
 

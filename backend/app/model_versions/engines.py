@@ -10,9 +10,9 @@ the only choice where CTranslate2 is not installed.
 import logging
 from pathlib import Path
 
-from app.answering.providers.base import AnswerProvider
-from app.answering.providers.local_prompting import local_model_label
 from app.core.config import Settings
+from app.llm.base import AnswerProvider
+from app.llm.local_prompting import local_model_label
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def load_local_provider(path: str, settings: Settings) -> AnswerProvider:
                 "CTranslate2 cannot serve %s (%s: %s); Transformers serves it instead",
                 path, type(error).__name__, error,
             )  # fmt: skip
-    from app.answering.providers.local_transformers import LocalTransformersProvider
+    from app.llm.local_transformers import LocalTransformersProvider
 
     return LocalTransformersProvider(
         path,
@@ -41,7 +41,7 @@ def load_local_provider(path: str, settings: Settings) -> AnswerProvider:
 
 
 def _ctranslate2_provider(path: str, settings: Settings, label: str) -> AnswerProvider:
-    from app.answering.providers.local_ctranslate2 import LocalCTranslate2Provider
+    from app.llm.local_ctranslate2 import LocalCTranslate2Provider
     from app.model_versions.ctranslate2_conversion import ctranslate2_dir_for
 
     return LocalCTranslate2Provider(

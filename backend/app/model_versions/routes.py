@@ -4,10 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from app.alerts.service import Alerts
+from app.access.deps import OperatorDep
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
+from app.api.deps import RowId, SessionDep
 from app.api.schemas import OPERATOR_ERRORS
+from app.model_versions.deps import ManualSwitchDep
 from app.model_versions.schemas import ModelVersionEntry
 from app.model_versions.service import list_versions
 
@@ -33,21 +34,10 @@ def list_model_versions(
     response_model=ModelVersionEntry,
     summary="Включить версию локальной модели (без перезапуска)",
 )
-def activate_model_version(version_id: RowId, services: ServicesDep) -> ModelVersionEntry:
+def activate_model_version(version_id: RowId, switch: ManualSwitchDep) -> ModelVersionEntry:
     """Switched on for everyone at once; an open canary experiment ends (by hand, no
     winner)."""
-    activated = services.local_models.activate(version_id)
-    stop_canaries(services, f"Оператор включил модель {activated.name} вручную")
-    return ModelVersionEntry.model_validate(activated)
-
-
-def stop_canaries(services, reason: str) -> None:
-    with services.database.transaction() as session:
-        stopped = services.experiments.end_canaries(session, reason)
-    if stopped:
-        Alerts(services.database, services.settings).raise_alert(
-            "experiment_decided", f"Канарейка остановлена: {reason}", {"experiment_ids": stopped}
-        )
+    return ModelVersionEntry.model_validate(switch.activate(version_id))
 
 
 @router.post(
@@ -55,10 +45,5 @@ def stop_canaries(services, reason: str) -> None:
     response_model=ModelVersionEntry,
     summary="Вернуть предыдущую версию локальной модели",
 )
-def rollback_model_version(services: ServicesDep) -> ModelVersionEntry:
-    restored = services.local_models.rollback()
-    stop_canaries(services, f"Оператор вернул модель {restored.name}")
-    Alerts(services.database, services.settings).raise_alert(
-        "model_rolled_back", f"Откат на модель {restored.name}", {"version_id": restored.id}
-    )
-    return ModelVersionEntry.model_validate(restored)
+def rollback_model_version(switch: ManualSwitchDep) -> ModelVersionEntry:
+    return ModelVersionEntry.model_validate(switch.rollback())

@@ -9,18 +9,19 @@ leaves the current model in place and says why.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import AnswerProvider
 from app.core.config import Settings
 from app.core.errors import InvalidInputError, NotFoundError
 from app.db.database import Database
 from app.db.models import ModelStatus, ModelVersion
+from app.llm.base import AnswerProvider
+from app.llm.prompt import PromptContext
 from app.model_versions.engines import load_local_provider
 
 logger = logging.getLogger(__name__)
@@ -69,9 +70,16 @@ def list_versions(session: Session) -> list[ModelVersion]:
 
 
 class LocalModelManager:
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        loader: Callable[[str, Settings], AnswerProvider] = load_local_provider,
+    ) -> None:
         self.settings = settings
         self.database = database
+        #: Builds the provider for a model directory (tests pass their own engine).
+        self._loader = loader
         self._loaded: LoadedModel | None = None
         self._switch = threading.Lock()  # one load at a time; answering never waits on it
         #: ``disabled``, ``healthy`` (loaded and answered the probe) or ``failed``.
@@ -115,7 +123,7 @@ class LocalModelManager:
     def _load(self, path: str, version: str | None) -> LoadedModel:
         started = time.monotonic()
         try:
-            provider = load_local_provider(path, self.settings)
+            provider = self._loader(path, self.settings)
             loaded_at = time.monotonic()
             gate, provider.min_confidence = provider.min_confidence, 0.0
             provider.answer(PromptContext(PROBE_QUESTION))  # does it answer at all?

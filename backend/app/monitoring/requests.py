@@ -8,6 +8,7 @@ import time
 from fastapi import FastAPI
 
 from app.api.load_shedding import QUESTION_PATHS
+from app.monitoring.metrics import Metrics
 
 UNMATCHED = "unmatched"
 
@@ -26,10 +27,10 @@ class RequestMetrics:
 
         def observe() -> None:
             nonlocal observed
-            services = getattr(scope["app"].state, "services", None)
-            if services is not None and not observed:
+            metrics = getattr(scope["app"].state, "provided", {}).get(Metrics)
+            if metrics is not None and not observed:
                 observed = True
-                services.metrics.request_seconds.labels(
+                metrics.request_seconds.labels(
                     scope["method"], route_of(scope), str(status["code"])
                 ).observe(time.perf_counter() - started)
 
@@ -56,3 +57,10 @@ def route_of(scope) -> str:
 
 def install_request_metrics(app: FastAPI) -> None:
     app.add_middleware(RequestMetrics)
+
+
+def count_shed(app: FastAPI) -> None:
+    """What the load shedder calls for each question it refuses."""
+    metrics = getattr(app.state, "provided", {}).get(Metrics)
+    if metrics is not None:
+        metrics.shed.inc()

@@ -12,20 +12,19 @@ compares like with like.
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.answering.pipeline import first_answer
-from app.answering.providers.base import AnswerProvider
+from app.answering.pipeline import AnswerPipeline, first_answer
+from app.core.config import Settings
+from app.db.database import Database
 from app.db.models import AnswerSource, ModelMetrics
+from app.embeddings.service import EmbeddingService
+from app.llm.base import AnswerProvider
 from app.quality.golden_set import GoldenReport, GoldenSet, normalise_question
 from app.quality.metrics import PeriodMetrics, period_metrics
 from app.quality.retraining_rule import RetrainingDecision, retraining_decision
-
-if TYPE_CHECKING:
-    from app.container import Services
 
 
 @dataclass
@@ -60,11 +59,20 @@ class ChainGrade:
 
 
 class ModelEvaluator:
-    def __init__(self, services: "Services") -> None:
-        self.services = services
-        settings = services.settings
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        embeddings: EmbeddingService,
+        pipeline: AnswerPipeline,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.embeddings = embeddings
+        self.pipeline = pipeline
         self.golden_set = GoldenSet(
-            services.embeddings.embedder,
+            embeddings.embedder,
             size=settings.golden_set_size,
             min_items=settings.golden_set_min_items,
             min_similarity=settings.golden_min_similarity,
@@ -76,12 +84,12 @@ class ModelEvaluator:
     ) -> Callable[[str], str]:
         """Answer a golden question as the service would without its cache; ``sources``
         collects which kind of provider answered each one."""
-        pipeline = self.services.pipeline
-        embeddings = self.services.embeddings
+        pipeline = self.pipeline
+        embeddings = self.embeddings
 
         def answer(question: str) -> str:
             vector = embeddings.question_vector(question)
-            with self.services.database.session() as session:
+            with self.database.session() as session:
                 context, guard = pipeline.context_and_guard(session, question, vector)
             own = normalise_question(question)
             # The held-out dialog itself is not shown: only what other residents' questions
@@ -102,7 +110,7 @@ class ModelEvaluator:
     def grade_chain(self, providers: list[AnswerProvider]) -> "ChainGrade":
         """The golden report of a provider chain, and the share of golden questions its
         local model answered (no paid call)."""
-        with self.services.database.session() as session:
+        with self.database.session() as session:
             items = self.golden_set.items(session)
         sources: list[str] = []
         report = self.golden_set.grade(items, self.answerer(providers, sources))
@@ -115,18 +123,18 @@ class ModelEvaluator:
         end = now or datetime.now(UTC)
         start = end - timedelta(days=days)
         notes = []
-        with self.services.database.transaction() as session:
+        with self.database.transaction() as session:
             metrics = period_metrics(session, start, end)
             size = self.golden_set.ensure(session) if golden else 0
         if golden and not size:
-            needed = 5 * self.services.settings.golden_set_min_items
+            needed = 5 * self.settings.golden_set_min_items
             notes.append(f"no golden set yet: it needs {needed} distinct approved questions")
-        report = self.score_golden(self.services.pipeline.providers()) if size else None
+        report = self.score_golden(self.pipeline.providers()) if size else None
         evaluation = Evaluation(
-            model_version=self.services.pipeline.current_model(),
+            model_version=self.pipeline.current_model(),
             metrics=metrics,
             golden=report,
-            decision=retraining_decision(metrics, self.services.settings),
+            decision=retraining_decision(metrics, self.settings),
             notes=notes,
         )
         if save and not evaluation.empty:
@@ -151,7 +159,7 @@ class ModelEvaluator:
             n_rated=metrics.rated,
             details=evaluation.as_dict(),
         )
-        with self.services.database.transaction() as session:
+        with self.database.transaction() as session:
             session.add(row)
             session.flush()
             return row.id

@@ -5,10 +5,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from app.access.deps import OperatorDep
+from app.answering.deps import PipelineDep
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, ServicesDep, SessionDep
+from app.api.deps import SessionDep, SettingsDep
 from app.api.schemas import OPERATOR_ERRORS, error_responses
-from app.quality.evaluation import ModelEvaluator, latest_evaluation
+from app.quality.deps import EvaluatorDep
+from app.quality.evaluation import latest_evaluation
 from app.quality.metrics import estimated_savings, metrics_over_time, period_metrics
 from app.quality.retraining_rule import decide_now, summarize_ratings
 from app.quality.schemas import LearningStatus
@@ -27,8 +30,9 @@ router = APIRouter(
     summary="Состояние самообучения",
     tags=["voice"],
 )
-def learning_status(services: ServicesDep, session: SessionDep) -> LearningStatus:
-    settings = services.settings
+def learning_status(
+    settings: SettingsDep, pipeline: PipelineDep, session: SessionDep
+) -> LearningStatus:
     summary = summarize_ratings(session)
     window, decision = decide_now(session, settings)
     latest = latest_evaluation(session)
@@ -37,7 +41,7 @@ def learning_status(services: ServicesDep, session: SessionDep) -> LearningStatu
         avg_rating=summary.avg_rating,
         positive_ratings_count=summary.positive,
         negative_ratings_count=summary.negative,
-        current_model=services.pipeline.current_model(),
+        current_model=pipeline.current_model(),
         requires_retraining=decision.required,
         rated_interactions=summary.rated,
         retraining_reasons=decision.reasons,
@@ -77,12 +81,13 @@ def timeseries(
     summary="Оценить модель сейчас (как evaluate_model): метрики периода и золотой набор",
 )
 def evaluate_now(
-    services: ServicesDep,
+    settings: SettingsDep,
+    evaluator: EvaluatorDep,
     days: int | None = Query(default=None, ge=1, le=3660),
     golden: bool = Query(default=True),
 ) -> dict:
-    period = days or services.settings.evaluation_schedule_days
-    evaluation = ModelEvaluator(services).evaluate(period, golden=golden)
+    period = days or settings.evaluation_schedule_days
+    evaluation = evaluator.evaluate(period, golden=golden)
     return evaluation.as_dict() | {"period_days": period, "empty": evaluation.empty}
 
 

@@ -38,6 +38,8 @@ class RetrainingCheck:
     since: datetime | None
     run_id: int | None = None
     run_created: bool = False
+    #: Required, none open, enough new data: :func:`queue_decided` would queue a run.
+    ready_to_queue: bool = False
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -95,10 +97,11 @@ def queue_run(session: Session, reasons: list[str]) -> tuple[RetrainingRun, bool
     return run, True
 
 
-def check_retraining(
-    session: Session, settings: Settings, *, enqueue: bool, fresh_data_only: bool = False
+def decide_retraining(
+    session: Session, settings: Settings, *, fresh_data_only: bool = False
 ) -> RetrainingCheck:
-    """Quality first (the seed's rule), then fresh data (``RETRAINING_EVERY_NEW_SAMPLES``);
+    """Whether a run is needed, and whether one could be queued now; writes nothing.
+    Quality first (the seed's rule), then fresh data (``RETRAINING_EVERY_NEW_SAMPLES``);
     ``fresh_data_only`` for the ticks between two evaluations."""
     metrics, decision = decide_now(session, settings)
     since = session.scalar(select(func.max(RetrainingRun.created_at)))
@@ -120,9 +123,13 @@ def check_retraining(
             f"{settings.retraining_min_new_samples}"
         )
         return check
-    if not enqueue:
-        check.notes.append("retraining needed; not queued (--no-enqueue)")
-        return check
-    run, created = queue_run(session, decision.reasons)
-    check.run_id, check.run_created = run.id, created
+    check.ready_to_queue = True
     return check
+
+
+def queue_decided(session: Session, check: RetrainingCheck) -> None:
+    """Queue the run ``check`` found needed (or take the one another request just opened)."""
+    if not check.ready_to_queue:
+        return
+    run, created = queue_run(session, check.decision.reasons)
+    check.run_id, check.run_created = run.id, created

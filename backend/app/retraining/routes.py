@@ -5,8 +5,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
+from app.access.deps import OperatorDep
 from app.api.csv_export import csv_response
-from app.api.deps import OperatorDep, RowId, ServicesDep, SessionDep
+from app.api.deps import DatabaseDep, RowId, SessionDep
 from app.api.schemas import OPERATOR_ERRORS
 from app.retraining import service
 from app.retraining.schemas import RetrainingRequest, RetrainingRunEntry, TrainingDatasetEntry
@@ -42,10 +43,10 @@ def get_run(run_id: RowId, session: SessionDep) -> RetrainingRunEntry:
     status_code=202,
     summary="Запустить переобучение сейчас (его выполнит воркер)",
 )
-def request_run(body: RetrainingRequest, services: ServicesDep) -> RetrainingRunEntry:
+def request_run(body: RetrainingRequest, database: DatabaseDep) -> RetrainingRunEntry:
     """Queues a run whatever the thresholds say; while one is queued or running, that one
     is returned instead of a second."""
-    return RetrainingRunEntry.model_validate(service.request_run(services.database, [body.reason]))
+    return RetrainingRunEntry.model_validate(service.request_run(database, [body.reason]))
 
 
 @router.get(

@@ -5,10 +5,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts.service import Alerts, alert_quality_drop
+from app.core.config import Settings
 from app.core.errors import NotFoundError
 from app.db.database import Database
 from app.db.models import RetrainingRun, RetrainingStatus, TrainingDataset
-from app.retraining.decision import queue_run
+from app.retraining.decision import RetrainingCheck, decide_retraining, queue_decided, queue_run
 from app.retraining.queue import enqueue_retraining
 
 
@@ -32,6 +34,32 @@ def request_run(database: Database, reasons: list[str]) -> RetrainingRun:
     if created or run.status == RetrainingStatus.QUEUED:
         enqueue_retraining(database.url, run.id)
     return run
+
+
+def check_and_queue(
+    database: Database,
+    settings: Settings,
+    alerts: Alerts,
+    *,
+    queue: bool = True,
+    fresh_data_only: bool = False,
+) -> RetrainingCheck:
+    """The one scheduled entry point (``check_retraining``, the schedule): decide, queue the
+    run in the same transaction, commit, then hand its job to the worker (so the worker
+    always finds the row) and tell operators when quality dropped. ``queue=False`` only
+    decides (``--no-enqueue``); ``fresh_data_only`` between two evaluations, which is not a
+    quality drop and raises no alert."""
+    with database.transaction() as session:
+        check = decide_retraining(session, settings, fresh_data_only=fresh_data_only)
+        if queue:
+            queue_decided(session, check)
+        elif check.ready_to_queue:
+            check.notes.append("retraining needed; not queued (--no-enqueue)")
+    if queue and check.run_id is not None:  # idempotent: a queued run's job is not doubled
+        enqueue_retraining(database.url, check.run_id)
+    if check.decision.required and not fresh_data_only:
+        alert_quality_drop(alerts, check.decision.reasons, check.as_dict())
+    return check
 
 
 def recent_runs(session: Session, limit: int) -> list[RetrainingRun]:

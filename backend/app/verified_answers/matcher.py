@@ -33,8 +33,8 @@ from functools import cached_property
 
 import numpy as np
 
+from app.language.wording import StemFrequencies, content_stems
 from app.verified_answers.matcher_store import GrowingLabels, GrowingRows, RidgeSolver, RidgeSums
-from app.verified_answers.wording import StemFrequencies, content_stems
 
 #: Share of content words a question must share with its nearest approved phrasing for a
 #: new word in it to mean "same wording, another subject".

@@ -10,8 +10,6 @@ import uuid
 from dataclasses import dataclass
 
 from app.alerts.service import Alerts
-from app.core.config import Settings
-from app.db.database import Database
 from app.verified_answers.service import Learned, mark_served
 
 #: Alert text is a preview; the queue shows the whole answer.
@@ -54,11 +52,11 @@ def announcement(learned: Learned | None) -> Announcement | None:
     return None
 
 
-def announce(database: Database, settings: Settings, news: Announcement) -> None:
+def announce(alerts: Alerts, news: Announcement) -> None:
     """Raised after the response (a background task): delivery must not slow a rating.
     A newly served answer is announced once: by whoever records it as served first."""
     if news.kind == "answer_verified":
-        with database.transaction() as session:
+        with alerts.database.transaction() as session:
             if not mark_served(session, news.verified_answer_id):
                 return
-    Alerts(database, settings).raise_alert(news.kind, news.title, news.details)
+    alerts.raise_alert(news.kind, news.title, news.details)

@@ -1,10 +1,16 @@
 """The verified-answer cache for operators: what is served, on what evidence; withdrawal."""
 
-from fastapi import APIRouter, Query
+from typing import Annotated
 
-from app.api.deps import LoggedInOperatorDep, OperatorDep, ServicesDep, SessionDep
+from fastapi import APIRouter, Depends, Query
+
+from app.access.deps import LoggedInOperatorDep, OperatorDep
+from app.api.deps import SessionDep, SettingsDep, provided
 from app.api.schemas import NOT_BLANK, OPERATOR_ERRORS
 from app.core.errors import VerifiedAnswerNotFoundError
+from app.embeddings.deps import EmbeddingsDep
+from app.verified_answers.deps import VerifiedAnswersDep
+from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.listing import list_verified_answers, parse_answer_id
 from app.verified_answers.matcher import Candidate, is_knowledge_fact
 from app.verified_answers.schemas import (
@@ -28,7 +34,7 @@ router = APIRouter(
     summary="Проверенные ответы (кэш)",
 )
 def verified_answers(
-    services: ServicesDep,
+    settings: SettingsDep,
     session: SessionDep,
     include_withdrawn: bool = Query(False, description="Показать и отозванные"),
     awaiting_review: bool = Query(
@@ -44,7 +50,7 @@ def verified_answers(
         include_withdrawn=include_withdrawn,
         limit=limit,
         offset=offset,
-        min_sessions=services.settings.verify_min_sessions,
+        min_sessions=settings.verify_min_sessions,
         awaiting_review=awaiting_review,
     )
     return [VerifiedAnswerEntry.model_validate(answer) for answer in listed]
@@ -59,15 +65,16 @@ MATCH_CANDIDATES = 5
     summary="Почему кэш ответил бы (или нет) на вопрос: решение и ближайшие ответы",
 )
 def explain_match(
-    services: ServicesDep,
+    embeddings: EmbeddingsDep,
+    index: Annotated[VerifiedAnswerIndex, Depends(provided(VerifiedAnswerIndex))],
     session: SessionDep,
     question: str = Query(min_length=1, max_length=4000, pattern=NOT_BLANK),
 ) -> MatchExplanation:
     """The matcher's verdict on ``question`` as the answer pipeline would reach it (follow-ups
     aside), with the best-scored answers and facts. Nothing is logged or learned."""
     text = question.strip()  # the schema's pattern guarantees something is left
-    matcher = services.pipeline.verified.current(session)
-    vector = services.embeddings.question_vector(text)
+    matcher = index.current(session)
+    vector = embeddings.question_vector(text)
     decision = matcher.decide(vector, text)
     ranked = matcher.ranked(vector, MATCH_CANDIDATES) if matcher.candidates else []
     return MatchExplanation(
@@ -109,12 +116,12 @@ def _finite(value: float | None) -> float | None:
 def withdraw_verified_answer(
     answer_id: str,
     body: WithdrawRequest,
-    services: ServicesDep,
+    verified: VerifiedAnswersDep,
     session: SessionDep,
     logged_in: LoggedInOperatorDep,
 ) -> WithdrawResponse:
     operator = logged_in or body.operator
-    if not services.verified.withdraw(session, parse_answer_id(answer_id), operator):
+    if not verified.withdraw(session, parse_answer_id(answer_id), operator):
         raise VerifiedAnswerNotFoundError(answer_id)
     return WithdrawResponse(success=True, message="Ответ отозван и больше не будет выдаваться")
 
@@ -126,7 +133,7 @@ def withdraw_verified_answer(
 )
 def approve_verified_answer(
     answer_id: str,
-    services: ServicesDep,
+    verified: VerifiedAnswersDep,
     session: SessionDep,
     logged_in: LoggedInOperatorDep,
     body: ApproveRequest | None = None,
@@ -134,6 +141,6 @@ def approve_verified_answer(
     """The operator vouches for the answer: it is served (and used as an example) like an
     operator's own, contact details included, and leaves the queue."""
     operator = logged_in or (body.operator if body else None) or "admin key"
-    if not services.verified.approve(session, parse_answer_id(answer_id), operator):
+    if not verified.approve(session, parse_answer_id(answer_id), operator):
         raise VerifiedAnswerNotFoundError(answer_id)
     return ApproveResponse(success=True, message="Ответ одобрен оператором")

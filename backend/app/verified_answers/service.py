@@ -57,12 +57,12 @@ from app.db.models import (
     misheard,
 )
 from app.embeddings.service import EmbeddingService
+from app.language.wording import StemFrequencies, content_stems
 from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.matcher import (
     MatchThresholds,
 )
 from app.verified_answers.trust import Standing, Support, standing
-from app.verified_answers.wording import StemFrequencies, content_stems
 
 logger = logging.getLogger(__name__)
 

@@ -6,17 +6,19 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from app.answering.logs import get_log
-from app.api.deps import (
+from app.access.deps import (
     BearerDep,
     ClientAddressDep,
+    FeedbackTokensDep,
     LoggedInOperatorDep,
-    RowId,
-    ServicesDep,
+    RateLimitsDep,
     require_operator,
 )
+from app.api.deps import DatabaseDep, RowId, SettingsDep
 from app.api.schemas import error_responses
 from app.core.errors import NotFoundError, SpeechTokenMissingError, SpeechTokenWrongError
+from app.records.dialog_log import get_log
+from app.voice.deps import RecordingsDep, SpeechOutputDep
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 
@@ -32,7 +34,11 @@ router = APIRouter(prefix="/api/voice", tags=["voice"])
 )
 def answer_speech(
     log_id: RowId,
-    services: ServicesDep,
+    speech: SpeechOutputDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
+    limits: RateLimitsDep,
+    tokens: FeedbackTokensDep,
     credentials: BearerDep,
     client: ClientAddressDep,
     feedback_token: str | None = Query(default=None, max_length=256),
@@ -42,19 +48,19 @@ def answer_speech(
     ``feedback_token``, as for ratings) or an operator. Synthesised once per text.
     Residents pay for each request from their client's rate limit, as for questions (a
     wrong token too: guessing is flooding); operators do not."""
-    with services.database.session() as session:
+    with database.session() as session:
         log = get_log(session, log_id)
         answer, session_id = log.ai_response, log.session_id
     token = feedback_token or x_feedback_token
     if credentials is not None and not token:
-        require_operator(services, credentials)
+        require_operator(settings, database, credentials)
     else:
-        services.rate_limits.check_client(client)
-        if not services.feedback_tokens.valid(token, log_id, session_id):
+        limits.check_client(client)
+        if not tokens.valid(token, log_id, session_id):
             if credentials is None:
                 raise SpeechTokenWrongError() if token else SpeechTokenMissingError()
-            require_operator(services, credentials)
-    audio = services.speech_output.speak(answer)
+            require_operator(settings, database, credentials)
+    audio = speech.speak(answer)
     private = {"Cache-Control": "private, max-age=86400"}
     return Response(audio, media_type="audio/wav", headers=private)
 
@@ -69,13 +75,13 @@ def answer_speech(
     summary="Запись вопроса жильца",
 )
 def question_recording(
-    log_id: RowId, services: ServicesDep, _operator: LoggedInOperatorDep
+    log_id: RowId, database: DatabaseDep, recordings: RecordingsDep, _operator: LoggedInOperatorDep
 ) -> Response:
     """What the resident said, as the recogniser heard it: operators only (personal data),
     kept only with ``STORE_AUDIO=true`` and for ``AUDIO_RETENTION_DAYS``."""
-    with services.database.session() as session:
+    with database.session() as session:
         get_log(session, log_id)
-        audio = services.recordings.wav(session, log_id, datetime.now(UTC))
+        audio = recordings.wav(session, log_id, datetime.now(UTC))
     if audio is None:
         raise NotFoundError(
             "Запись этого вопроса не хранится: он задан текстом, запись не сохранялась "

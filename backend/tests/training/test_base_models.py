@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.local_transformers import LocalTransformersProvider
 from app.core.paths import BACKEND_DIR
+from app.llm.local_transformers import LocalTransformersProvider
+from app.llm.prompt import PromptContext
 from training.base_models import BUNDLED, BaseModelError, bundled_gguf, resolve_base_model
 from training.fine_tuning import FineTuneOptions, fine_tune
 

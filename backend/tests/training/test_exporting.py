@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.answering.prompt import HAND_ON_ANSWER
 from app.core.paths import BACKEND_DIR
 from app.db.models import TrainingDataset
 from app.embeddings.service import EmbeddingService
 from app.knowledge.service import KnowledgeBase
+from app.llm.prompt import HAND_ON_ANSWER
 from tests.support.logs import add_log
 from training.dataset_format import validate_file
 from training.exporting import ExportOptions, export

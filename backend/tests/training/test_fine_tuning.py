@@ -101,8 +101,8 @@ def test_the_seed_command_line_works_verbatim_with_lora(
 
 
 def test_a_chat_template_model_trains_a_lora_adapter_that_the_service_can_load(dialogs, tmp_path):
-    from app.answering.prompt import PromptContext
-    from app.answering.providers.local_transformers import LocalTransformersProvider
+    from app.llm.local_transformers import LocalTransformersProvider
+    from app.llm.prompt import PromptContext
 
     llama = build_tiny_model(tmp_path / "tiny-llama", "llama")
     options = FineTuneOptions(

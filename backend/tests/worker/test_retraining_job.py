@@ -17,7 +17,7 @@ import pytest
 from fastapi import BackgroundTasks
 from sqlalchemy import select
 
-from app.answering.turns import Question, take_turn
+from app.answering.turns import Question
 from app.container import build_services
 from app.core.config import Settings
 from app.core.paths import BACKEND_DIR
@@ -170,7 +170,7 @@ def residents_try_the_canary(services, candidate: str) -> None:
     for number in range(16):
         background = BackgroundTasks()
         question = Question(f"canary-{number}", None, message="Когда моют окна в подъезде?")
-        log, _ = take_turn(services, f"10.7.0.{number + 1}", background, question, None)
+        log, _ = services.turns.take(f"10.7.0.{number + 1}", background, question, None)
         for task in background.tasks:
             task.func(*task.args, **task.kwargs)
         answered[log.model_used] = answered.get(log.model_used, 0) + 1

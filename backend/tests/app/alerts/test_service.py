@@ -139,9 +139,9 @@ def test_apprise_urls_are_a_channel_and_a_bad_one_is_a_clear_error(database, mak
 def test_a_persisting_quality_drop_is_one_alert_whatever_its_figures(database, make_settings):
     from app.alerts.service import alert_quality_drop
 
-    settings = make_settings()
-    first = alert_quality_drop(database, settings, ["average rating 2.91 < 3.5"], {})
-    second = alert_quality_drop(database, settings, ["average rating 2.89 < 3.5"], {})
+    alerts = Alerts(database, make_settings())
+    first = alert_quality_drop(alerts, ["average rating 2.91 < 3.5"], {})
+    second = alert_quality_drop(alerts, ["average rating 2.89 < 3.5"], {})
     assert second.deduplicated and second.alert_id == first.alert_id
     with database.session() as session:
         stored = session.get(Alert, first.alert_id)

@@ -1,7 +1,7 @@
 """A paid call's context: only what helps, best first, within a token budget."""
 
 from app.answering.context_budget import CommonWords, estimate_tokens, fit_to_budget
-from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext
+from app.llm.prompt import ApprovedExample, KnowledgeSnippet, PromptContext
 
 OPENINGS = ["Спасибо за обращение!", "Здравствуйте! Хороший вопрос.", "Понимаю ваш вопрос."]
 CLOSINGS = ["Надеюсь, это поможет.", "Точные условия могут зависеть от договора с вашим домом."]

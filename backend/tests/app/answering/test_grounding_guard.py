@@ -3,9 +3,9 @@
 from sqlalchemy import select
 
 from app.answering.grounding_guard import GroundingGuard, stated_facts
-from app.answering.prompt import HAND_ON_ANSWER, KnowledgeSnippet, PromptContext
-from app.answering.providers.base import Answer
 from app.db.models import VoiceLog
+from app.llm.base import Answer
+from app.llm.prompt import HAND_ON_ANSWER, KnowledgeSnippet, PromptContext
 from tests.support.dialog import ask
 
 

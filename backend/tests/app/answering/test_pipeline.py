@@ -2,10 +2,10 @@
 
 import time
 
-from app.answering.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
-from app.answering.providers.base import ProviderError
-from app.answering.providers.openai_compatible import OpenAICompatibleProvider
 from app.db.models import VoiceLog
+from app.llm.base import ProviderError
+from app.llm.openai_compatible import OpenAICompatibleProvider
+from app.llm.prompt import ApprovedExample, KnowledgeSnippet, PromptContext, Turn
 from tests.support.dialog import BOT_ADMIN_KEY, ask, correct, rate_accepted
 from tests.support.feedback import rate
 
@@ -216,7 +216,7 @@ class RecordingProvider:
         self.calls = calls
 
     def answer(self, context):
-        from app.answering.providers.base import Answer
+        from app.llm.base import Answer
 
         self.calls.append(self.name)
         return Answer(f"ответ {self.name}", self.name, "llm" if self.name == "paid" else "local")

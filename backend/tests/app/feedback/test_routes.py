@@ -108,7 +108,7 @@ def test_without_a_token_another_address_cannot_rate_and_a_wrong_token_is_never_
 
 
 def test_the_token_is_bound_to_the_log_and_its_conversation(client, database):
-    from app.feedback.tokens import FeedbackTokens
+    from app.access.tokens import FeedbackTokens
 
     tokens = client.app.state.services.feedback_tokens
     answer = ask(client, "Как часто моют подъезд?", "flat-1")

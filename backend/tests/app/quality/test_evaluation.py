@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.container import build_services
 from app.db.models import AnswerSignal, ModelMetrics
-from app.quality.evaluation import ModelEvaluator
 from tests.support.logs import add_log
 
 STUB_REPLY = "Влажная уборка проводится 2 раза в неделю."
@@ -65,7 +64,7 @@ def test_period_metrics_follow_their_definitions(services):
     with services.database.session() as session:
         known_history(session)
 
-    evaluation = ModelEvaluator(services).evaluate(7, golden=False)
+    evaluation = services.evaluator.evaluate(7, golden=False)
     m = evaluation.metrics
 
     assert (m.interactions, m.rated) == (10, 6)
@@ -94,7 +93,7 @@ def test_implicit_satisfaction_counts_answers_neither_re_asked_nor_escalated(ser
             session.add(AnswerSignal(log_id=answers[answer].id, next_log_id=reply.id, kind=kind))
         session.commit()
 
-    m = ModelEvaluator(services).evaluate(7, golden=False).metrics
+    m = services.evaluator.evaluate(7, golden=False).metrics
 
     assert m.interactions == 12 and m.rated == 0 and m.satisfaction is None
     assert (m.re_asked, m.escalated, m.thanked) == (2, 2, 1)
@@ -107,7 +106,7 @@ def test_an_evaluation_grades_the_answering_model_on_the_golden_set_and_is_store
     with services.database.session() as session:
         known_history(session)
 
-    evaluation = ModelEvaluator(services).evaluate(7)
+    evaluation = services.evaluator.evaluate(7)
 
     # Ten approved questions, a fifth held out: the two corrections (they come first).
     # The stub says "2 раза в неделю": first question #2 found, the weekdays not (1/3);
@@ -127,6 +126,6 @@ def test_an_evaluation_grades_the_answering_model_on_the_golden_set_and_is_store
 
 
 def test_an_empty_database_has_nothing_to_evaluate_and_stores_nothing(services):
-    evaluation = ModelEvaluator(services).evaluate(7)
+    evaluation = services.evaluator.evaluate(7)
     assert evaluation.empty and evaluation.model_metrics_id is None
     assert evaluation.notes == ["no golden set yet: it needs 10 distinct approved questions"]

@@ -4,7 +4,7 @@ none, too few ratings, ratings outside the window, an empty database."""
 import pytest
 
 from app.quality.retraining_rule import decide_now
-from app.retraining.decision import check_retraining
+from app.retraining.decision import decide_retraining, queue_decided
 from tests.support.dialog import BOT_OPERATOR
 from tests.support.logs import rated_history, unrated_history
 
@@ -18,6 +18,13 @@ LOW_SATISFACTION_ONLY = [5] * 22 + [3] * 16 + [2] * 2  # 4.05 / 55 % / 5 %
 MANY_NEGATIVE_ONLY = [5] * 31 + [1] * 9  # 4.10 / 77.5 % / 22.5 %
 
 EVERYTHING_BAD = [1] * 20 + [3] * 10 + [4] * 10  # 2.25 / 25 % / 50 %
+
+
+def decide_and_queue(session, settings, **options):
+    """What ``check_and_queue`` does inside its transaction."""
+    check = decide_retraining(session, settings, **options)
+    queue_decided(session, check)
+    return check
 
 
 @pytest.mark.parametrize(
@@ -100,7 +107,7 @@ def test_ratings_older_than_the_window_do_not_count(database, settings):
 def test_an_empty_database_needs_nothing(database, settings):
     with database.session() as session:
         metrics, decision = decide_now(session, settings)
-        check = check_retraining(session, settings, enqueue=True)
+        check = decide_and_queue(session, settings)
     assert metrics.interactions == 0 and metrics.avg_rating is None
     assert not decision.required and check.run_id is None
 

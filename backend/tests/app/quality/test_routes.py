@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import RetrainingRun
-from app.retraining.decision import check_retraining
+from app.retraining.decision import decide_retraining
 from tests.support.dialog import OPERATOR_HEADERS, as_operator, ask
 from tests.support.feedback import rate
 from tests.support.logs import add_log
@@ -48,7 +48,7 @@ def test_status_reports_the_same_decision_as_check_retraining(client, settings, 
         for number in range(25):
             add_log(session, f"Вопрос {number}", "Ответ", rating=1 if number < 15 else 5)
         session.commit()
-        check = check_retraining(session, settings, enqueue=False)
+        check = decide_retraining(session, settings)
 
     status = client.get("/api/voice/self-learning/status", headers=OPERATOR_HEADERS).json()
 

@@ -4,10 +4,17 @@ one run and only one; without enough new data nothing is queued."""
 from sqlalchemy import select
 
 from app.db.models import RetrainingRun
-from app.retraining.decision import check_retraining
+from app.retraining.decision import decide_retraining, queue_decided
 from tests.support.logs import rated_history
 
 EVERYTHING_BAD = [1] * 20 + [3] * 10 + [4] * 10  # 2.25 / 25 % / 50 %
+
+
+def decide_and_queue(session, settings, **options):
+    """What ``check_and_queue`` does inside its transaction."""
+    check = decide_retraining(session, settings, **options)
+    queue_decided(session, check)
+    return check
 
 
 def test_a_crossed_threshold_with_enough_new_data_queues_one_run_and_only_one(
@@ -16,9 +23,9 @@ def test_a_crossed_threshold_with_enough_new_data_queues_one_run_and_only_one(
     settings = make_settings(RETRAINING_MIN_NEW_SAMPLES="10")
     with database.session() as session:
         rated_history(session, EVERYTHING_BAD)  # 10 approved (4★) dialogs
-        first = check_retraining(session, settings, enqueue=True)
+        first = decide_and_queue(session, settings)
         session.commit()
-        again = check_retraining(session, settings, enqueue=True)
+        again = decide_and_queue(session, settings)
         session.commit()
         runs = session.scalars(select(RetrainingRun)).all()
 
@@ -32,7 +39,7 @@ def test_without_enough_new_training_data_nothing_is_queued(database, make_setti
     settings = make_settings(RETRAINING_MIN_NEW_SAMPLES="11")
     with database.session() as session:
         rated_history(session, EVERYTHING_BAD)
-        check = check_retraining(session, settings, enqueue=True)
+        check = decide_and_queue(session, settings)
     assert check.decision.required and check.run_id is None
     assert check.notes == ["not enough new training data: 10 approved dialogs < 11"]
 
@@ -47,9 +54,9 @@ def test_with_a_local_model_enough_fresh_approved_data_queues_a_run_while_qualit
                              RETRAINING_MIN_NEW_SAMPLES="30")  # fmt: skip
     with database.session() as session:
         rated_history(session, ALL_GOOD)
-        check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+        check = decide_and_queue(session, settings, fresh_data_only=True)
         session.commit()
-        again = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+        again = decide_and_queue(session, settings, fresh_data_only=True)
         session.commit()
 
     assert check.run_created
@@ -67,8 +74,8 @@ def test_fresh_data_retrains_only_with_a_local_model_and_only_past_its_threshold
                                 RETRAINING_MIN_NEW_SAMPLES="30")  # fmt: skip
         off = make_settings(USE_LOCAL_MODEL="true")
         for settings in (no_model, too_few, off):
-            check = check_retraining(session, settings, enqueue=True, fresh_data_only=True)
+            check = decide_and_queue(session, settings, fresh_data_only=True)
             assert not check.decision.required and check.run_id is None
         # A quality check proper still reports why quality alone does not retrain.
-        quality = check_retraining(session, too_few, enqueue=True)
+        quality = decide_and_queue(session, too_few)
         assert not quality.decision.required and quality.decision.reasons == []

@@ -30,7 +30,7 @@ def replicas(make_llm_client, llm_server, count=2):
 
 
 def index_of(client) -> VerifiedAnswerIndex:
-    return client.app.state.services.pipeline.verified
+    return client.app.state.services.index
 
 
 def decisions(client, database, index: VerifiedAnswerIndex) -> list[str | None]:

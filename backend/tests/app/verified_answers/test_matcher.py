@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 
-from app.answering.follow_up import is_follow_up
 from app.verified_answers.matcher import FittedMatcher, MatcherBuilder, MatchThresholds, candidate
-from app.verified_answers.wording import content_stems
 
 WINDOWS = "Окна в подъездах моем 2 раза в год — в апреле и в сентябре."
 FLOORS = "Влажную уборку лестниц проводим 2 раза в неделю — по вторникам и пятницам."
@@ -115,30 +113,6 @@ def test_ranked_puts_the_fitting_answer_first(matcher, embed):
     ranked = matcher.ranked(embed("номер горячей линии вашей компании")[0], 2)
     assert ranked[0].candidate.key == "phone"
     assert ranked[0].score > ranked[1].score
-
-
-@pytest.mark.parametrize(
-    ("question", "has_history", "expected"),
-    [
-        ("а сколько это стоит?", True, True),
-        ("А если у нас 12 домов?", True, True),
-        ("и когда это будет?", True, True),
-        ("а сколько это стоит?", False, False),
-        ("Сколько стоит уборка одного подъезда?", True, False),
-        ("а подъезд вообще часто убирают или раз в месяц", True, False),
-    ],
-)
-def test_follow_ups_are_short_questions_leaning_on_the_previous_turn(
-    question, has_history, expected
-):
-    assert is_follow_up(question, has_history=has_history) is expected
-
-
-def test_content_words_are_stemmed_and_function_words_dropped():
-    assert content_stems("Когда моют окна в подъезде?") == content_stems(
-        "когда моют окно в подъездах"
-    )
-    assert "когд" not in content_stems("Когда моют окна?")
 
 
 def test_an_answer_waiting_for_verification_is_never_served_but_keeps_its_questions(embed):

@@ -3,6 +3,7 @@ actions, evaluating now, and an empty database that says so."""
 
 from datetime import UTC, datetime, timedelta
 
+from app.alerts.service import Alerts
 from app.db.models import ModelVersion
 from tests.e2e.web.conftest import screenshot, wait_for_expression
 from tests.support.logs import add_log
@@ -99,7 +100,7 @@ def looked_at_twice(database, settings) -> int:
                     log = add_log(session, "Вопрос", "Ответ", rating=rating,
                                   client_key=uuid.uuid4().hex)  # fmt: skip
                     session.add(ExperimentAnswer(log_id=log.id, arm_id=ids[arm]))
-        Referee(database, settings).look(experiment.id)
+        Referee(database, settings, Alerts(database, settings)).look(experiment.id)
     return experiment.id
 
 

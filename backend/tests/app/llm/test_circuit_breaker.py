@@ -3,9 +3,9 @@ once from what else there is, and try again after the pause."""
 
 import pytest
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer, ProviderError
-from app.answering.providers.circuit_breaker import CircuitBreaker, CircuitOpenError
+from app.llm.base import Answer, ProviderError
+from app.llm.circuit_breaker import CircuitBreaker, CircuitOpenError
+from app.llm.prompt import PromptContext
 
 
 class Flaky:

@@ -11,14 +11,14 @@ import json
 import math
 from pathlib import Path
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer, ProviderError
-from app.answering.providers.local_prompting import (
+from app.llm.base import Answer, ProviderError
+from app.llm.local_prompting import (
     NEXT_TURN,
     local_answer,
     local_model_label,
     render_prompt,
 )
+from app.llm.prompt import PromptContext
 
 #: Written next to ``model.bin`` by the converter; its presence marks a directory we made.
 INFERENCE_FILE = "inference.json"

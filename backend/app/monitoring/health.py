@@ -8,15 +8,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from app.answering.providers.base import AnswerProvider
 from app.db.database import Database
 from app.embeddings.service import EmbeddingService
-
-if TYPE_CHECKING:
-    from app.model_versions.service import LocalModelManager
-    from app.voice.service import SpeechInput, SpeechOutput
+from app.llm.base import AnswerProvider
+from app.model_versions.service import LocalModelManager
+from app.voice.service import SpeechInput, SpeechOutput
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +42,9 @@ class HealthChecker:
         database: Database,
         embeddings: EmbeddingService,
         paid: AnswerProvider | None,
-        local_models: "LocalModelManager",
+        local_models: LocalModelManager,
         clock: Callable[[], float] = time.monotonic,
-        speech: "tuple[SpeechInput, SpeechOutput] | None" = None,
+        speech: tuple[SpeechInput, SpeechOutput] | None = None,
     ) -> None:
         self.database = database
         self._clock = clock

@@ -9,8 +9,8 @@ or local answer without first waiting out timeouts. Then one request is let thro
 import threading
 import time
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer, AnswerProvider, ProviderError
+from app.llm.base import Answer, AnswerProvider, ProviderError
+from app.llm.prompt import PromptContext
 
 
 class CircuitOpenError(ProviderError):

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from app.db.database import Database
-from app.verified_answers.learning_queue import LearningQueue
+from app.records.learning_queue import LearningQueue
 
 # A scratch table of the test's own: its unique name is checked only at commit, which is
 # how a piece of work can make a whole batch fail to commit.

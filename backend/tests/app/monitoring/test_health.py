@@ -1,7 +1,7 @@
 """Health checks that cost something are remembered for a while: polling /health cannot
 make the service embed text without limit, and a failure still shows once it is due."""
 
-from app.answering.health import CHECK_CACHE_SECONDS, HealthChecker
+from app.monitoring.health import CHECK_CACHE_SECONDS, HealthChecker
 
 
 class CountingEmbeddings:

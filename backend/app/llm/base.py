@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.answering.prompt import PromptContext
+from app.llm.prompt import PromptContext
 
 
 @dataclass(frozen=True)

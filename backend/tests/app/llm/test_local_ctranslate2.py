@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("ctranslate2", reason="ML extras (requirements_ml.txt) not installed")
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.local_ctranslate2 import LocalCTranslate2Provider
-from app.answering.providers.local_transformers import LocalTransformersProvider
+from app.llm.local_ctranslate2 import LocalCTranslate2Provider
+from app.llm.local_transformers import LocalTransformersProvider
+from app.llm.prompt import PromptContext
 from app.model_versions.ctranslate2_conversion import convert_for_ctranslate2
 from app.model_versions.engines import load_local_provider
 from training.tiny_model import build_tiny_model

@@ -9,13 +9,13 @@ import logging
 import threading
 from pathlib import Path
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer
-from app.answering.providers.local_prompting import (
+from app.llm.base import Answer
+from app.llm.local_prompting import (
     local_answer,
     local_model_label,
     render_prompt,
 )
+from app.llm.prompt import PromptContext
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ the tokenizer's chat template when it has one, otherwise the service's plain tem
 
 from pathlib import Path
 
-from app.answering.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
-from app.answering.providers.base import Answer, ProviderError
 from app.db.models import AnswerSource
+from app.llm.base import Answer, ProviderError
+from app.llm.prompt import PLAIN_ROLE_LABELS, PromptContext, render_plain
 
 #: Where a plain-template model starts writing the resident's next turn.
 NEXT_TURN = f"\n{PLAIN_ROLE_LABELS['user']}:"

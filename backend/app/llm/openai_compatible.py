@@ -14,10 +14,10 @@ import time
 
 import openai
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer, ProviderError
 from app.core.config import Settings
 from app.db.models import AnswerSource
+from app.llm.base import Answer, ProviderError
+from app.llm.prompt import PromptContext
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ import pytest
 
 pytest.importorskip("transformers", reason="ML extras (requirements_ml.txt) not installed")
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.local_transformers import LocalTransformersProvider
+from app.llm.local_transformers import LocalTransformersProvider
+from app.llm.prompt import PromptContext
 from tests.support.dialog import OPERATOR_HEADERS, OPERATOR_KEY
 from training.tiny_model import build_tiny_model
 

@@ -3,9 +3,9 @@ no log and is the same 404 as an unknown one."""
 
 import pytest
 
-from app.answering.logs import get_log, parse_log_id
 from app.core.errors import LogNotFoundError
 from app.db.models import MAX_ROW_ID
+from app.records.dialog_log import get_log, parse_log_id
 from tests.support.logs import add_log
 
 

@@ -5,9 +5,9 @@ when every model provider fails. (Approved past answers are served before any pr
 is asked, by the verified-answer matcher.)
 """
 
-from app.answering.prompt import PromptContext
-from app.answering.providers.base import Answer
 from app.db.models import AnswerSource
+from app.llm.base import Answer
+from app.llm.prompt import PromptContext
 
 OFFLINE_MODEL_NAME = "offline"
 NO_ANSWER_TEXT = (

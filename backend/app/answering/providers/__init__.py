@@ -1,1 +1,0 @@
-"""Answer providers: each a class with ``answer(context) -> Answer`` (see ``ai_service``)."""
