@@ -43,7 +43,7 @@ def client_network(address: str) -> str:
 
 class ClientIdentity:
     """Client keys and conversation tokens, from secrets shared by every replica on the
-    database (``app/feedback/tokens.py``: the token secret is never in a backup)."""
+    database (``app/access/tokens.py``: the token secret is never in a backup)."""
 
     def __init__(self, client_secret: bytes, token_secret: bytes) -> None:
         self._secret = client_secret

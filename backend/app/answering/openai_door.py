@@ -1,6 +1,6 @@
 """An OpenAI-compatible door for other front-ends and telephony bridges:
 ``POST /v1/chat/completions`` answers with the self-learning bot — the same identity, rate
-limits, pipeline and logs as ``process`` (:func:`app.answering.turns.take_turn`).
+limits, pipeline and logs as ``process`` (:class:`app.answering.turns.Turns`).
 
 The question is the last user message; the conversation is ``user`` (or the
 ``X-Session-Id`` header). The answer carries ``log_id``, ``feedback_token``,

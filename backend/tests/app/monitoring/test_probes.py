@@ -12,14 +12,15 @@ def test_a_running_replica_is_alive_and_ready_without_a_key(client):
 
 
 def test_a_replica_whose_database_is_gone_is_alive_but_not_ready(client):
-    services = client.app.state.services
-    reachable = services.database
-    services.database = Database(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    provided = client.app.state.provided
+    reachable = provided[Database]
+    gone = Database(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    provided[Database] = gone
     try:
         ready = client.get("/api/voice/health/ready")
         assert ready.status_code == 503
         assert ready.json() == {"status": "not ready", "reason": "database unavailable"}
         assert client.get("/api/voice/health/live").status_code == 200
     finally:
-        services.database.dispose()
-        services.database = reachable
+        gone.dispose()
+        provided[Database] = reachable
