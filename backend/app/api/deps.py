@@ -43,6 +43,7 @@ def provided(kind: type[T]) -> Callable[[Request], T]:
         return service
 
     resolve.__name__ = f"provided_{kind.__name__}"
+    resolve.provided_kind = kind  # type: ignore[attr-defined]  # what the wiring test reads
     return resolve
 
 

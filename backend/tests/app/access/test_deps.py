@@ -1,4 +1,4 @@
-"""Dependencies every route shares: the operator check in front of operator endpoints."""
+"""Who is asking, as routes declare it: the operator check in front of operator endpoints."""
 
 import pytest
 
