@@ -39,7 +39,8 @@ def provided(kind: type[T]) -> Callable[[Request], T]:
             service = provided_services(request)[kind]
         except KeyError:
             raise ServiceNotProvidedError(f"no {kind.__name__} is provided") from None
-        assert isinstance(service, kind)
+        if not isinstance(service, kind):
+            raise ServiceNotProvidedError(f"{kind.__name__} is published as {type(service)}")
         return service
 
     resolve.__name__ = f"provided_{kind.__name__}"
