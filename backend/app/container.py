@@ -204,6 +204,7 @@ def answer_pipeline(
     knowledge: KnowledgeBase,
     local: LocalModelManager,
     paid: AnswerProvider | None,
+    thresholds: MatchThresholds,
 ) -> tuple[AnswerPipeline, VerifiedAnswerIndex]:
     """The pipeline with its provider chain (local model, paid model, offline answers) and
     the cache's read side it consults first."""
@@ -213,9 +214,8 @@ def answer_pipeline(
 
     offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
     index = VerifiedAnswerIndex(
-        embeddings, match_thresholds(settings), settings.cache_max_age_days,
-        settings.verify_min_sessions,
-    )  # fmt: skip
+        embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
+    )
     pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
     return pipeline, index
 
@@ -232,11 +232,14 @@ def build_services(
     local = LocalModelManager(settings, database)
     local.load_configured()
     paid = paid_provider(settings)
-    pipeline, index = answer_pipeline(settings, database, embeddings, knowledge, local, paid)
+    thresholds = match_thresholds(settings)  # the read side and the write side share them
+    pipeline, index = answer_pipeline(
+        settings, database, embeddings, knowledge, local, paid, thresholds
+    )
     speech_input = spoken_questions(settings)
     speech_output = SpeechOutput(settings, build_synthesizer(settings))
     recordings = RecordingArchive(database, settings)
-    verified = verified_answers(settings, embeddings, match_thresholds(settings))
+    verified = verified_answers(settings, embeddings, thresholds)
     limits, login_limits, tokens, identity = access_services(settings, database)
     learning = LearningQueue(database)
     alerts = Alerts(database, settings)

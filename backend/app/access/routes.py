@@ -1,15 +1,12 @@
 """Operator login with an account (``python -m app.cli operator add NAME``): the token it
 returns is used like the admin key, ``Authorization: Bearer <token>``."""
 
-from typing import Annotated
+from fastapi import APIRouter, HTTPException, Response
 
-from fastapi import APIRouter, Depends, HTTPException, Response
-
-from app.access.deps import BearerDep, ClientAddressDep
+from app.access.deps import BearerDep, ClientAddressDep, LoginLimitsDep
 from app.access.operators import LoginFailedError, log_in, log_out
-from app.access.rate_limit import LoginLimits
 from app.access.schemas import LoginRequest, LoginResponse
-from app.api.deps import SessionDep, SettingsDep, provided
+from app.api.deps import SessionDep, SettingsDep
 from app.api.schemas import error_responses
 
 router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
@@ -26,7 +23,7 @@ router = APIRouter(prefix="/api/voice/auth", tags=["auth"])
 )
 def login(
     body: LoginRequest,
-    limits: Annotated[LoginLimits, Depends(provided(LoginLimits))],
+    limits: LoginLimitsDep,
     settings: SettingsDep,
     session: SessionDep,
     client: ClientAddressDep,

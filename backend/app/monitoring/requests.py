@@ -27,7 +27,7 @@ class RequestMetrics:
 
         def observe() -> None:
             nonlocal observed
-            metrics = getattr(scope["app"].state, "provided", {}).get(Metrics)
+            metrics = metrics_of(scope["app"])
             if metrics is not None and not observed:
                 observed = True
                 metrics.request_seconds.labels(
@@ -59,8 +59,13 @@ def install_request_metrics(app: FastAPI) -> None:
     app.add_middleware(RequestMetrics)
 
 
+def metrics_of(app: FastAPI) -> Metrics | None:
+    """The process's metrics; None until the lifespan has published the services."""
+    return getattr(app.state, "provided", {}).get(Metrics)
+
+
 def count_shed(app: FastAPI) -> None:
     """What the load shedder calls for each question it refuses."""
-    metrics = getattr(app.state, "provided", {}).get(Metrics)
+    metrics = metrics_of(app)
     if metrics is not None:
         metrics.shed.inc()

@@ -2,17 +2,14 @@
 (Prometheus sends it as a bearer token: ``authorization: {credentials: …}`` in its scrape
 config); the seed's ``/api/voice/health`` and the probes a load balancer asks, open to all."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.access.deps import OperatorDep
-from app.api.deps import DatabaseDep, provided
+from app.api.deps import DatabaseDep
 from app.api.schemas import OPERATOR_ERRORS
-from app.monitoring.health import HealthChecker
-from app.monitoring.metrics import Metrics
+from app.monitoring.deps import HealthDep, MetricsDep
 from app.monitoring.schemas import HealthResponse, ProbeResponse
 
 router = APIRouter(tags=["operator"], dependencies=[OperatorDep], responses=OPERATOR_ERRORS)
@@ -25,7 +22,7 @@ health_router = APIRouter(prefix="/api/voice", tags=["voice"])
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
     summary="Метрики для Prometheus",
 )
-def metrics(metrics: Annotated[Metrics, Depends(provided(Metrics))]) -> Response:
+def metrics(metrics: MetricsDep) -> Response:
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -35,7 +32,7 @@ def metrics(metrics: Annotated[Metrics, Depends(provided(Metrics))]) -> Response
     summary="Проверка состояния",
     responses={503: {"model": HealthResponse, "description": "База данных недоступна"}},
 )
-def health(checker: Annotated[HealthChecker, Depends(provided(HealthChecker))]):
+def health(checker: HealthDep):
     report = checker.check()
     body = HealthResponse(
         status=report.status, components=report.working, details=report.components

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.api.deps import provided
+from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.service import VerifiedAnswers
 
 VerifiedAnswersDep = Annotated[VerifiedAnswers, Depends(provided(VerifiedAnswers))]
+IndexDep = Annotated[VerifiedAnswerIndex, Depends(provided(VerifiedAnswerIndex))]

@@ -1,16 +1,13 @@
 """The verified-answer cache for operators: what is served, on what evidence; withdrawal."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from app.access.deps import LoggedInOperatorDep, OperatorDep
-from app.api.deps import SessionDep, SettingsDep, provided
+from app.api.deps import SessionDep, SettingsDep
 from app.api.schemas import NOT_BLANK, OPERATOR_ERRORS
 from app.core.errors import VerifiedAnswerNotFoundError
 from app.embeddings.deps import EmbeddingsDep
-from app.verified_answers.deps import VerifiedAnswersDep
-from app.verified_answers.index import VerifiedAnswerIndex
+from app.verified_answers.deps import IndexDep, VerifiedAnswersDep
 from app.verified_answers.listing import list_verified_answers, parse_answer_id
 from app.verified_answers.matcher import Candidate, is_knowledge_fact
 from app.verified_answers.schemas import (
@@ -66,7 +63,7 @@ MATCH_CANDIDATES = 5
 )
 def explain_match(
     embeddings: EmbeddingsDep,
-    index: Annotated[VerifiedAnswerIndex, Depends(provided(VerifiedAnswerIndex))],
+    index: IndexDep,
     session: SessionDep,
     question: str = Query(min_length=1, max_length=4000, pattern=NOT_BLANK),
 ) -> MatchExplanation:
