@@ -13,6 +13,9 @@ from app.core.config import Settings
 from app.db.database import Database
 from app.db.migrations import check_schema_current, upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
+from app.emergencies.answers import EmergencyAnswers
+from app.emergencies.detector import EmergencyDetector
+from app.emergencies.service import EmergencyDesk
 from app.experiments.service import Experiments
 from app.feedback.service import Ratings
 from app.feedback.signal_recorder import SignalRecorder
@@ -81,6 +84,8 @@ class Services:
     evaluator: ModelEvaluator
     #: One turn of a conversation, whatever door it came through.
     turns: Turns
+    #: Emergencies: detected first, answered with the emergency entry, an operator alerted.
+    emergencies: EmergencyDesk
     #: An operator switching the local model by hand (ends open canaries).
     manual_switch: ManualSwitch
 
@@ -98,6 +103,7 @@ class Services:
         return by_type
 
     def close(self) -> None:
+        self.emergencies.close()
         self.learning.close()
         self.database.dispose()
 
@@ -205,6 +211,7 @@ def answer_pipeline(
     local: LocalModelManager,
     paid: AnswerProvider | None,
     thresholds: MatchThresholds,
+    emergencies: EmergencyDesk | None = None,
 ) -> tuple[AnswerPipeline, VerifiedAnswerIndex]:
     """The pipeline with its provider chain (local model, paid model, offline answers) and
     the cache's read side it consults first."""
@@ -216,8 +223,15 @@ def answer_pipeline(
     index = VerifiedAnswerIndex(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )
-    pipeline = AnswerPipeline(settings, database, embeddings, knowledge, providers, offline, index)
+    pipeline = AnswerPipeline(
+        settings, database, embeddings, knowledge, providers, offline, index, emergencies
+    )
     return pipeline, index
+
+
+def emergency_desk(settings: Settings, alerts: Alerts) -> EmergencyDesk:
+    answers = EmergencyAnswers.load(settings.emergency_answers_file)
+    return EmergencyDesk(EmergencyDetector(), answers, alerts)
 
 
 def build_services(
@@ -233,8 +247,10 @@ def build_services(
     local.load_configured()
     paid = paid_provider(settings)
     thresholds = match_thresholds(settings)  # the read side and the write side share them
+    alerts = Alerts(database, settings)
+    emergencies = emergency_desk(settings, alerts)
     pipeline, index = answer_pipeline(
-        settings, database, embeddings, knowledge, local, paid, thresholds
+        settings, database, embeddings, knowledge, local, paid, thresholds, emergencies
     )
     speech_input = spoken_questions(settings)
     speech_output = SpeechOutput(settings, build_synthesizer(settings))
@@ -242,7 +258,6 @@ def build_services(
     verified = verified_answers(settings, embeddings, thresholds)
     limits, login_limits, tokens, identity = access_services(settings, database)
     learning = LearningQueue(database)
-    alerts = Alerts(database, settings)
     experiments = Experiments(database)
     metrics = Metrics(database, lambda: paid.state if paid is not None else None)
     signals = SignalRecorder(
@@ -263,7 +278,8 @@ def build_services(
         rate_limits=limits, login_limits=login_limits, feedback_tokens=tokens, identity=identity,
         ratings=Ratings(database, verified, tokens, limits, learning, identity),
         signals=signals, learning=learning, metrics=metrics, alerts=alerts, turns=turns,
-        speech_input=speech_input, speech_output=speech_output, recordings=recordings,
+        emergencies=emergencies, speech_input=speech_input, speech_output=speech_output,
+        recordings=recordings,
         experiments=experiments,
         evaluator=ModelEvaluator(
             settings=settings, database=database, embeddings=embeddings, pipeline=pipeline

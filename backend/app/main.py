@@ -23,6 +23,8 @@ from app.container import build_services
 from app.core.config import Settings, get_settings
 from app.embeddings import routes as embeddings
 from app.embeddings.service import Embedder
+from app.emergencies.requests import is_urgent
+from app.emergencies.service import EmergencyDesk
 from app.experiments import routes as experiments
 from app.feedback import routes as feedback
 from app.knowledge import routes as knowledge
@@ -40,6 +42,12 @@ DESCRIPTION = """
 Модуль самообучения голосового и чат-ассистента компании «ВасДом» (уборка подъездов).
 Отвечает жильцам, учится на оценках и исправлениях операторов, снижает расходы на платную LLM.
 """
+
+
+def urgent_request(app: FastAPI, path: str, body: bytes) -> bool:
+    """What the load shedder asks of a question it would refuse: is it an emergency?"""
+    desk = getattr(app.state, "provided", {}).get(EmergencyDesk)
+    return is_urgent(desk, path, body)
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
@@ -71,7 +79,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     describe_api(app, {ProcessRequest: {"message": {"maxLength": settings.max_message_length}}})
     # Shedding inside the limits: a question's body is read (in time, within its cap)
     # before it takes one of the replica's slots.
-    install_load_shedding(app, settings, on_shed=count_shed)
+    install_load_shedding(app, settings, on_shed=count_shed, urgent=urgent_request)
     install_limits(app, settings)
     install_security_headers(app)
     install_request_metrics(app)

@@ -29,6 +29,7 @@ logger = logging.getLogger("app.alerts")
 KINDS = MappingProxyType(
     {
         "quality_drop": "warning",
+        "emergency": "error",
         "retraining_started": "info",
         "retraining_finished": "info",
         "retraining_failed": "error",

@@ -28,6 +28,7 @@ from app.core.errors import InvalidInputError
 from app.db.database import Database
 from app.db.models import AnswerSource, VoiceLog
 from app.embeddings.service import EmbeddingService
+from app.emergencies.service import EmergencyDesk, EmergencyReply
 from app.knowledge.service import KnowledgeBase
 from app.language.courtesy import says_thanks
 from app.language.follow_up import is_follow_up
@@ -40,6 +41,7 @@ from app.llm.prompt import (
     Turn,
     is_hand_on,
 )
+from app.records.dialog_log import EMERGENCY_MODEL_NAME
 from app.verified_answers.index import VerifiedAnswerIndex
 from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked
 from app.verified_answers.service import LOW_RATING, text_key
@@ -140,6 +142,7 @@ class AnswerPipeline:
         providers: Callable[[], list[AnswerProvider]],
         offline: OfflineAnswerer,
         verified: VerifiedAnswerIndex,
+        emergencies: EmergencyDesk | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -150,6 +153,8 @@ class AnswerPipeline:
         self.providers = providers
         self.offline = offline
         self.verified = verified
+        #: Emergencies are answered before anything else (None: not checked).
+        self.emergencies = emergencies
         #: What the current matcher's texts give the prompt side, recomputed when it changes;
         #: one dict, shared with the variants experiments answer with (``treated``).
         self._from_matcher: dict[str, tuple[FittedMatcher | None, MatcherTexts]] = {
@@ -188,6 +193,11 @@ class AnswerPipeline:
         question = self.validate_message(message)
         session_id = session_id or str(uuid.uuid4())
         vector = self._embed_or_none(question)
+        emergency = self.emergencies.reply(question, vector) if self.emergencies else None
+        if emergency is not None:
+            return self._answer_emergency(
+                emergency, question, session_id, vector, caller, started, asr_confidence
+            )
         with self.database.session() as session:
             plan = self.plan(session, question, session_id, vector, caller)
         answer = plan.cached or self.answer(
@@ -202,6 +212,36 @@ class AnswerPipeline:
             bound=plan.bound,
             asr_confidence=asr_confidence,
         )
+        return ProcessedAnswer(log=log, question_vector=vector)
+
+    def _answer_emergency(
+        self,
+        emergency: EmergencyReply,
+        question: str,
+        session_id: str,
+        vector: np.ndarray | None,
+        caller: Caller,
+        started: float,
+        asr_confidence: float | None,
+    ) -> ProcessedAnswer:
+        """The emergency entry, logged, and an operator told: no cache, no model."""
+        with self.database.session() as session:
+            bound = caller.holds_conversation_token or not self._conversation_exists(
+                session, session_id
+            )
+        # The knowledge base's emergency entry: its source says so, its model name says which.
+        answer = Answer(emergency.text, EMERGENCY_MODEL_NAME, AnswerSource.KNOWLEDGE_BASE)
+        log = self.log_answer(
+            question,
+            session_id,
+            answer,
+            time.perf_counter() - started,
+            client_key=caller.client_key,
+            bound=bound,
+            asr_confidence=asr_confidence,
+        )
+        logger.warning("emergency (%s) answered: log %s", emergency.detection.kind, log.id)
+        self.emergencies.alert(emergency, question, log.id)
         return ProcessedAnswer(log=log, question_vector=vector)
 
     def validate_message(self, message: str) -> str:

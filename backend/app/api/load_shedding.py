@@ -10,6 +10,11 @@ Only questions are shed (``process`` and the OpenAI-compatible door): ratings, h
 readiness probes and operators' pages keep working on a busy replica. ``Retry-After`` is in
 seconds, as HTTP defines it; ``Retry-After-Ms`` (as OpenAI-compatible clients read it) and
 the body give milliseconds. How long follows the replica's load (``retry_advice.py``).
+
+An emergency is not shed: past the limit, a question whose body ``urgent`` recognises (gas,
+fire, a person stuck…) still gets in, up to ``reserve`` more at a time. Its answer is a
+fixed text, so the reserve costs little; the body is already in memory (the limits layer
+read it), so looking costs a JSON parse and a lemma lookup.
 """
 
 import json
@@ -31,10 +36,15 @@ class LoadShedder:
         limit: int,
         advice: RetryAdvice,
         on_shed: Callable[[FastAPI], None] | None = None,
+        urgent: Callable[[FastAPI, str, bytes], bool] | None = None,
+        reserve: int = 0,
     ) -> None:
         self.app = app
         self.limit = limit
         self.advice = advice
+        #: Whether a request body (by app and path) is an emergency, let in past the limit.
+        self.urgent = urgent
+        self.reserve = reserve
         #: Told of each refusal (the service counts them in ``/metrics``).
         self.on_shed = on_shed
         #: Questions being answered now: changed only on the event loop, so no lock.
@@ -53,14 +63,36 @@ class LoadShedder:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            await self._refuse(scope, send)
-            return
+            receive = await self._urgent_or_none(scope, receive)
+            if receive is None:
+                await self._refuse(scope, send)
+                return
         self.in_flight += 1
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
             self.advice.answered()
+
+    async def _urgent_or_none(self, scope, receive):
+        """A ``receive`` that replays the body when it is an emergency within the reserve."""
+        if self.urgent is None or self.in_flight >= self.limit + self.reserve:
+            return None
+        message = await receive()
+        if message["type"] != "http.request" or message.get("more_body", False):
+            return None
+        if not self.urgent(scope["app"], scope["path"], message.get("body", b"")):
+            return None
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return message
+            return await receive()
+
+        return replay
 
     async def _refuse(self, scope, send) -> None:
         if self.on_shed is not None:
@@ -79,11 +111,16 @@ class LoadShedder:
 
 
 def install_load_shedding(
-    app: FastAPI, settings: Settings, on_shed: Callable[[FastAPI], None] | None = None
+    app: FastAPI,
+    settings: Settings,
+    on_shed: Callable[[FastAPI], None] | None = None,
+    urgent: Callable[[FastAPI, str, bytes], bool] | None = None,
 ) -> None:
     app.add_middleware(
         LoadShedder,
         limit=settings.max_concurrent_requests,
         advice=RetryAdvice(settings.shed_retry_after_ms, settings.shed_retry_after_max_ms),
         on_shed=on_shed,
+        urgent=urgent,
+        reserve=settings.emergency_reserved_slots,
     )

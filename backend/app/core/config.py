@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     knowledge_base_file: Path = Field(
         default=BACKEND_DIR / "knowledge" / "company_facts.md", alias="KNOWLEDGE_BASE_FILE"
     )
+    #: What an emergency (gas, fire, flooding, a person stuck or hurt) is answered with:
+    #: a section per kind and a common one (``app/emergencies/answers.py``).
+    emergency_answers_file: Path = Field(
+        default=BACKEND_DIR / "knowledge" / "emergency.md", alias="EMERGENCY_ANSWERS_FILE"
+    )
+    #: Questions past ``MAX_CONCURRENT_REQUESTS`` that are still let in when they read as
+    #: an emergency (answered from a fixed text: no model, no cache).
+    emergency_reserved_slots: int = Field(default=4, ge=0, le=64, alias="EMERGENCY_RESERVED_SLOTS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     embedding_backfill_seconds: float = Field(default=60, ge=0, alias="EMBEDDING_BACKFILL_SECONDS")
     hnsw_ef_search: int = Field(default=100, ge=1, le=1000, alias="HNSW_EF_SEARCH")
@@ -231,7 +239,7 @@ class Settings(BaseSettings):
     tts_model: str = Field(default="tts-1", alias="TTS_MODEL")
     tts_voice: str = Field(default="alloy", alias="TTS_VOICE")
 
-    @field_validator("data_dir", "knowledge_base_file")
+    @field_validator("data_dir", "knowledge_base_file", "emergency_answers_file")
     @classmethod
     def _relative_to_backend(cls, path: Path) -> Path:
         """Relative paths mean relative to ``backend/``, whatever the working directory."""

@@ -11,6 +11,10 @@ from app.core.errors import LogNotFoundError
 from app.db.models import MAX_ROW_ID, VoiceLog
 
 _DIGITS = re.compile(r"\d{1,19}")
+#: ``model_used`` of an emergency answer: the knowledge base's emergency entry (its
+#: ``answer_source`` is ``knowledge_base``), given before the cache or any model. Never
+#: learnt from: a rating of it must not make it a verified answer a look-alike could get.
+EMERGENCY_MODEL_NAME = "emergency"
 
 
 def parse_log_id(log_id: int | str) -> int:

@@ -94,6 +94,8 @@ class Candidate:
     #: The approved phrasings a question repeating one is served on sight ("the same
     #: question"); None: all of ``approved``.
     anchors: np.ndarray | None = None
+    #: The approved questions' texts (what the verifier reads word by word).
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -430,7 +432,25 @@ class FittedMatcher:
             return Decision(None, "closest to a fact or an answer that is not verified")
         return self._check_winner(best, scores, vector, question)
 
-    def _same_answer_as(self, slot: int) -> np.ndarray:
+    def margin_of(self, slot: int, scores: np.ndarray) -> float:
+        """The classifier's lead of ``slot`` over the best answer that says something else."""
+        others = scores[self.alive & ~self.same_answer_as(slot)]
+        return float(scores[slot] - others.max()) if others.size else float("inf")
+
+    def slot_of(self, key: str) -> int | None:
+        """The live slot of the class ``key``."""
+        for slot in np.flatnonzero(self.alive):
+            if self.slots[int(slot)].key == key:
+                return int(slot)
+        return None
+
+    @cached_property
+    def centroids(self) -> np.ndarray:
+        """Each slot's mean sample (answer and approved phrasings), unit length."""
+        means = self.class_sums / np.maximum(self.class_counts, 1)[:, None]
+        return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+
+    def same_answer_as(self, slot: int) -> np.ndarray:
         """Live slots whose answer text says the same as ``slot``'s (itself included)."""
         similar = self.answers @ self.answers[slot] >= self.thresholds.same_answer_similarity
         return similar & self.alive
@@ -445,7 +465,7 @@ class FittedMatcher:
         best = int(np.argmax(scores))
         if self.verified[best]:
             return best
-        restating = np.flatnonzero(self._same_answer_as(best) & self.verified)
+        restating = np.flatnonzero(self.same_answer_as(best) & self.verified)
         return int(restating[np.argmax(scores[restating])]) if len(restating) else None
 
     def _check_winner(
@@ -454,8 +474,7 @@ class FittedMatcher:
         """The winner is served only past every guard: a clear margin over other answers,
         close to an approved phrasing, not closer to a refused one, no swapped subject."""
         candidate_ = self.slots[best]
-        others = scores[self.alive & ~self._same_answer_as(best)]
-        margin = float(scores[best] - others.max()) if others.size else float("inf")
+        margin = self.margin_of(best, scores)
         nearest = _nearest(candidate_.approved, vector)
         if margin < self.thresholds.min_margin:
             return Decision(None, "no clear winner between answers", margin, nearest)
@@ -482,7 +501,7 @@ class FittedMatcher:
         question as the winner's nearest is a near-tie, not a clear winner. At 100,000
         verified questions this guard took the dev probe's precision from 0.91 to 1.0 (20 %
         served instead of 22 %); below ``LOCAL_CLASSES`` decisions are as before."""
-        others = self.alive & self.verified & ~self._same_answer_as(best)
+        others = self.alive & self.verified & ~self.same_answer_as(best)
         rivals = self._nearest_per_slot(vector)[others]
         return bool(rivals.size) and float(rivals.max()) >= nearest
 
@@ -583,4 +602,5 @@ def candidate(
         else (),
         teaches=verified if teaches is None else teaches,
         anchors=None if anchors is None else _rows(anchors),
+        texts=tuple(texts),
     )

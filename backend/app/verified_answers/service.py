@@ -58,6 +58,7 @@ from app.db.models import (
 )
 from app.embeddings.service import EmbeddingService
 from app.language.wording import StemFrequencies, content_stems
+from app.records.dialog_log import EMERGENCY_MODEL_NAME
 from app.verified_answers.grounding import TrustedContacts
 from app.verified_answers.matcher import (
     MatchThresholds,
@@ -292,6 +293,10 @@ class VerifiedAnswers:
         """Replace what ``log`` says about verified answers; the answer it now supports."""
         session.execute(delete(AnswerEvidence).where(AnswerEvidence.log_id == log.id))
         if misheard(log.asr_confidence, self.min_asr_confidence):
+            return None
+        if log.model_used == EMERGENCY_MODEL_NAME:
+            # The emergency text is answered by the detector, never from the cache: a
+            # rating of it must not make it a verified answer a look-alike could get.
             return None
         served_from = (
             session.get(VerifiedAnswer, log.verified_answer_id) if log.verified_answer_id else None
