@@ -133,3 +133,57 @@ def test_slow_bodies_hold_no_question_slot_and_are_refused_with_408_at_the_deadl
     assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     assert statuses == [408] * slow_clients
     assert refused_after < 20, "refused at the deadline, not held until the client gives up"
+
+
+def test_an_emergency_is_answered_by_a_full_replica_within_its_reserve(
+    serve, make_settings, llm_server
+):
+    llm_server.behaviour.mode, llm_server.behaviour.delay_seconds = "slow", 3.0
+    server = serve(make_settings(
+        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url, LLM_TIMEOUT_SECONDS="10",
+        MAX_CONCURRENT_REQUESTS="1", EMERGENCY_RESERVED_SLOTS="1",
+    ))  # fmt: skip
+    client = httpx.Client(base_url=server.url, timeout=30)
+
+    def ask(message: str) -> httpx.Response:
+        return client.post("/api/voice/process", json={"message": message})
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(ask, "Вопрос, который думает долго?")
+        deadline = time.monotonic() + 10
+        while not llm_server.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.02)  # the replica's one slot is taken
+        everyday = ask("Как часто моют подъезд?")
+        gas = ask("В подъезде сильно пахнет газом!")
+        chat_gas = client.post(
+            "/v1/chat/completions",
+            json={"model": "vasdom", "messages": [{"role": "user", "content": "Пожар в подвале"}]},
+        )
+        assert slow.result().status_code == 200
+
+    assert everyday.status_code == 503, "an everyday question is shed as before"
+    assert gas.status_code == 200 and "104" in gas.json()["response"]
+    assert chat_gas.status_code == 200 and "101" in chat_gas.text
+    assert len(llm_server.chat_requests()) == 1, "no emergency reached the paid model"
+
+
+def test_emergencies_beyond_the_reserve_are_shed_like_any_question(
+    serve, make_settings, llm_server
+):
+    llm_server.behaviour.mode, llm_server.behaviour.delay_seconds = "slow", 3.0
+    server = serve(make_settings(
+        EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url, LLM_TIMEOUT_SECONDS="10",
+        MAX_CONCURRENT_REQUESTS="1", EMERGENCY_RESERVED_SLOTS="0",
+    ))  # fmt: skip
+    client = httpx.Client(base_url=server.url, timeout=30)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(
+            client.post, "/api/voice/process", json={"message": "Вопрос, который думает долго?"}
+        )
+        deadline = time.monotonic() + 10
+        while not llm_server.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gas = client.post("/api/voice/process", json={"message": "Пахнет газом в подъезде"})
+        assert slow.result().status_code == 200
+
+    assert gas.status_code == 503, "no reserve: a script's «газ» cannot crowd out residents"
