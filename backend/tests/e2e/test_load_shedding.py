@@ -138,10 +138,12 @@ def test_slow_bodies_hold_no_question_slot_and_are_refused_with_408_at_the_deadl
 def test_an_emergency_is_answered_by_a_full_replica_within_its_reserve(
     serve, make_settings, llm_server
 ):
+    """Two emergencies in a row: each holds a reserved slot until its work after the
+    response is done, so a reserve of two lets both in whatever that work's timing."""
     llm_server.behaviour.mode, llm_server.behaviour.delay_seconds = "slow", 3.0
     server = serve(make_settings(
         EMERGENT_LLM_KEY="test-key", LLM_BASE_URL=llm_server.base_url, LLM_TIMEOUT_SECONDS="10",
-        MAX_CONCURRENT_REQUESTS="1", EMERGENCY_RESERVED_SLOTS="1",
+        MAX_CONCURRENT_REQUESTS="1", EMERGENCY_RESERVED_SLOTS="2",
     ))  # fmt: skip
     client = httpx.Client(base_url=server.url, timeout=30)
 
