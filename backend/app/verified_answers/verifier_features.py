@@ -72,7 +72,7 @@ class ClassWords:
     matcher: FittedMatcher
     #: "centroid": uncovered words against each class's mean question; "words": against
     #: each class's own words.
-    word_level: str = "centroid"
+    word_level: str = "words"
 
     @cached_property
     def by_key(self) -> dict[str, frozenset[str]]:

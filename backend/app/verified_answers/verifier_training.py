@@ -64,6 +64,7 @@ def leave_one_out_pairs(
     thresholds: MatchThresholds,
     word_vectors: WordVectors,
     rounds: int = ROUNDS,
+    word_level: str = "words",
 ) -> PairSet:
     rows, labels, keys = [], [], []
     for r in range(rounds):
@@ -79,7 +80,7 @@ def leave_one_out_pairs(
         if not held:
             break
         matcher = FittedMatcher.fit(reduced, thresholds)
-        words = ClassWords(matcher)
+        words = ClassWords(matcher, word_level)
         for slot, original in held:
             question, vector = original.texts[r], original.approved[r]
             for row, label in _own_and_rival(question, vector, slot, matcher, words, word_vectors):
@@ -103,7 +104,7 @@ def pairs_against(
 ) -> PairSet:
     """Features of labelled (question, answer) pairs against the current matcher; pairs
     whose answer is gone are skipped."""
-    words = ClassWords(matcher)
+    words = ClassWords(matcher, "words")
     rows, labels, keys = [], [], []
     for pair in pairs:
         slot = matcher.slot_of(pair.key)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.core.paths import BACKEND_DIR
-from app.emergencies.detector import KINDS, EmergencyDetector, EmbeddingOpinion, kind_by_words
+from app.emergencies.detector import KINDS, EmbeddingOpinion, EmergencyDetector, kind_by_words
 
 EMERGENCY_SET = BACKEND_DIR / "benchmarks" / "data" / "emergencies.tsv"
 DEV_SET = BACKEND_DIR / "datasets" / "dialogs_dev.jsonl"

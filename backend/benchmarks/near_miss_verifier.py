@@ -1,0 +1,198 @@
+"""A verifier after the matcher: the wrong-vs-served curve of each one tried, with and
+without a paid yes/no judge on its uncertain band.
+
+    python -m benchmarks.near_miss_verifier [--splits 5] [--judge-error 0.05] [--out DIR]
+
+Same splits and questions as ``benchmarks.near_miss`` (the look-alikes it tunes nothing on,
+the unseen paraphrases), plus the holdout look-alikes (``near_miss_holdout.tsv``, written
+before the verifier, reported apart). The matcher proposes with relaxed guards (no answer
+relevance floor, margin 0.3, similarity 0.83); a verifier trained only on the split's own
+approved phrasings (leave-one-out pairs: ``verifier_training.py``) scores each proposal.
+
+Verifiers: ``cosine`` (the matcher's own figures), ``lemmas`` (coverage of the question's
+lemmas by the answer's vocabulary, IDF of what is uncovered, new negations),
+``lemmas+centroid`` and ``lemmas+words`` (word-level e5: each uncovered word against the
+answer's mean question, or against its words, vs. rival classes'). The judge: proposals in
+[low, high) go to a simulated paid judge that errs with ``--judge-error``; the cheapest band
+that keeps wrong serves ≤ 2 % is reported with its judge calls per decision.
+"""
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app.embeddings.service import BundledE5Embedder
+from app.verified_answers.logistic import LogisticModel
+from app.verified_answers.matcher import FittedMatcher
+from app.verified_answers.verifier_features import (
+    FEATURE_NAMES,
+    ClassWords,
+    WordVectors,
+    pair_features,
+)
+from app.verified_answers.verifier_training import leave_one_out_pairs
+from benchmarks.dataset import DEFAULT_DATASET, RESULTS_DIR, load_intents, split_phrasings
+from benchmarks.near_miss import (
+    NEAR_MISS_FILE,
+    Evaluation,
+    load_near_misses,
+    thresholds_as_shipped,
+)
+
+HOLDOUT_FILE = NEAR_MISS_FILE.parent / "near_miss_holdout.tsv"
+TARGET = 0.02
+_F = {name: i for i, name in enumerate(FEATURE_NAMES)}
+LEMMAS = ["uncovered_share", "foreign_weight", "unknown_words", "new_negation",
+          "answer_text_coverage", "answer_relevance"]  # fmt: skip
+WORDS = ["word_rival_pull", "word_own_closeness"]
+VERIFIERS = {
+    "cosine": (["nearest_phrasing", "classifier_margin", "answer_relevance"], "words"),
+    "lemmas": (LEMMAS, "words"),
+    "lemmas+centroid": (LEMMAS + WORDS, "centroid"),
+    "lemmas+words": (LEMMAS + WORDS, "words"),
+}
+
+
+def decisions(evaluation: Evaluation, near, holdout_from: int, splits: int, word_vectors):
+    """Per verifier: (group, kind, probability or None when nothing was proposed, right)."""
+    shipped = thresholds_as_shipped()
+    proposing = replace(shipped, min_answer_relevance=0.0, min_margin=0.3, min_similarity=0.83)
+    out: dict[str, list] = {name: [] for name in VERIFIERS}
+    for seed in range(splits):
+        split = split_phrasings(evaluation.intents, seed)
+        candidates = evaluation.candidates(split)
+        matcher = FittedMatcher.fit(candidates, proposing)
+        for name, (columns, level) in VERIFIERS.items():
+            cols = [_F[c] for c in columns]
+            pairs = leave_one_out_pairs(candidates, shipped, word_vectors, word_level=level)
+            model = LogisticModel.fit(pairs.features[:, cols], pairs.labels)
+            words = ClassWords(matcher, level)
+
+            def judge(question, vector, right, group, kind):
+                decision = matcher.decide(vector, question)
+                if not decision.serve:
+                    return (group, kind, None, False)
+                slot = matcher.slot_of(decision.candidate.key)
+                row = pair_features(question, vector, slot, matcher.scores(vector), words,
+                                    word_vectors)  # fmt: skip
+                return (group, kind, float(model.probability(row[cols])[0]),
+                        decision.candidate.key == right)  # fmt: skip
+
+            for i, (item, vector) in enumerate(zip(near, evaluation.near_vectors, strict=True)):
+                group = "holdout" if i >= holdout_from else "look-alike"
+                out[name].append(judge(item.question, vector, item.answer_intent, group,
+                                       item.kind))  # fmt: skip
+            for i, (item, (_, probe)) in enumerate(zip(evaluation.intents, split, strict=True)):
+                for k in probe:
+                    out[name].append(judge(item.questions[k], evaluation.phrasing_vectors[i][k],
+                                           item.intent, "unseen", "paraphrase"))  # fmt: skip
+    return out
+
+
+def outcome(rows, low: float, high: float, judge_error: float) -> dict:
+    """Expected wrong-serve and served shares per group when p ≥ high serves, low ≤ p < high
+    asks the judge (right with 1 − error), below low goes to the model."""
+    groups: dict[str, dict] = {}
+    for group, _, p, right in rows:
+        g = groups.setdefault(group, {"n": 0, "served": 0.0, "wrong": 0.0, "judged": 0})
+        g["n"] += 1
+        if p is None or p < low:
+            continue
+        if p >= high:
+            g["served"] += 1
+            g["wrong"] += not right
+        else:
+            g["judged"] += 1
+            g["served"] += (1 - judge_error) if right else judge_error
+            g["wrong"] += 0 if right else judge_error
+    return {k: {"wrong": round(g["wrong"] / g["n"], 4), "served": round(g["served"] / g["n"], 4),
+                "judge_calls": round(g["judged"] / g["n"], 4)} for k, g in groups.items()}  # fmt: skip
+
+
+def curve(rows) -> list[dict]:
+    return [{"threshold": round(t, 3)} | outcome(rows, t, t, 0.0) for t in np.linspace(0, 1, 201)]
+
+
+def best_at(points: list[dict], target: float) -> dict | None:
+    fine = [p for p in points if p["look-alike"]["wrong"] <= target]
+    return max(fine, key=lambda p: p["unseen"]["served"]) if fine else None
+
+
+def with_judge(rows, judge_error: float) -> dict | None:
+    grid = np.linspace(0, 1, 41)
+    points = [{"low": round(lo, 3), "high": round(hi, 3)} | outcome(rows, lo, hi, judge_error)
+              for hi in grid for lo in grid if lo <= hi]  # fmt: skip
+    return best_at(points, TARGET)
+
+
+def by_kind(rows, threshold: float) -> dict:
+    kinds: dict[str, list[int]] = {}
+    for group, kind, p, right in rows:
+        if group == "unseen":
+            continue
+        k = kinds.setdefault(f"{group}:{kind}", [0, 0])
+        k[0] += 1
+        k[1] += int(p is not None and p >= threshold and not right)
+    return {k: {"decisions": n, "wrong": w} for k, (n, w) in sorted(kinds.items())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument("--judge-error", type=float, default=0.05)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args()
+    embedder = BundledE5Embedder()
+    near = load_near_misses(NEAR_MISS_FILE)
+    holdout = load_near_misses(HOLDOUT_FILE)
+    evaluation = Evaluation(load_intents(args.dataset), near + holdout, embedder)
+    word_vectors = WordVectors(embedder.embed_queries, capacity=200_000)
+    results = decisions(evaluation, near + holdout, len(near), args.splits, word_vectors)
+    report = {"splits": args.splits, "judge_error": args.judge_error, "verifiers": {}}
+    for name, rows in results.items():
+        points = curve(rows)
+        best = best_at(points, TARGET)
+        report["verifiers"][name] = {
+            "alone_at_2pct": best,
+            "with_judge_at_2pct": with_judge(rows, args.judge_error),
+            "errors_by_kind_at_best": by_kind(rows, best["threshold"]) if best else None,
+            "curve": points[::10],
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "near_miss_verifier.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2, default=lambda o: o.item()),
+        encoding="utf-8",
+    )
+    (args.out / "near_miss_verifier.md").write_text(render(report), encoding="utf-8")
+    print(render(report))
+
+
+def render(report: dict) -> str:
+    lines = [
+        "# A verifier after the matcher (near-miss benchmark)",
+        "",
+        f"`python -m benchmarks.near_miss_verifier` — {report['splits']} splits; judge error "
+        f"{report['judge_error']:.0%}. Served = unseen paraphrases answered from the cache; "
+        "wrong = look-alikes served another topic's answer (holdout: the look-alikes written "
+        "before the verifier).",
+        "",
+        "| verifier | alone: served at ≤ 2 % wrong | holdout wrong | with judge: served | "
+        "holdout wrong | judge calls per unseen / look-alike |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, v in report["verifiers"].items():
+        a, j = v["alone_at_2pct"], v["with_judge_at_2pct"]
+        alone = f"{a['unseen']['served']:.1%} | {a['holdout']['wrong']:.1%}" if a else "— | —"
+        judged = (f"{j['unseen']['served']:.1%} | {j['holdout']['wrong']:.1%} | "
+                  f"{j['unseen']['judge_calls']:.2f} / {j['look-alike']['judge_calls']:.2f}"
+                  if j else "— | — | —")  # fmt: skip
+        lines.append(f"| {name} | {alone} | {judged} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
