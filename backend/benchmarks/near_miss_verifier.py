@@ -19,7 +19,7 @@ that keeps wrong serves ≤ 2 % is reported with its judge calls per decision.
 
 import argparse
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,27 @@ VERIFIERS = {
 }
 
 
+@dataclass(frozen=True)
+class Scorer:
+    """One verifier over one split's matcher: (group, kind, probability or None, right)."""
+
+    matcher: FittedMatcher
+    words: ClassWords
+    model: LogisticModel
+    cols: list[int]
+    word_vectors: WordVectors
+
+    def __call__(self, question, vector, right, group: str, kind: str) -> tuple:
+        decision = self.matcher.decide(vector, question)
+        if not decision.serve:
+            return (group, kind, None, False)
+        slot = self.matcher.slot_of(decision.candidate.key)
+        scores = self.matcher.scores(vector)
+        row = pair_features(question, vector, slot, scores, self.words, self.word_vectors)
+        probability = float(self.model.probability(row[self.cols])[0])
+        return (group, kind, probability, decision.candidate.key == right)
+
+
 def decisions(evaluation: Evaluation, near, holdout_from: int, splits: int, word_vectors):
     """Per verifier: (group, kind, probability or None when nothing was proposed, right)."""
     shipped = thresholds_as_shipped()
@@ -71,24 +92,15 @@ def decisions(evaluation: Evaluation, near, holdout_from: int, splits: int, word
             model = LogisticModel.fit(pairs.features[:, cols], pairs.labels)
             words = ClassWords(matcher, level)
 
-            def judge(question, vector, right, group, kind):
-                decision = matcher.decide(vector, question)
-                if not decision.serve:
-                    return (group, kind, None, False)
-                slot = matcher.slot_of(decision.candidate.key)
-                row = pair_features(question, vector, slot, matcher.scores(vector), words,
-                                    word_vectors)  # fmt: skip
-                return (group, kind, float(model.probability(row[cols])[0]),
-                        decision.candidate.key == right)  # fmt: skip
-
+            scorer = Scorer(matcher, words, model, cols, word_vectors)
             for i, (item, vector) in enumerate(zip(near, evaluation.near_vectors, strict=True)):
                 group = "holdout" if i >= holdout_from else "look-alike"
-                out[name].append(judge(item.question, vector, item.answer_intent, group,
-                                       item.kind))  # fmt: skip
+                out[name].append(scorer(item.question, vector, item.answer_intent, group,
+                                        item.kind))  # fmt: skip
             for i, (item, (_, probe)) in enumerate(zip(evaluation.intents, split, strict=True)):
                 for k in probe:
-                    out[name].append(judge(item.questions[k], evaluation.phrasing_vectors[i][k],
-                                           item.intent, "unseen", "paraphrase"))  # fmt: skip
+                    out[name].append(scorer(item.questions[k], evaluation.phrasing_vectors[i][k],
+                                            item.intent, "unseen", "paraphrase"))  # fmt: skip
     return out
 
 
@@ -108,8 +120,13 @@ def outcome(rows, low: float, high: float, judge_error: float) -> dict:
             g["judged"] += 1
             g["served"] += (1 - judge_error) if right else judge_error
             g["wrong"] += 0 if right else judge_error
-    return {k: {"wrong": round(g["wrong"] / g["n"], 4), "served": round(g["served"] / g["n"], 4),
-                "judge_calls": round(g["judged"] / g["n"], 4)} for k, g in groups.items()}  # fmt: skip
+    return {k: share_of(g) for k, g in groups.items()}
+
+
+def share_of(group: dict) -> dict:
+    return {key: round(group[counted] / group["n"], 4)
+            for key, counted in (("wrong", "wrong"), ("served", "served"),
+                                 ("judge_calls", "judged"))}  # fmt: skip
 
 
 def curve(rows) -> list[dict]:
