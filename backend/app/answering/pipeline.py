@@ -195,42 +195,14 @@ class AnswerPipeline:
         vector = self._embed_or_none(question)
         emergency = self.emergencies.reply(question, vector) if self.emergencies else None
         if emergency is not None:
-            return self._answer_emergency(
-                emergency, question, session_id, vector, caller, started, asr_confidence
+            answer, bound = self._emergency_answer(emergency, session_id, caller)
+        else:
+            with self.database.session() as session:
+                plan = self.plan(session, question, session_id, vector, caller)
+            answer = plan.cached or self.answer(
+                plan.context, strongest_first=plan.strongest_first, guard=plan.guard
             )
-        with self.database.session() as session:
-            plan = self.plan(session, question, session_id, vector, caller)
-        answer = plan.cached or self.answer(
-            plan.context, strongest_first=plan.strongest_first, guard=plan.guard
-        )
-        log = self.log_answer(
-            question,
-            session_id,
-            answer,
-            time.perf_counter() - started,
-            client_key=caller.client_key,
-            bound=plan.bound,
-            asr_confidence=asr_confidence,
-        )
-        return ProcessedAnswer(log=log, question_vector=vector)
-
-    def _answer_emergency(
-        self,
-        emergency: EmergencyReply,
-        question: str,
-        session_id: str,
-        vector: np.ndarray | None,
-        caller: Caller,
-        started: float,
-        asr_confidence: float | None,
-    ) -> ProcessedAnswer:
-        """The emergency entry, logged, and an operator told: no cache, no model."""
-        with self.database.session() as session:
-            bound = caller.holds_conversation_token or not self._conversation_exists(
-                session, session_id
-            )
-        # The knowledge base's emergency entry: its source says so, its model name says which.
-        answer = Answer(emergency.text, EMERGENCY_MODEL_NAME, AnswerSource.KNOWLEDGE_BASE)
+            bound = plan.bound
         log = self.log_answer(
             question,
             session_id,
@@ -240,9 +212,21 @@ class AnswerPipeline:
             bound=bound,
             asr_confidence=asr_confidence,
         )
-        logger.warning("emergency (%s) answered: log %s", emergency.detection.kind, log.id)
-        self.emergencies.alert(emergency, question, log.id)
+        if emergency is not None:
+            logger.warning("emergency (%s) answered: log %s", emergency.detection.kind, log.id)
+            self.emergencies.alert(emergency, question, log.id)
         return ProcessedAnswer(log=log, question_vector=vector)
+
+    def _emergency_answer(
+        self, emergency: EmergencyReply, session_id: str, caller: Caller
+    ) -> tuple[Answer, bool]:
+        """The knowledge base's emergency entry (its source says so, its model name says
+        which): no cache, no model. And whether the turn belongs to the conversation."""
+        with self.database.session() as session:
+            bound = caller.holds_conversation_token or not self._conversation_exists(
+                session, session_id
+            )
+        return Answer(emergency.text, EMERGENCY_MODEL_NAME, AnswerSource.KNOWLEDGE_BASE), bound
 
     def validate_message(self, message: str) -> str:
         question = message.strip()
