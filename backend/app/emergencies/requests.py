@@ -14,7 +14,7 @@ def question_in(path: str, body: bytes) -> str | None:
     """The resident's words in a ``process`` or chat-completions body (None: none found)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None

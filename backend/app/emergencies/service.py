@@ -55,14 +55,22 @@ class EmergencyDesk:
         self._pending = BoundedSemaphore(MAX_PENDING_ALERTS)
 
     def reply(self, question: str, vector: np.ndarray | None) -> EmergencyReply | None:
-        detection = self.detector.detect(question, vector)
+        try:
+            detection = self.detector.detect(question, vector)
+        except Exception:  # a text the analyser chokes on is not an emergency it can see
+            logger.exception("emergency detection failed; answering as usual")
+            return None
         if detection is None:
             return None
         return EmergencyReply(detection, self.answers.answer(detection.kind))
 
     def urgent(self, question: str) -> bool:
         """Words alone, in about a millisecond: may this question pass a full replica?"""
-        return self.detector.detect(question) is not None
+        try:
+            return self.detector.detect(question) is not None
+        except Exception:
+            logger.exception("emergency detection failed; the question is shed as usual")
+            return False
 
     def alert(self, reply: EmergencyReply, question: str, log_id: int | None) -> None:
         if self.alerts is None:

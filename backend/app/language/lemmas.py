@@ -42,7 +42,9 @@ def _parse(word: str) -> tuple[str, str | None]:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens (numbers and punctuation dropped)."""
+    """Lower-cased word tokens (numbers and punctuation dropped). Lone surrogates (JSON
+    lets a client send «\\ud800») are dropped: the dictionary cannot look them up."""
+    text = text.encode("utf-8", "ignore").decode("utf-8")
     return [
         token.text.lower()
         for token in razdel.tokenize(text)

@@ -30,7 +30,8 @@ def test_every_operation_passes_every_check_in_every_phase(database_url):
     assert report.operations >= 27, "every operation of the schema is fuzzed"
     assert report.cases >= report.operations * 8
     assert report.phases == {phase: "success" for phase in
-                             ("examples", "coverage", "fuzzing", "stateful")}  # fmt: skip
+                             ("examples", "coverage", "fuzzing", "stateful")}, (
+        report.failures, report.errors, report.server_errors)  # fmt: skip
     assert report.server_errors == 0
     assert report.failures == [] and report.errors == [], (report.failures, report.errors)
 

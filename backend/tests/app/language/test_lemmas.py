@@ -15,3 +15,7 @@ def test_pronouns_question_words_and_politeness_carry_no_topic():
 def test_a_denial_or_an_absence_is_a_negation():
     assert negated("Почему в подъезде никто не моет полы?")
     assert not negated("Как часто моют полы?")
+
+
+def test_a_lone_surrogate_a_client_sent_is_dropped_not_a_crash():
+    assert content_lemmas("\ud800 пахнет газом") == {"пахнуть", "газ"}
