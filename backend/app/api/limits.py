@@ -32,6 +32,21 @@ CHAT_PATHS = frozenset({"/v1/chat/completions"})
 FORM_OVERHEAD_BYTES = 16_384
 
 
+def replaying(message: dict, receive):
+    """A ``receive`` that hands out ``message`` (a body already read) first, then the
+    client's own messages, so disconnects reach the app as usual."""
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return message
+        return await receive()
+
+    return replay
+
+
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         self.status, self.message = status, message
@@ -88,16 +103,8 @@ class BodySizeLimit:
             return
         if body is None:  # the client left before sending it all
             return
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: disconnects reach the app as usual
-
-        await self.app(scope, replay, send)
+        message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, replaying(message, receive), send)
 
     @staticmethod
     async def _read(receive, limit: int, too_large: str) -> bytes | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
+from app.api.limits import replaying
 from app.api.retry_advice import RetryAdvice
 from app.core.config import Settings
 
@@ -83,16 +84,7 @@ class LoadShedder:
             return None
         if not self.urgent(scope["app"], scope["path"], message.get("body", b"")):
             return None
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return message
-            return await receive()
-
-        return replay
+        return replaying(message, receive)
 
     async def _refuse(self, scope, send) -> None:
         if self.on_shed is not None:

@@ -90,9 +90,5 @@ class EmergencyDesk:
         finally:
             self._pending.release()
 
-    def wait_for_alerts(self) -> None:
-        """Block until the alerts submitted so far are raised (shutdown and tests)."""
-        self._sender.submit(lambda: None).result()
-
     def close(self) -> None:
         self._sender.shutdown(wait=True)

@@ -29,9 +29,7 @@ def test_a_full_replica_answers_503_at_once_and_keeps_its_other_doors_open(
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         slow = [pool.submit(ask, number) for number in range(2)]
-        deadline = time.monotonic() + 10
-        while len(llm_server.chat_requests()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)  # both questions are now waiting on the paid model
+        wait_for_model_calls(llm_server, 2)  # both questions are now waiting on the paid model
         started = time.perf_counter()
         shed = ask(3)
         shed_seconds = time.perf_counter() - started
@@ -48,6 +46,13 @@ def test_a_full_replica_answers_503_at_once_and_keeps_its_other_doors_open(
     assert [r.status_code for r in answered] == [200, 200]
     llm_server.behaviour.mode = "ok"
     assert answered_after_retries(ask) == 200, "the replica takes questions again with room"
+
+
+def wait_for_model_calls(llm_server, count: int, seconds: float = 10) -> None:
+    """Until ``count`` questions are waiting on the (slow) paid model: their slots taken."""
+    deadline = time.monotonic() + seconds
+    while len(llm_server.chat_requests()) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def answered_after_retries(ask) -> int:
@@ -75,9 +80,7 @@ def test_a_replica_refusing_far_more_than_it_answers_advises_a_longer_wait(
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         slow = pool.submit(ask, 0)
-        deadline = time.monotonic() + 10
-        while not llm_server.chat_requests() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_model_calls(llm_server, 1)
         waits = []
         for number in range(12):  # a crowd refused over more than a second, nothing answered
             waits.append(int(ask(number + 1).headers["retry-after-ms"]))
@@ -152,9 +155,7 @@ def test_an_emergency_is_answered_by_a_full_replica_within_its_reserve(
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         slow = pool.submit(ask, "Вопрос, который думает долго?")
-        deadline = time.monotonic() + 10
-        while not llm_server.chat_requests() and time.monotonic() < deadline:
-            time.sleep(0.02)  # the replica's one slot is taken
+        wait_for_model_calls(llm_server, 1)  # the replica's one slot is taken
         everyday = ask("Как часто моют подъезд?")
         gas = ask("В подъезде сильно пахнет газом!")
         chat_gas = client.post(
@@ -182,9 +183,7 @@ def test_emergencies_beyond_the_reserve_are_shed_like_any_question(
         slow = pool.submit(
             client.post, "/api/voice/process", json={"message": "Вопрос, который думает долго?"}
         )
-        deadline = time.monotonic() + 10
-        while not llm_server.chat_requests() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_model_calls(llm_server, 1)
         gas = client.post("/api/voice/process", json={"message": "Пахнет газом в подъезде"})
         assert slow.result().status_code == 200
 
