@@ -31,8 +31,12 @@ from app.monitoring.metrics import Metrics
 from app.quality.evaluation import ModelEvaluator
 from app.records.learning_queue import LearningQueue
 from app.verified_answers.index import VerifiedAnswerIndex
+from app.verified_answers.judge import PaidJudge
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswers
+from app.verified_answers.verifier import CacheVerifier
+from app.verified_answers.verifier_features import WordVectors
+from app.verified_answers.verifier_trainer import VerifierTrainer
 from app.voice.recognition import build_recognizer
 from app.voice.recordings import RecordingArchive
 from app.voice.service import SpeechInput, SpeechOutput
@@ -52,6 +56,9 @@ class Services:
     pipeline: AnswerPipeline
     #: The read side of the cache: the matcher over the served answers.
     index: VerifiedAnswerIndex
+    #: Decides the matcher's proposals once a version is trained; and its training.
+    verifier: CacheVerifier
+    verifier_trainer: VerifierTrainer
     health: HealthChecker
     verified: VerifiedAnswers
     local_models: LocalModelManager
@@ -212,6 +219,7 @@ def answer_pipeline(
     paid: AnswerProvider | None,
     thresholds: MatchThresholds,
     emergencies: EmergencyDesk | None = None,
+    verifier: CacheVerifier | None = None,
 ) -> tuple[AnswerPipeline, VerifiedAnswerIndex]:
     """The pipeline with its provider chain (local model, paid model, offline answers) and
     the cache's read side it consults first."""
@@ -223,10 +231,19 @@ def answer_pipeline(
     index = VerifiedAnswerIndex(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )
+    judge = paid_judge(settings)
     pipeline = AnswerPipeline(
-        settings, database, embeddings, knowledge, providers, offline, index, emergencies
-    )
+        settings, database, embeddings, knowledge, providers, offline, index, emergencies,
+        verifier, judge,
+    )  # fmt: skip
     return pipeline, index
+
+
+def paid_judge(settings: Settings) -> PaidJudge | None:
+    """The «да»/«нет» judge, where a paid model is configured and the judge is on."""
+    if settings.cache_judge_enabled and settings.paid_llm_configured:
+        return PaidJudge(settings)
+    return None
 
 
 def emergency_desk(settings: Settings, alerts: Alerts) -> EmergencyDesk:
@@ -249,8 +266,9 @@ def build_services(
     thresholds = match_thresholds(settings)  # the read side and the write side share them
     alerts = Alerts(database, settings)
     emergencies = emergency_desk(settings, alerts)
+    verifier = CacheVerifier(WordVectors(embeddings.embedder.embed_queries))
     pipeline, index = answer_pipeline(
-        settings, database, embeddings, knowledge, local, paid, thresholds, emergencies
+        settings, database, embeddings, knowledge, local, paid, thresholds, emergencies, verifier
     )
     speech_input = spoken_questions(settings)
     speech_output = SpeechOutput(settings, build_synthesizer(settings))
@@ -272,6 +290,8 @@ def build_services(
     services = Services(
         settings=settings, database=database, embeddings=embeddings, knowledge=knowledge,
         pipeline=pipeline, index=index, verified=verified, local_models=local, paid=paid,
+        verifier=verifier,
+        verifier_trainer=VerifierTrainer(settings, database, embeddings, index, verifier),
         health=HealthChecker(
             database, embeddings, paid, local, speech=(speech_input, speech_output)
         ),

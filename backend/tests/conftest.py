@@ -67,7 +67,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> None:
                 "procrastinate_jobs, procrastinate_workers, procrastinate_periodic_defers, "
                 "operator_accounts, operator_sessions, voice_recordings, "
                 "experiments, experiment_arms, experiment_answers, experiment_looks, "
-                "rate_limit_buckets, verified_answer_changes, token_secrets "
+                "rate_limit_buckets, verified_answer_changes, token_secrets, "
+                "verifier_versions, judge_verdicts "
                 "RESTART IDENTITY CASCADE"
             )
         )

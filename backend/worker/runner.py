@@ -25,6 +25,8 @@ from app.retraining.queue import (
     RETRY_STALLED_TASK,
     SCHEDULE_QUEUE,
     SCHEDULE_TICK_TASK,
+    TRAIN_VERIFIER_TASK,
+    VERIFIER_LOCK,
 )
 from worker import tasks
 
@@ -57,6 +59,9 @@ def build_queue_app(
         retry=procrastinate.RetryStrategy(max_attempts=2, wait=30),
         pass_context=True,
     )(tasks.retrain)
+    queue.task(
+        name=TRAIN_VERIFIER_TASK, queue=RETRAINING_QUEUE, lock=VERIFIER_LOCK, pass_context=True
+    )(tasks.train_verifier)
     periodic(queue, SCHEDULE_TICK_TASK, tasks.schedule_tick, tick_cron)
     periodic(queue, RETRY_STALLED_TASK, tasks.retry_stalled_jobs, "* * * * *")
     periodic(queue, EXPERIMENTS_TICK_TASK, tasks.look_at_experiments, experiment_cron)

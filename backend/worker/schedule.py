@@ -1,7 +1,8 @@
 """The built-in schedule, for deployments without crontab (one container): on every tick,
 mark the conversations abandoned after an answer no model could give and delete the
 recordings of spoken questions past ``AUDIO_RETENTION_DAYS``, idle rate-limit buckets and
-the matcher's change log past a day; when the last
+the matcher's change log past a day; train a verifier version when the newest is
+``VERIFIER_RETRAIN_HOURS`` old; when the last
 evaluation is ``EVALUATION_SCHEDULE_DAYS`` old, evaluate the model, then check the
 retraining thresholds and queue a run when needed; on the ticks between, with a local model,
 queue a run when enough fresh approved data arrived (``RETRAINING_EVERY_NEW_SAMPLES``)."""
@@ -35,7 +36,11 @@ def run_schedule(services: Services, now: datetime | None = None) -> dict:
         purged = services.recordings.purge_expired(session, now)
         forget_idle_buckets(session)
         forget_old_changes(session)
-    housekeeping = {"abandoned_marked": abandoned, "recordings_purged": purged}
+    housekeeping = {
+        "abandoned_marked": abandoned,
+        "recordings_purged": purged,
+        "verifier": train_verifier_when_due(services, now),
+    }
     if not evaluation_due(services, now):
         return {
             "evaluated": False,
@@ -60,3 +65,12 @@ def queue_for_fresh_data(services: Services) -> int | None:
         return None
     check = check_and_queue(services.database, settings, services.alerts, fresh_data_only=True)
     return check.run_id if check.run_created else None
+
+
+def train_verifier_when_due(services: Services, now: datetime) -> str | None:
+    """A verifier training run when the newest version is ``VERIFIER_RETRAIN_HOURS`` old
+    (or there is none); what came of it, or None when none was due."""
+    if not services.settings.cache_verifier_enabled or not services.verifier_trainer.due(now):
+        return None
+    report = services.verifier_trainer.train()
+    return f"{report.status}: {report.reason}"

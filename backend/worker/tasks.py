@@ -3,6 +3,7 @@
 so a test or a second worker in one process can give them their own."""
 
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import procrastinate
@@ -26,6 +27,11 @@ def retrain(context: JobContext, run_id: int) -> str:
     """One retraining run; all share the queue lock ``retraining`` so two never run
     together, and a run is queued at most once."""
     return RetrainingJob(services_of(context)).run(run_id)
+
+
+def train_verifier(context: JobContext) -> dict:
+    """One verifier training run (on demand): recorded, gated, switched in when it passes."""
+    return asdict(services_of(context).verifier_trainer.train())
 
 
 def schedule_tick(context: JobContext, timestamp: int) -> dict:

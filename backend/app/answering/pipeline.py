@@ -43,8 +43,17 @@ from app.llm.prompt import (
 )
 from app.records.dialog_log import EMERGENCY_MODEL_NAME
 from app.verified_answers.index import VerifiedAnswerIndex
-from app.verified_answers.matcher import Candidate, FittedMatcher, Ranked
+from app.verified_answers.judge import PaidJudge, Verdict
+from app.verified_answers.matcher import (
+    SAME_QUESTION,
+    Candidate,
+    Decision,
+    FittedMatcher,
+    Ranked,
+)
 from app.verified_answers.service import LOW_RATING, text_key
+from app.verified_answers.verifier import PROPOSING, Action, Assessment, CacheVerifier
+from app.verified_answers.verifier_store import record_verdict
 
 if TYPE_CHECKING:
     from app.experiments.treatment import Treatment
@@ -120,6 +129,14 @@ class MatcherTexts:
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """A verified answer in the verifier's uncertain band: the paid judge decides."""
+
+    candidate: Candidate
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
 class Plan:
     """What to do with one question, decided while holding a database session."""
 
@@ -130,6 +147,8 @@ class Plan:
     bound: bool = False
     #: Checks generated answers against the prompt and the knowledge base.
     guard: GroundingGuard | None = None
+    #: Ask the judge first; generate from ``context`` on anything but «да».
+    proposal: Proposal | None = None
 
 
 class AnswerPipeline:
@@ -143,6 +162,8 @@ class AnswerPipeline:
         offline: OfflineAnswerer,
         verified: VerifiedAnswerIndex,
         emergencies: EmergencyDesk | None = None,
+        verifier: CacheVerifier | None = None,
+        judge: PaidJudge | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -155,6 +176,10 @@ class AnswerPipeline:
         self.verified = verified
         #: Emergencies are answered before anything else (None: not checked).
         self.emergencies = emergencies
+        #: Decides the matcher's proposals once a version is trained (None: static guards).
+        self.verifier = verifier
+        #: The paid yes/no judge for the verifier's uncertain band (None: no band).
+        self.judge = judge
         #: What the current matcher's texts give the prompt side, recomputed when it changes;
         #: one dict, shared with the variants experiments answer with (``treated``).
         self._from_matcher: dict[str, tuple[FittedMatcher | None, MatcherTexts]] = {
@@ -199,9 +224,7 @@ class AnswerPipeline:
         else:
             with self.database.session() as session:
                 plan = self.plan(session, question, session_id, vector, caller)
-            answer = plan.cached or self.answer(
-                plan.context, strongest_first=plan.strongest_first, guard=plan.guard
-            )
+            answer, verdict = self._carry_out(plan, question)
             bound = plan.bound
         log = self.log_answer(
             question,
@@ -215,7 +238,40 @@ class AnswerPipeline:
         if emergency is not None:
             logger.warning("emergency (%s) answered: log %s", emergency.detection.kind, log.id)
             self.emergencies.alert(emergency, question, log.id)
+        elif verdict is not None:
+            self._record_verdict(plan.proposal, verdict, question, log.id)
         return ProcessedAnswer(log=log, question_vector=vector)
+
+    def _carry_out(self, plan: Plan, question: str) -> tuple[Answer, Verdict | None]:
+        """The plan's answer: the cached one, the proposal the judge said «да» to (its
+        tokens and cost charged to the dialog), or a generated one (a «нет» or a failed
+        verdict's cost added)."""
+        if plan.cached is not None:
+            return plan.cached, None
+        verdict = None
+        if plan.proposal is not None and self.judge is not None:
+            verdict = self.judge.ask(question, plan.proposal.candidate.text)
+            if verdict.agrees:
+                return _charged(self.cached_answer(plan.proposal.candidate), verdict), verdict
+        answer = self.answer(plan.context, strongest_first=plan.strongest_first, guard=plan.guard)
+        return (_charged(answer, verdict) if verdict else answer), verdict
+
+    def _record_verdict(
+        self, proposal: Proposal | None, verdict: Verdict, question: str, log_id: int
+    ) -> None:
+        """A verdict is a label for the next verifier version (none for a failed call)."""
+        if proposal is None or verdict.agrees is None:
+            return
+        with self.database.transaction() as session:
+            record_verdict(
+                session,
+                log_id=log_id,
+                verified_answer_id=proposal.candidate.key,
+                question=question,
+                agrees=verdict.agrees,
+                probability=proposal.assessment.probability or 0.0,
+                version_id=proposal.assessment.version_id,
+            )
 
     def _emergency_answer(
         self, emergency: EmergencyReply, session_id: str, caller: Caller
@@ -265,26 +321,14 @@ class AnswerPipeline:
             return Plan(COURTESY_ANSWER, PromptContext(question), bound=bound)
         follow_up = is_follow_up(question, has_history=bool(history))
         matcher = None
+        proposal = None
         if vector is not None:
             # The same matcher chooses prompt examples when the cache is off.
             matcher = self.verified.current(session)
             if not follow_up and self.settings.cache_enabled:
-                decision = matcher.deciding_with(
-                    min_margin=self.settings.cache_min_margin,
-                    min_similarity=self.settings.cache_min_similarity,
-                    min_answer_relevance=self.settings.cache_min_answer_relevance,
-                ).decide(vector, question)
-                if decision.serve:
-                    logger.info(
-                        "verified answer %s served (%s, margin %s)",
-                        decision.candidate.key,
-                        decision.reason,
-                        decision.margin,
-                    )
-                    return Plan(
-                        self.cached_answer(decision.candidate), PromptContext(question), bound=bound
-                    )
-                logger.debug("no verified answer served: %s", decision.reason)
+                served, proposal = self._from_cache(session, question, vector, matcher)
+                if served is not None:
+                    return Plan(served, PromptContext(question), bound=bound)
         # A follow-up is looked up together with the question it follows.
         retrieval = vector
         if follow_up and vector is not None:
@@ -296,7 +340,55 @@ class AnswerPipeline:
         strongest_first = retrieval is not None and self.only_low_rated_answers_exist(
             session, retrieval
         )
-        return Plan(None, context, strongest_first, bound, self._guard_of(session, matcher))
+        guard = self._guard_of(session, matcher)
+        return Plan(None, context, strongest_first, bound, guard, proposal)
+
+    def _from_cache(
+        self, session: Session, question: str, vector: np.ndarray, matcher: FittedMatcher
+    ) -> tuple[Answer | None, Proposal | None]:
+        """The verified answer to serve, or the proposal to put to the judge, if any.
+
+        Without a trained verifier the matcher decides alone, with the static guards
+        (``CACHE_MIN_*``). With one, the matcher proposes with looser guards and the
+        verifier decides; an exact approved phrasing needs no verifier."""
+        verifier = None
+        if self.verifier is not None and self.settings.cache_verifier_enabled:
+            verifier = self.verifier.active(session)
+        decision = self._propose(matcher, vector, question, verifier is not None)
+        if not decision.serve:
+            logger.debug("no verified answer proposed: %s", decision.reason)
+            return None, None
+        if verifier is not None and decision.reason != SAME_QUESTION:
+            assessment = self.verifier.assess(
+                verifier, question, vector, matcher, decision.candidate
+            )
+            logger.info(
+                "verifier on %s: %s (p=%s)",
+                decision.candidate.key,
+                assessment.action,
+                assessment.probability,
+            )
+            if assessment.action == Action.ASK_JUDGE and self.judge is not None:
+                return None, Proposal(decision.candidate, assessment)
+            if assessment.action != Action.SERVE:
+                return None, None
+        logger.info(
+            "verified answer %s served (%s, margin %s)",
+            decision.candidate.key,
+            decision.reason,
+            decision.margin,
+        )
+        return self.cached_answer(decision.candidate), None
+
+    def _propose(
+        self, matcher: FittedMatcher, vector: np.ndarray, question: str, verifying: bool
+    ) -> Decision:
+        guards = PROPOSING if verifying else {
+            "min_margin": self.settings.cache_min_margin,
+            "min_similarity": self.settings.cache_min_similarity,
+            "min_answer_relevance": self.settings.cache_min_answer_relevance,
+        }  # fmt: skip
+        return matcher.deciding_with(**guards).decide(vector, question)
 
     @staticmethod
     def cached_answer(candidate: Candidate) -> Answer:
@@ -490,6 +582,16 @@ class AnswerPipeline:
         """The model that answers when it can: the first configured provider."""
         providers = self.providers()
         return providers[0].model_used if providers else self.offline.model_used
+
+
+def _charged(answer: Answer, verdict: Verdict) -> Answer:
+    """``answer`` with the judge call's tokens and cost added: a judge call is a paid call."""
+    return replace(
+        answer,
+        prompt_tokens=answer.prompt_tokens + verdict.prompt_tokens,
+        completion_tokens=answer.completion_tokens + verdict.completion_tokens,
+        cost_usd=answer.cost_usd + verdict.cost_usd,
+    )
 
 
 def _nearly_sure(ranked: list[Ranked], min_margin: float) -> bool:

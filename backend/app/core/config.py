@@ -199,6 +199,18 @@ class Settings(BaseSettings):
         default=0.86, ge=0, le=1, alias="CACHE_MIN_ANSWER_RELEVANCE"
     )
     cache_max_age_days: int = Field(default=180, ge=1, alias="CACHE_MAX_AGE_DAYS")
+    #: δ: the chance of a wrong serve each verified answer is held to, once a verifier is
+    #: trained (``app/verified_answers/verifier.py``); before, the static guards above.
+    cache_max_error_rate: float = Field(default=0.02, gt=0, lt=0.5, alias="CACHE_MAX_ERROR_RATE")
+    cache_verifier_enabled: bool = Field(default=True, alias="CACHE_VERIFIER_ENABLED")
+    #: Ask the paid model «да»/«нет» where the verifier is unsure (needs a paid LLM).
+    cache_judge_enabled: bool = Field(default=True, alias="CACHE_JUDGE_ENABLED")
+    #: How often the judge is assumed wrong when thresholds are calibrated.
+    cache_judge_error_rate: float = Field(
+        default=0.05, ge=0, lt=0.5, alias="CACHE_JUDGE_ERROR_RATE"
+    )
+    #: The worker trains a new verifier version when the active one is this old.
+    verifier_retrain_hours: float = Field(default=24, gt=0, alias="VERIFIER_RETRAIN_HOURS")
 
     #: Speech recognition: ``whisper`` (local faster-whisper), ``openai`` (any
     #: OpenAI-compatible ``/v1/audio/transcriptions``) or ``off``.

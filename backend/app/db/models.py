@@ -712,3 +712,57 @@ def heard_surely(min_confidence: float):
     """:func:`misheard`'s complement as SQL: the dialogs that may teach (training pairs,
     golden items)."""
     return or_(VoiceLog.asr_confidence.is_(None), VoiceLog.asr_confidence >= min_confidence)
+
+
+class VerifierVersion(Base):
+    """One trained verifier (``app/verified_answers/verifier.py``): the logistic model over
+    pair features, the serving thresholds it was calibrated to (per answer where its
+    evidence allows), and how it did on its held-out folds. At most one is ``active``."""
+
+    __tablename__ = "verifier_versions"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('active', 'retired', 'rejected')", name="ck_verifier_versions_status"
+        ),
+        Index(
+            "uq_verifier_versions_active",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(String(16))
+    #: Why it was not switched in, or who switched it (rollback, operator).
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: ``VerifierModel.as_dict``: weights, features, thresholds.
+    params: Mapped[dict] = mapped_column(JSONB)
+    training_pairs: Mapped[int] = mapped_column(Integer)
+    #: Held-out figures: precision, recall, wrong-serve bound at the chosen threshold.
+    held_out: Mapped[dict] = mapped_column(JSONB)
+    max_error_rate: Mapped[float] = mapped_column(Float)
+
+
+class JudgeVerdict(Base):
+    """The paid judge's «да»/«нет» on (question, verified answer): the label that decided
+    a proposal in the verifier's uncertain band, and a training pair for the next one."""
+
+    __tablename__ = "judge_verdicts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    log_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("voice_logs.id", ondelete="CASCADE"), index=True
+    )
+    verified_answer_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("verified_answers.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    #: The verifier's probability when it asked.
+    probability: Mapped[float] = mapped_column(Float)
+    verifier_version_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("verifier_versions.id", ondelete="SET NULL")
+    )

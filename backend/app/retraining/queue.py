@@ -16,6 +16,8 @@ SCHEDULE_QUEUE = "schedule"
 SCHEDULE_TICK_TASK = "schedule_tick"
 RETRY_STALLED_TASK = "retry_stalled_jobs"
 EXPERIMENTS_TICK_TASK = "look_at_experiments"
+TRAIN_VERIFIER_TASK = "train_verifier"
+VERIFIER_LOCK = "verifier"
 QUEUES = (RETRAINING_QUEUE, SCHEDULE_QUEUE)
 #: Set for a worker the service started (``RUN_WORKER_IN_SERVICE``): it ends with that process.
 PARENT_PID_VARIABLE = "WORKER_PARENT_PID"
@@ -37,5 +39,22 @@ def enqueue_retraining(database_url: str, run_id: int) -> int | None:
                 lock=RETRAINING_LOCK,
                 queueing_lock=f"retrain-{run_id}",
             ).defer(run_id=run_id)
+        except procrastinate.exceptions.AlreadyEnqueued:
+            return None
+
+
+def enqueue_verifier_training(database_url: str) -> int | None:
+    """Queue one verifier training run; None when one is queued already."""
+    deferrer = procrastinate.App(
+        connector=procrastinate.SyncPsycopgConnector(conninfo=libpq_url(database_url))
+    )
+    with deferrer.open():
+        try:
+            return deferrer.configure_task(
+                TRAIN_VERIFIER_TASK,
+                queue=RETRAINING_QUEUE,
+                lock=VERIFIER_LOCK,
+                queueing_lock=TRAIN_VERIFIER_TASK,
+            ).defer()
         except procrastinate.exceptions.AlreadyEnqueued:
             return None

@@ -5,12 +5,23 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from app.access.deps import OperatorDep
+from app.access.deps import LoggedInOperatorDep, OperatorDep
 from app.api.csv_export import csv_response
-from app.api.deps import DatabaseDep, RowId, SessionDep
+from app.api.deps import DatabaseDep, RowId, SessionDep, SettingsDep
 from app.api.schemas import OPERATOR_ERRORS
+from app.core.errors import ConflictError
+from app.db.models import VerifierVersion
 from app.retraining import service
-from app.retraining.schemas import RetrainingRequest, RetrainingRunEntry, TrainingDatasetEntry
+from app.retraining.queue import enqueue_verifier_training
+from app.retraining.schemas import (
+    RetrainingRequest,
+    RetrainingRunEntry,
+    TrainingDatasetEntry,
+    VerifierStatus,
+    VerifierTrainingQueued,
+    VerifierVersionEntry,
+)
+from app.verified_answers.verifier_store import roll_back, versions
 
 router = APIRouter(
     prefix="/api/voice", tags=["automation"], dependencies=[OperatorDep], responses=OPERATOR_ERRORS
@@ -75,3 +86,54 @@ def training_datasets(
 def download_dataset(dataset_id: RowId, session: SessionDep) -> FileResponse:
     path = service.dataset_file(session, dataset_id)
     return FileResponse(path, media_type="application/jsonl", filename=path.name)
+
+
+@router.get("/verifier", response_model=VerifierStatus, summary="Верификатор кэша: версии и пороги")
+def verifier_status(session: SessionDep, settings: SettingsDep) -> VerifierStatus:
+    """The version deciding now, the recent ones (rejected with their reason), and δ."""
+    listed = [_version_entry(v) for v in versions(session)]
+    return VerifierStatus(
+        active=next((v for v in listed if v.status == "active"), None),
+        versions=listed,
+        judge_configured=settings.cache_judge_enabled and settings.paid_llm_configured,
+        max_error_rate=settings.cache_max_error_rate,
+    )
+
+
+@router.post(
+    "/verifier/train",
+    response_model=VerifierTrainingQueued,
+    status_code=202,
+    summary="Обучить новую версию верификатора сейчас (её обучит воркер)",
+)
+def train_verifier(database: DatabaseDep) -> VerifierTrainingQueued:
+    job_id = enqueue_verifier_training(database.url)
+    return VerifierTrainingQueued(queued=job_id is not None, job_id=job_id)
+
+
+@router.post(
+    "/verifier/rollback",
+    response_model=VerifierVersionEntry,
+    summary="Вернуть предыдущую версию верификатора",
+)
+def roll_back_verifier(session: SessionDep, logged_in: LoggedInOperatorDep) -> VerifierVersionEntry:
+    restored = roll_back(session, logged_in or "admin key")
+    if restored is None:
+        raise ConflictError("Нет предыдущей версии верификатора, к которой можно вернуться")
+    return _version_entry(restored)
+
+
+def _version_entry(version: VerifierVersion) -> VerifierVersionEntry:
+    params = version.params or {}
+    return VerifierVersionEntry(
+        id=version.id,
+        created_at=version.created_at,
+        status=version.status,
+        reason=version.reason,
+        training_pairs=version.training_pairs,
+        max_error_rate=version.max_error_rate,
+        held_out=version.held_out,
+        serve_at=float(params.get("serve_at", 1.0)),
+        ask_from=float(params.get("ask_from", 1.0)),
+        answer_thresholds=dict(params.get("per_answer", {})),
+    )

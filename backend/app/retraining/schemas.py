@@ -63,3 +63,33 @@ class TrainingDatasetEntry(Schema):
             "by_rating": stats.get("by_rating", {}),
             "filters": row.filters,
         }
+
+
+class VerifierVersionEntry(Schema):
+    id: int
+    created_at: datetime
+    status: str = Field(description="active (решает сейчас) | retired | rejected")
+    reason: str | None
+    training_pairs: int
+    max_error_rate: float = Field(description="δ, с которым откалиброваны пороги")
+    held_out: dict = Field(
+        description="На отложенных парах: recall (доля верных пар, что выдаются), precision, "
+        "wrong_share с 95 % интервалом, judge_share (доля решений, отданных судье)"
+    )
+    serve_at: float = Field(description="Общий порог выдачи без судьи")
+    ask_from: float = Field(description="Нижняя граница полосы, где спрашивают судью")
+    answer_thresholds: dict[str, float] = Field(
+        description="Собственные пороги ответов, где их свидетельства сдвинули общий"
+    )
+
+
+class VerifierStatus(Schema):
+    active: VerifierVersionEntry | None
+    versions: list[VerifierVersionEntry]
+    judge_configured: bool
+    max_error_rate: float
+
+
+class VerifierTrainingQueued(Schema):
+    queued: bool
+    job_id: int | None = Field(description="Задача воркера; null — обучение уже в очереди")

@@ -41,6 +41,10 @@ from app.verified_answers.matcher_store import GrowingLabels, GrowingRows, Ridge
 SWAP_OVERLAP = 0.45
 
 
+#: The reason of a decision that found an approved phrasing itself (no verifier needed).
+SAME_QUESTION = "same question"
+
+
 @dataclass(frozen=True)
 class MatchThresholds:
     #: A question this close to an approved phrasing is the same question.
@@ -517,7 +521,7 @@ class FittedMatcher:
         candidate_ = self.slots[int(self.row_owner[top])]
         if _nearest(candidate_.refused, vector) >= similarity:
             return None
-        return Decision(candidate_, "same question", nearest_similarity=similarity)
+        return Decision(candidate_, SAME_QUESTION, nearest_similarity=similarity)
 
 
 def _top(scores: np.ndarray, limit: int) -> np.ndarray:

@@ -14,6 +14,7 @@ of a question's uncovered words are the only embedding calls (a few per question
 """
 
 import math
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,8 +52,13 @@ class WordVectors:
         self._embed = embed
         self._capacity = capacity
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # request threads share one cache
 
     def of(self, words: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self._of(words)
+
+    def _of(self, words: Sequence[str]) -> np.ndarray:
         missing = [w for w in dict.fromkeys(words) if w not in self._cache]
         if missing:
             for word, vector in zip(missing, self._embed(missing), strict=True):
@@ -89,6 +95,25 @@ class ClassWords:
 
     def idf(self, lemma: str) -> float:
         return math.log((len(self.by_key) + 1) / (self.frequency[lemma] + 0.5))
+
+    @classmethod
+    def with_vocabularies(
+        cls, matcher: FittedMatcher, by_key: dict[str, frozenset[str]]
+    ) -> "ClassWords":
+        """Word-level class words whose vocabularies were lemmatised already."""
+        words = cls(matcher, "words")
+        words.__dict__["by_key"] = by_key
+        return words
+
+    def vocabulary_vectors(self, word_vectors: "WordVectors") -> tuple[dict[str, int], np.ndarray]:
+        """Every class word's position and its vectors, one matrix: a decision compares its
+        few uncovered words with all of them in one product."""
+        kept = self.__dict__.get("_vocabulary_vectors")
+        if kept is None:
+            vocabulary = sorted(self.frequency)
+            kept = ({w: i for i, w in enumerate(vocabulary)}, word_vectors.of(vocabulary))
+            self.__dict__["_vocabulary_vectors"] = kept
+        return kept
 
 
 def vocabulary_of(candidate: Candidate) -> frozenset[str]:
@@ -161,11 +186,13 @@ def word_to_word_evidence(
     word in this class's vocabulary against its closest word in any other class's."""
     if not uncovered:
         return 0.0, 1.0
-    own_words = sorted(words.by_key[key])
-    rival_words = sorted(set(words.frequency) - words.by_key[key])
+    position, matrix = words.vocabulary_vectors(word_vectors)
     vectors = word_vectors.of(uncovered[:MAX_EMBEDDED_WORDS])
-    own = _closest(vectors, word_vectors.of(own_words))
-    rival = _closest(vectors, word_vectors.of(rival_words))
+    similarities = vectors @ matrix.T if matrix.size else np.zeros((len(vectors), 0))
+    own_columns = np.zeros(similarities.shape[1], dtype=bool)
+    own_columns[[position[w] for w in words.by_key[key] if w in position]] = True
+    own = _closest_of(similarities, own_columns)
+    rival = _closest_of(similarities, ~own_columns)
     return float(np.maximum(rival - own, 0.0).sum()), float(own.min())
 
 
@@ -180,6 +207,8 @@ def _missing_from_nearest(
     return sum(words.idf(lemma) for lemma in content_lemmas(nearest) - asked)
 
 
-def _closest(vectors: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """Each row's highest similarity to a row of ``among`` (0 when there is none)."""
-    return (vectors @ among.T).max(axis=1) if among.size else np.zeros(len(vectors))
+def _closest_of(similarities: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Each row's highest similarity among ``columns`` (0 when there is none)."""
+    if not columns.any():
+        return np.zeros(len(similarities))
+    return similarities[:, columns].max(axis=1)

@@ -19,11 +19,24 @@ import numpy as np
 from app.language.wording import content_stems
 from app.verified_answers.logistic import LogisticModel
 from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds
-from app.verified_answers.verifier_features import ClassWords, WordVectors, pair_features
+from app.verified_answers.verifier import SERVING_FEATURES, VerifierModel
+from app.verified_answers.verifier_calibration import calibrate, outcome_at
+from app.verified_answers.verifier_features import (
+    FEATURE_NAMES,
+    ClassWords,
+    WordVectors,
+    pair_features,
+)
 
 #: An answer lends a phrasing to a round only if this many remain to describe it.
 MIN_PHRASINGS_LEFT = 2
 ROUNDS = 8
+#: A verifier is trained only from this many answers with phrasings to hold out…
+MIN_ANSWERS = 5
+#: …and this many pairs in all.
+MIN_PAIRS = 40
+#: Out-of-fold probabilities (held-out figures and thresholds) from this many folds.
+FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ def leave_one_out_pairs(
                 rows.append(row)
                 labels.append(label)
                 keys.append(original.key)
-    return PairSet(np.array(rows).reshape(len(rows), -1), np.array(labels), tuple(keys))
+    return _pair_set(rows, labels, keys)
 
 
 def _own_and_rival(question, vector, slot, matcher: FittedMatcher, words, word_vectors):
@@ -114,8 +127,100 @@ def pairs_against(
         rows.append(pair_features(pair.question, pair.vector, slot, scores, words, word_vectors))
         labels.append(pair.label)
         keys.append(pair.key)
-    return PairSet(np.array(rows).reshape(len(rows), -1), np.array(labels), tuple(keys))
+    return _pair_set(rows, labels, keys)
+
+
+def _pair_set(rows: list, labels: list, keys: list) -> PairSet:
+    features = np.array(rows, np.float64).reshape(len(rows), len(FEATURE_NAMES))
+    return PairSet(features, np.array(labels, dtype=int), tuple(keys))
 
 
 def fit_model(pairs: PairSet, l2: float = 1.0) -> LogisticModel:
     return LogisticModel.fit(pairs.features, pairs.labels, l2=l2)
+
+
+class TooLittleEvidence(ValueError):
+    """A training run that refuses: the reason says what is missing."""
+
+
+@dataclass(frozen=True)
+class TrainedVerifier:
+    verifier: VerifierModel
+    pairs: int
+    #: Out-of-fold figures at the calibrated thresholds (``verifier_calibration.outcome_at``).
+    held_out: dict
+
+
+def train_verifier(
+    candidates: Sequence[Candidate],
+    labelled: Sequence[Pair],
+    thresholds: MatchThresholds,
+    word_vectors: WordVectors,
+    *,
+    max_error_rate: float,
+    judge_error: float,
+    rounds: int = ROUNDS,
+) -> TrainedVerifier:
+    """Pairs from the approved phrasings (leave-one-out) and the labelled records, folds
+    that keep each answer's pairs together, thresholds calibrated on the out-of-fold
+    probabilities, then one fit on everything."""
+    pairs = leave_one_out_pairs(candidates, thresholds, word_vectors, rounds)
+    if labelled:
+        matcher = FittedMatcher.fit(candidates, thresholds)
+        pairs = _combined(pairs, pairs_against(labelled, matcher, word_vectors))
+    _enough(pairs)
+    columns = [FEATURE_NAMES.index(name) for name in SERVING_FEATURES]
+    features = pairs.features[:, columns]
+    held_out = _out_of_fold(features, pairs.labels, pairs.keys)
+    calibration = calibrate(held_out, pairs.labels, pairs.keys, max_error_rate, judge_error)
+    verifier = VerifierModel(
+        LogisticModel.fit(features, pairs.labels),
+        SERVING_FEATURES,
+        calibration.serve_at,
+        calibration.ask_from,
+        calibration.per_answer,
+    )
+    figures = outcome_at(held_out, pairs.labels, pairs.keys, calibration, judge_error)
+    return TrainedVerifier(verifier, len(pairs), figures | {"folds": FOLDS})
+
+
+def _combined(first: PairSet, second: PairSet) -> PairSet:
+    if not len(second):
+        return first
+    if not len(first):
+        return second
+    return PairSet(
+        np.vstack([first.features, second.features]),
+        np.concatenate([first.labels, second.labels]),
+        first.keys + second.keys,
+    )
+
+
+def _enough(pairs: PairSet) -> None:
+    answers = {key for key, label in zip(pairs.keys, pairs.labels, strict=True) if label == 1}
+    if len(answers) < MIN_ANSWERS:
+        raise TooLittleEvidence(
+            f"{len(answers)} verified answers have {MIN_PHRASINGS_LEFT + 1} or more approved "
+            f"phrasings; a verifier needs at least {MIN_ANSWERS}"
+        )
+    if len(pairs) < MIN_PAIRS:
+        raise TooLittleEvidence(f"{len(pairs)} training pairs; a verifier needs {MIN_PAIRS}")
+    if len(set(pairs.labels.tolist())) < 2:
+        raise TooLittleEvidence("the pairs hold only one kind of example")
+
+
+def _out_of_fold(features: np.ndarray, labels: np.ndarray, keys: tuple[str, ...]) -> np.ndarray:
+    """Each pair's probability from a model that never saw its answer's pairs."""
+    order = {key: i for i, key in enumerate(sorted(set(keys)))}
+    fold = np.array([order[key] % FOLDS for key in keys])
+    probabilities = np.full(len(labels), np.nan)
+    for f in range(FOLDS):
+        test = fold == f
+        train = ~test
+        if not test.any():
+            continue
+        if len(np.unique(labels[train])) < 2:
+            raise TooLittleEvidence("a held-out fold left only one kind of example to learn")
+        model = LogisticModel.fit(features[train], labels[train])
+        probabilities[test] = model.probability(features[test])
+    return probabilities
