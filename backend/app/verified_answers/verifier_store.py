@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -170,7 +170,7 @@ def _verdict_rows(session: Session, model: str):
             VoiceEmbedding.embedding,
             JudgeVerdict.verified_answer_id,
             JudgeVerdict.agrees,
-            func.coalesce(client_of_log(), "verdict-" + JudgeVerdict.id.cast(str)),
+            func.coalesce(client_of_log(), "verdict-" + cast(JudgeVerdict.id, String)),
         )
         .outerjoin(VoiceLog, VoiceLog.id == JudgeVerdict.log_id)
         .outerjoin(

@@ -18,3 +18,9 @@ def dev_questions() -> list[tuple[str, str]]:
             row = json.loads(line)
             pairs.extend((row["intent"], question) for question in row["questions"])
     return pairs
+
+
+def dev_answers() -> dict[str, str]:
+    """Each dev intent's reference answer."""
+    rows = (json.loads(line) for line in DEV_DIALOGS.read_text(encoding="utf-8").splitlines())
+    return {row["intent"]: row["reference_answer"] for row in rows if row}

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.verified_answers.judge import JUDGE_INSTRUCTION
 from tests.support.chat_server import ChatServer, completion
 
 
@@ -14,6 +15,8 @@ class Behaviour:
     mode: str = "ok"  # ok | slow | error500 | badjson | empty
     reply: str = "Влажная уборка проводится 2 раза в неделю."
     delay_seconds: float = 2.0
+    #: What a judge call (the cache verifier's yes/no question) is answered with.
+    verdict: str = "Да."
 
 
 @dataclass
@@ -43,8 +46,19 @@ class OpenAIStubServer:
             return 500, b'{"error": {"message": "internal error"}}'
         if behaviour.mode == "badjson":
             return 200, b"{this is not json"
+        if is_judge_call(request):
+            return 200, json.dumps(completion(behaviour.verdict, "stub-model", 90, 1)).encode()
         content = "" if behaviour.mode == "empty" else behaviour.reply
         return 200, json.dumps(completion(content, "stub-model", 120, 30)).encode()
 
     def chat_requests(self) -> list[dict]:
-        return [r for r in self.requests if "messages" in r]
+        """Generations (judge calls apart: ``judge_requests``)."""
+        return [r for r in self.requests if "messages" in r and not is_judge_call(r)]
+
+    def judge_requests(self) -> list[dict]:
+        return [r for r in self.requests if "messages" in r and is_judge_call(r)]
+
+
+def is_judge_call(request: dict) -> bool:
+    messages = request.get("messages") or [{}]
+    return messages[0].get("role") == "system" and messages[0].get("content") == JUDGE_INSTRUCTION

@@ -18,6 +18,8 @@ from app.retraining.queue import (
     RETRAINING_QUEUE,
     RETRY_STALLED_TASK,
     SCHEDULE_TICK_TASK,
+    TRAIN_VERIFIER_TASK,
+    VERIFIER_LOCK,
 )
 from worker import tasks
 from worker.runner import build_queue_app
@@ -35,6 +37,8 @@ def test_the_tasks_are_registered_under_the_names_the_service_defers():
     assert all(queue.tasks[name].pass_context for name in periodic_tasks | {RETRAIN_TASK})
     periodic = {task.periodic_id for task in queue.periodic_registry.periodic_tasks.values()}
     assert periodic_tasks <= periodic
+    verifier = queue.tasks[TRAIN_VERIFIER_TASK]
+    assert verifier.lock == VERIFIER_LOCK and verifier.pass_context
 
 
 def test_the_schedule_and_experiment_ticks_run_as_often_as_configured():

@@ -9,6 +9,11 @@ from app.db.models import RetrainingRun
 from tests.support.logs import rated_history
 from worker.schedule import run_schedule
 
+#: No verified answers yet: every tick tries to train a verifier and refuses, saying why.
+TOO_LITTLE_FOR_A_VERIFIER = (
+    "refused: 0 verified answers have 3 or more approved phrasings; a verifier needs at least 5"
+)
+
 
 def test_a_tick_between_evaluations_retrains_on_fresh_data(database, make_settings, embedder):
     settings = make_settings(USE_LOCAL_MODEL="true", RETRAINING_EVERY_NEW_SAMPLES="20",
@@ -36,6 +41,7 @@ def test_a_tick_between_evaluations_retrains_on_fresh_data(database, make_settin
         "retraining_run_id": None,
         "abandoned_marked": 0,
         "recordings_purged": 0,
+        "verifier": TOO_LITTLE_FOR_A_VERIFIER,
     }
     assert not fresh["evaluated"] and fresh["retraining_run_id"] == runs[-1].id
     assert len(runs) == 2
@@ -57,6 +63,7 @@ def test_without_a_local_model_a_tick_between_evaluations_does_nothing(
             "retraining_run_id": None,
             "abandoned_marked": 0,
             "recordings_purged": 0,
+            "verifier": TOO_LITTLE_FOR_A_VERIFIER,
         }
     finally:
         services.close()
