@@ -13,12 +13,14 @@ from app.core.config import Settings
 from app.db.database import Database
 from app.db.migrations import check_schema_current, upgrade_to_head
 from app.embeddings.service import Embedder, EmbeddingService, create_embedder
+from app.embeddings.word_vectors import WordVectors
 from app.emergencies.answers import EmergencyAnswers
 from app.emergencies.detector import EmergencyDetector
 from app.emergencies.service import EmergencyDesk
 from app.experiments.service import Experiments
 from app.feedback.service import Ratings
 from app.feedback.signal_recorder import SignalRecorder
+from app.knowledge.relevance import FactRelevance, KnowledgeLines
 from app.knowledge.service import KnowledgeBase
 from app.llm.base import AnswerProvider
 from app.llm.circuit_breaker import CircuitBreaker
@@ -35,7 +37,6 @@ from app.verified_answers.judge import PaidJudge
 from app.verified_answers.matcher import MatchThresholds
 from app.verified_answers.service import VerifiedAnswers
 from app.verified_answers.verifier import CacheVerifier
-from app.verified_answers.verifier_features import WordVectors
 from app.verified_answers.verifier_trainer import VerifierTrainer
 from app.voice.recognition import build_recognizer
 from app.voice.recordings import RecordingArchive
@@ -227,7 +228,11 @@ def answer_pipeline(
     def providers() -> list[AnswerProvider]:
         return [p for p in (local.provider, paid) if p is not None]
 
-    offline = OfflineAnswerer(knowledge_similarity=settings.knowledge_min_similarity)
+    words = verifier.word_vectors if verifier else WordVectors(embeddings.embedder.embed_queries)
+    lines = KnowledgeLines(database, knowledge, embeddings, FactRelevance(words))
+    offline = OfflineAnswerer(
+        knowledge_similarity=settings.knowledge_min_similarity, lines_for=lines.for_question
+    )
     index = VerifiedAnswerIndex(
         embeddings, thresholds, settings.cache_max_age_days, settings.verify_min_sessions
     )

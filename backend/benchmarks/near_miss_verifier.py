@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from app.embeddings.service import BundledE5Embedder
+from app.embeddings.word_vectors import WordVectors
 from app.verified_answers.logistic import LogisticModel
 from app.verified_answers.matcher import FittedMatcher
 from app.verified_answers.verifier import PROPOSING, Action, CacheVerifier, VerifierModel
@@ -34,7 +35,6 @@ from app.verified_answers.verifier_calibration import wilson_interval
 from app.verified_answers.verifier_features import (
     FEATURE_NAMES,
     ClassWords,
-    WordVectors,
     pair_features,
 )
 from app.verified_answers.verifier_training import leave_one_out_pairs, train_verifier

@@ -27,13 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import VerifierVersion
+from app.embeddings.word_vectors import WordVectors
 from app.verified_answers.logistic import LogisticModel
 from app.verified_answers.matcher import Candidate, FittedMatcher
 from app.verified_answers.verifier_calibration import NEVER
 from app.verified_answers.verifier_features import (
     FEATURE_NAMES,
     ClassWords,
-    WordVectors,
     pair_features,
     vocabulary_of,
 )

@@ -14,14 +14,13 @@ of a question's uncovered words are the only embedding calls (a few per question
 """
 
 import math
-import threading
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from app.embeddings.word_vectors import WordVectors
 from app.language.lemmas import content_lemmas, negated
 from app.verified_answers.matcher import Candidate, FittedMatcher
 
@@ -42,32 +41,6 @@ FEATURE_NAMES = (
 MAX_EMBEDDED_WORDS = 6
 #: A margin past this says nothing more (the guard's own threshold is 0.45).
 MARGIN_CAP = 2.0
-
-
-class WordVectors:
-    """e5 query vectors of single lemmas, kept in a bounded cache: the same few thousand
-    domain words recur in every question."""
-
-    def __init__(self, embed: Callable[[list[str]], Sequence], capacity: int = 20000) -> None:
-        self._embed = embed
-        self._capacity = capacity
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()  # request threads share one cache
-
-    def of(self, words: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return self._of(words)
-
-    def _of(self, words: Sequence[str]) -> np.ndarray:
-        missing = [w for w in dict.fromkeys(words) if w not in self._cache]
-        if missing:
-            for word, vector in zip(missing, self._embed(missing), strict=True):
-                self._cache[word] = np.asarray(vector, np.float32)
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        for word in words:
-            self._cache.move_to_end(word)
-        return np.vstack([self._cache[w] for w in words]) if words else np.zeros((0, 0))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.embeddings.word_vectors import WordVectors
 from app.language.wording import content_stems
 from app.verified_answers.logistic import LogisticModel
 from app.verified_answers.matcher import Candidate, FittedMatcher, MatchThresholds
@@ -24,7 +25,6 @@ from app.verified_answers.verifier_calibration import calibrate, outcome_at
 from app.verified_answers.verifier_features import (
     FEATURE_NAMES,
     ClassWords,
-    WordVectors,
     pair_features,
 )
 

@@ -4,9 +4,10 @@ the service makes from its own approved phrasings."""
 import numpy as np
 import pytest
 
+from app.embeddings.word_vectors import WordVectors
 from app.verified_answers.logistic import LogisticModel
 from app.verified_answers.matcher import MatchThresholds, candidate
-from app.verified_answers.verifier_features import FEATURE_NAMES, WordVectors
+from app.verified_answers.verifier_features import FEATURE_NAMES
 from app.verified_answers.verifier_training import leave_one_out_pairs
 
 
