@@ -22,8 +22,9 @@ from app.embeddings.word_vectors import WordVectors
 from app.knowledge.service import KnowledgeBase, KnowledgeFact
 from app.language.lemmas import content_lemmas
 
-#: The IDF-weighted word coverage a line needs to be listed.
-MIN_COVERAGE = 0.91
+#: The IDF-weighted word coverage a line needs to be listed (the curve over other values
+#: is in ``benchmarks/results/offline_answers.md``).
+MIN_COVERAGE = 0.905
 
 
 class FactRelevance:
