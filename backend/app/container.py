@@ -229,7 +229,9 @@ def answer_pipeline(
         return [p for p in (local.provider, paid) if p is not None]
 
     words = verifier.word_vectors if verifier else WordVectors(embeddings.embedder.embed_queries)
-    lines = KnowledgeLines(database, knowledge, embeddings, FactRelevance(words))
+    lines = KnowledgeLines(
+        database, knowledge, embeddings, FactRelevance(words), settings.knowledge_min_similarity
+    )
     offline = OfflineAnswerer(
         knowledge_similarity=settings.knowledge_min_similarity, lines_for=lines.for_question
     )

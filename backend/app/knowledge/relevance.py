@@ -1,10 +1,10 @@
-"""Which knowledge-base lines answer a question: what the offline answer may list.
+"""Whether the knowledge base covers a question at all: what the offline answer may list.
 
-A line is listed only when it covers the question's words, weighted by how rare each word
+The topic is covered when a line covers the question's words, weighted by how rare each word
 is in the knowledge base: each question lemma's closest lemma in the line (e5 word
 vectors, so «стоить» finds «рубль» and «уборщица» finds «уборщик»), averaged with the
 weight of its IDF. A question about a topic the company never wrote about keeps a word no
-line covers («крыша», «офис», «газон») and gets the honest "I don't know — the dispatcher"
+line covers («крыша», «дача», «газон») and gets the honest "I don't know — the dispatcher"
 instead of two unrelated facts. Measured in ``benchmarks/results/offline_answers.md``.
 """
 
@@ -25,6 +25,10 @@ from app.language.lemmas import content_lemmas
 #: The IDF-weighted word coverage a line needs to be listed (the curve over other values
 #: is in ``benchmarks/results/offline_answers.md``).
 MIN_COVERAGE = 0.905
+#: A line e5 puts this close says the topic is covered by itself: word coverage misses
+#: synonyms phrased apart, and no question on an uncovered topic came this close on the
+#: benchmark (0.867 at most).
+STRONG_SIMILARITY = 0.88
 
 
 class FactRelevance:
@@ -65,8 +69,8 @@ class FactRelevance:
 
 
 class KnowledgeLines:
-    """The offline answer's lookup: the knowledge base's nearest lines (e5), kept only
-    where they cover the question (:class:`FactRelevance`)."""
+    """The offline answer's lookup: the knowledge base's nearest lines (e5), given only
+    when the question's topic is covered (:func:`listed`)."""
 
     #: Nearest lines read per question: the covering line is often not the nearest one.
     CANDIDATES = 8
@@ -77,7 +81,9 @@ class KnowledgeLines:
         knowledge: KnowledgeBase,
         embeddings: EmbeddingService,
         relevance: FactRelevance,
+        min_similarity: float = 0.0,
     ) -> None:
+        self.min_similarity = min_similarity
         self.database = database
         self.knowledge = knowledge
         self.embeddings = embeddings
@@ -88,8 +94,31 @@ class KnowledgeLines:
         with self.database.session() as session:
             found = self.knowledge.search(session, vector, self.CANDIDATES)
             corpus = [_passage(e) for e in self.knowledge.entries(session)]
-        by_passage = {_passage(f.entry): f.entry.content for f in found}
-        return [by_passage[p] for p in self.relevance.ranked(question, list(by_passage), corpus)]
+        nearest = [(_passage(f.entry), f.entry.content, f.similarity) for f in found]
+        return listed(question, nearest, corpus, self.relevance, self.min_similarity)
+
+
+def listed(
+    question: str,
+    nearest: list[tuple[str, str, float]],
+    corpus: list[str],
+    relevance: FactRelevance,
+    min_similarity: float = 0.0,
+) -> list[str]:
+    """The nearest lines, nearest first — only when the question's topic is covered: a
+    line covers its words, or e5 puts a line very close. Otherwise none: «не знаю».
+
+    Coverage decides *whether* to list, e5 *what*: the line that covers most words is
+    often a neighbour of the one that answers («как часто моют подъезд» covers «мытьё
+    стен» best; the nearest two hold «2 раза в неделю»). ``nearest``: (passage, line,
+    similarity), nearest first."""
+    if not nearest:
+        return []
+    passages = [passage for passage, _, _ in nearest]
+    covered = nearest[0][2] >= STRONG_SIMILARITY or relevance.ranked(question, passages, corpus)
+    if not covered:
+        return []
+    return [line for _, line, similarity in nearest if similarity >= min_similarity]
 
 
 def _passage(entry: KnowledgeEntry) -> str:
