@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from app.access.deps import LoggedInOperatorDep, OperatorDep
 from app.api.csv_export import csv_response
 from app.api.deps import DatabaseDep, RowId, SessionDep, SettingsDep
-from app.api.schemas import OPERATOR_ERRORS
+from app.api.schemas import OPERATOR_ERRORS, error_responses
 from app.core.errors import ConflictError
 from app.db.models import VerifierVersion
 from app.retraining import service
@@ -115,6 +115,7 @@ def train_verifier(database: DatabaseDep) -> VerifierTrainingQueued:
     "/verifier/rollback",
     response_model=VerifierVersionEntry,
     summary="Вернуть предыдущую версию верификатора",
+    responses=error_responses(409),
 )
 def roll_back_verifier(session: SessionDep, logged_in: LoggedInOperatorDep) -> VerifierVersionEntry:
     restored = roll_back(session, logged_in or "admin key")
