@@ -57,6 +57,9 @@ from benchmarks.service import ServiceProcess
 from benchmarks.simulated_llm import PRICE_PER_1K_TOKENS, SimulatedLLM, normalise
 
 CORRECTION_PROBABILITY = 0.3
+#: The stream asks the service's worker for a new verifier version this often (questions).
+VERIFIER_TRAIN_EVERY = 200
+KNOWLEDGE_TEXT = (BACKEND_DIR / "knowledge" / "company_facts.md").read_text(encoding="utf-8")
 CONTINUE_SESSION_PROBABILITY = 0.3
 WINDOW_SHARE = 0.2
 #: --local auto: how often (in questions) the stream asks whether a retraining run is open.
@@ -241,6 +244,17 @@ class LearningArm:
         known = KNOWLEDGE_FACTS.union(*(stated_facts(text) for text in sources))
         outcome.ungrounded = bool(stated_facts(answer) - known)
 
+    def train_verifier(self) -> None:
+        """Ask the service's worker for a new verifier version (it trains in seconds)."""
+        self.client.post(
+            "/api/voice/verifier/train", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ).raise_for_status()
+
+    def verifier_status(self) -> dict:
+        return self.client.get(
+            "/api/voice/verifier", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ).json()
+
     @property
     def resident_headers(self) -> dict[str, str]:
         return {"X-Forwarded-For": resident_address(self.sessions)}
@@ -313,11 +327,18 @@ class LearningArm:
 
 
 class BaselineArm:
-    """The paid LLM alone: the service's instructions and the question, nothing learned."""
+    """The paid LLM alone: the service's instructions and the question, nothing learned.
+    With ``knowledge``: plain RAG, the whole knowledge base in every prompt (what a team
+    would deploy instead of this module), billed to its own key."""
 
-    def __init__(self, llm_url: str, intents: list[Intent]) -> None:
-        self.client = OpenAI(api_key="baseline", base_url=llm_url, max_retries=0)
+    def __init__(
+        self, llm_url: str, intents: list[Intent], knowledge: str = "", key: str = "baseline"
+    ) -> None:
+        self.client = OpenAI(api_key=key, base_url=llm_url, max_retries=0)
         self.intents = intents
+        self.system = SYSTEM_PROMPT + (
+            f"\n\nСправочник компании:\n{knowledge}" if knowledge else ""
+        )
 
     def ask(self, question: Question) -> Outcome:
         return self.ask_text(question.text, question.intent).outcome
@@ -350,7 +371,7 @@ class BaselineArm:
         completion = self.client.chat.completions.create(
             model="any",
             messages=[
-                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "system", "content": self.system},
                 {"role": "user", "content": text},
             ],
         )
@@ -371,6 +392,10 @@ def service_env(llm_url: str) -> dict[str, str]:
         # Thousands of questions in minutes: no rate limits here.
         "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
         "RATE_LIMIT_SESSION_PER_MINUTE": "0",
+        # The worker trains cache verifiers when the stream asks (``VERIFIER_TRAIN_EVERY``);
+        # its schedule never ticks during a run.
+        "RUN_WORKER_IN_SERVICE": "true",
+        "SCHEDULE_TICK_CRON": "0 0 1 1 *",
     }
 
 
@@ -501,6 +526,10 @@ def render_markdown(report: dict) -> str:
         ("No paid call (last window)", report["no_paid_call_share"]),
         ("Cost ratio (stream / baseline)", report["cost_ratio"]),
         ("Cost ratio, last window", report.get("cost_ratio_last_window")),
+        ("Cost ratio (stream / plain RAG, the knowledge base in every prompt)",
+         f"{report.get('cost_ratio_vs_plain_rag')} (plain RAG rating "
+         f"{report.get('plain_rag_avg_rating')})"),
+        ("Judge calls (yes/no, counted in every cost above)", report.get("judge_calls")),
         ("Prompt tokens per paid call / per bare call (ratio)",
          f"{_rounded(report.get('prompt_tokens_per_paid_call'))} / "
          f"{_rounded(report.get('baseline_prompt_tokens_per_call'))} "
@@ -663,6 +692,13 @@ class Runs:
     #: ``--implicit``: the residents of each arm (same behaviour, same seed).
     residents: Residents | None = None
     baseline_residents: Residents | None = None
+    #: Plain RAG (the knowledge base in every prompt) over the stream: cost, paid calls,
+    #: ratings.
+    rag_stream_cost: float = 0.0
+    rag_ratings: list[int] = field(default_factory=list)
+    #: The service's verifier at the end (``GET /api/voice/verifier``).
+    verifier: dict = field(default_factory=dict)
+    judge_calls: int = 0
 
 
 def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
@@ -687,6 +723,15 @@ def run_baseline(llm, baseline, stream, probe, progress, runs: Runs) -> None:
         progress.advance(task)
 
 
+def run_plain_rag(llm, rag: "BaselineArm", stream, progress, runs: Runs) -> None:
+    """The paid model with the whole knowledge base in every prompt, on the same stream."""
+    task = progress.add_task("plain RAG (knowledge base in every prompt)", total=len(stream))
+    for question in stream:
+        runs.rag_ratings.append(rag.ask(question).rating)
+        progress.advance(task)
+    runs.rag_stream_cost = llm.bills["rag"].cost_usd
+
+
 def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -> None:
     """The service learning from the stream (optionally given a local model part-way),
     then the probe without feedback."""
@@ -700,6 +745,8 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
                     service.data_dir, arm.client, ADMIN_KEY, args.local_base, args.local_steps,
                     full=args.local_full, learning_rate=args.local_learning_rate,
                 )  # fmt: skip
+            if index and index % VERIFIER_TRAIN_EVERY == 0:
+                arm.train_verifier()
             if runs.watch is not None and index % AUTO_CHECK_EVERY == 0:
                 runs.watch.wait_for_open_runs(index, progress.console.print)
             if runs.residents is not None:
@@ -715,11 +762,13 @@ def run_learning(args, llm, service, arm, stream, probe, progress, runs: Runs) -
         runs.passes.append(outcomes)
     runs.learning_stream_cost = llm.bills["learning"].cost_usd
     runs.learning_calls = (llm.bills["learning"].calls, llm.bills["learning"].prompt_tokens)
+    runs.judge_calls = llm.bills["learning"].judge_calls
     task = progress.add_task("probe (no feedback)", total=len(probe))
     for question in probe:
         runs.probe.append(arm.ask(question, feedback=False))
         progress.advance(task)
     runs.verified = arm.verified_answers_by_intent()
+    runs.verifier = arm.verifier_status()
     stream_phrasings = sorted({(q.intent, q.text) for q in stream})
     runs.coverage = arm.cache_coverage(stream_phrasings)
 
@@ -832,10 +881,26 @@ def full_report(args, stream, runs: Runs) -> dict:
     report["protocol"] = protocol_of(args)
     if runs.residents is not None:
         report["implicit"] = asdict(runs.residents.counts)
+    report |= plain_rag_figures(args, runs)
     report["cache_coverage_of_stream_phrasings"] = runs.coverage
     report["verified_answers"] = sum(runs.verified.values())
     report["intents_with_verified_answers"] = len(runs.verified)
     return report
+
+
+def plain_rag_figures(args, runs: Runs) -> dict:
+    """Cost against what a team would deploy instead: the paid model with the knowledge
+    base in every prompt, same stream, same simulated model; and the judge's share."""
+    learning = runs.learning_stream_cost / args.passes
+    active = runs.verifier.get("active") or {}
+    return {
+        "plain_rag_stream_cost_usd": round(runs.rag_stream_cost, 6),
+        "plain_rag_avg_rating": mean(runs.rag_ratings),
+        "cost_ratio_vs_plain_rag": ratio(learning, runs.rag_stream_cost),
+        "judge_calls": runs.judge_calls,
+        "verifier_version": active.get("id"),
+        "verifier_held_out": active.get("held_out"),
+    }
 
 
 def behaviour_of(args: argparse.Namespace) -> Behaviour:
@@ -868,6 +933,8 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         with Progress(console=console) as progress:
             run_baseline(llm, BaselineArm(llm.base_url, intents), stream, probe, progress, runs)
+            rag = BaselineArm(llm.base_url, intents, KNOWLEDGE_TEXT, key="rag")
+            run_plain_rag(llm, rag, stream, progress, runs)
             service.wait_ready()
             arm = LearningArm(
                 service.base_url, intents, random.Random(args.seed + 1), behaviour_of(args)

@@ -6,15 +6,22 @@ intent is in its answer with probability 0.3, or 0.9 when the fact appears anywh
 messages it was sent (context it can copy), padded with plausible generic text. It counts
 tokens and charges a fixed price per 1,000 tokens, separately for each API key, so the
 learning stream and the paid-only baseline are billed apart.
+
+A judge call (the cache verifier's «да»/«нет» question, ``app/verified_answers/judge.py``)
+is answered by comparing the question's intent with the intent whose key facts the quoted
+answer holds most of, wrong with probability ``judge_error`` (default 5 %), and billed like
+any call.
 """
 
 import json
 import random
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.verified_answers.judge import JUDGE_INSTRUCTION
 from benchmarks.dataset import Intent
 from tests.support.chat_server import ChatServer, completion
 
@@ -22,6 +29,8 @@ FACT_PROBABILITY = 0.3
 FACT_PROBABILITY_IN_CONTEXT = 0.9
 PRICE_PER_1K_TOKENS = 0.002
 MODEL_NAME = "simulated-general-llm"
+JUDGE_ERROR = 0.05
+_QUOTED = re.compile(r"«(.*?)»", re.DOTALL)
 
 _OPENINGS = [
     "Спасибо за обращение!",
@@ -56,6 +65,8 @@ class Bill:
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Of ``calls``, the judge's yes/no questions.
+    judge_calls: int = 0
 
     @property
     def cost_usd(self) -> float:
@@ -66,6 +77,7 @@ class Bill:
 class SimulatedLLM:
     intents: list[Intent]
     seed: int
+    judge_error: float = JUDGE_ERROR
     bills: dict[str, Bill] = field(default_factory=lambda: defaultdict(Bill))
     _server: ChatServer | None = None
 
@@ -83,12 +95,14 @@ class SimulatedLLM:
         question = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
         context = normalise(" ".join(str(m.get("content", "")) for m in messages))
         intent = self._by_question.get(normalise(question))
+        judging = bool(messages) and messages[0].get("content") == JUDGE_INSTRUCTION
         with self._lock:  # one random stream, consumed in request order
-            text = self._answer(intent, context)
+            text = self._verdict(question) if judging else self._answer(intent, context)
             bill = self.bills[api_key]
             prompt_tokens = sum(count_tokens(str(m.get("content", ""))) for m in messages)
             completion_tokens = count_tokens(text)
             bill.calls += 1
+            bill.judge_calls += judging
             bill.prompt_tokens += prompt_tokens
             bill.completion_tokens += completion_tokens
         return completion(text, MODEL_NAME, prompt_tokens, completion_tokens)
@@ -102,6 +116,23 @@ class SimulatedLLM:
                 facts.append(fact)
         body = f"По вашему вопросу: {', '.join(facts)}." if facts else rng.choice(_NO_FACTS)
         return f"{rng.choice(_OPENINGS)} {body} {rng.choice(_CLOSINGS)}"
+
+    def _verdict(self, prompt: str) -> str:
+        """«да» when the quoted answer is the question's intent's (by its key facts)."""
+        quoted = _QUOTED.findall(prompt)
+        asked = self._by_question.get(normalise(quoted[0])) if quoted else None
+        answer = normalise(quoted[1]) if len(quoted) > 1 else ""
+        right = asked is not None and self._intent_of_answer(answer) is asked
+        if self._rng.random() < self.judge_error:
+            right = not right
+        return "да" if right else "нет"
+
+    def _intent_of_answer(self, answer: str) -> Intent | None:
+        def held(item: Intent) -> float:
+            return sum(normalise(f) in answer for f in item.key_facts) / len(item.key_facts)
+
+        best = max(self.intents, key=held)
+        return best if held(best) > 0 else None
 
     def start(self) -> "SimulatedLLM":
         self._server = ChatServer(self._respond, MODEL_NAME).start()

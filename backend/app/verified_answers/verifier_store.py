@@ -1,9 +1,11 @@
 """Verifier versions in the database: recorded, gated, switched in, rolled back; and the
 labelled pairs the service's records give the next one.
 
-**The gate.** A new version is switched in only if its held-out (out-of-fold) wrong-serve
-share is ≤ δ and it serves right pairs at least about as well as the active version
-(``RECALL_SLACK``); otherwise it is kept as ``rejected`` with the reason. The active
+**The gate.** A new version is switched in only if its pairs can bound the wrong-serve rate
+at δ at all (otherwise it would serve nothing, and the static guards serve better), its
+held-out (out-of-fold) wrong-serve share is ≤ δ and it serves right pairs at least about as
+well as the active version (``RECALL_SLACK``); otherwise it is kept as ``rejected`` with the
+reason. The active
 version before it is ``retired``, and an operator can roll back to it.
 
 **Labelled pairs, and who may steer them.** The judge's verdicts (the paid model's word on
@@ -71,6 +73,11 @@ def active_version(session: Session) -> VerifierVersion | None:
 def gate(trained: TrainedVerifier, active: VerifierVersion | None, max_error_rate: float) -> str:
     """Why ``trained`` must not serve; empty when it may."""
     held_out = trained.held_out
+    if trained.verifier.serve_at > 1 and trained.verifier.ask_from > 1:
+        return (
+            f"{trained.pairs} pairs are too few to bound wrong serves at CACHE_MAX_ERROR_RATE "
+            f"{max_error_rate}: the static guards keep deciding"
+        )
     if held_out["wrong_share"] > max_error_rate:
         return (
             f"held-out wrong serves {held_out['wrong_share']:.3f} exceed "
