@@ -29,7 +29,7 @@ import numpy as np
 from app.embeddings.service import BundledE5Embedder
 from app.embeddings.word_vectors import WordVectors
 from app.verified_answers.logistic import LogisticModel
-from app.verified_answers.matcher import FittedMatcher
+from app.verified_answers.matcher import SAME_QUESTION, FittedMatcher
 from app.verified_answers.verifier import PROPOSING, Action, CacheVerifier, VerifierModel
 from app.verified_answers.verifier_calibration import wilson_interval
 from app.verified_answers.verifier_features import (
@@ -86,7 +86,7 @@ class Scorer:
 def decisions(evaluation: Evaluation, near, holdout_from: int, splits: int, word_vectors):
     """Per verifier: (group, kind, probability or None when nothing was proposed, right)."""
     shipped = thresholds_as_shipped()
-    proposing = replace(shipped, min_answer_relevance=0.0, min_margin=0.3, min_similarity=0.83)
+    proposing = replace(shipped, **PROPOSING)
     out: dict[str, list] = {name: [] for name in VERIFIERS}
     for seed in range(splits):
         split = split_phrasings(evaluation.intents, seed)
@@ -99,14 +99,8 @@ def decisions(evaluation: Evaluation, near, holdout_from: int, splits: int, word
             words = ClassWords(matcher, level)
 
             scorer = Scorer(matcher, words, model, cols, word_vectors)
-            for i, (item, vector) in enumerate(zip(near, evaluation.near_vectors, strict=True)):
-                group = "holdout" if i >= holdout_from else "look-alike"
-                out[name].append(scorer(item.question, vector, item.answer_intent, group,
-                                        item.kind))  # fmt: skip
-            for i, (item, (_, probe)) in enumerate(zip(evaluation.intents, split, strict=True)):
-                for k in probe:
-                    out[name].append(scorer(item.questions[k], evaluation.phrasing_vectors[i][k],
-                                            item.intent, "unseen", "paraphrase"))  # fmt: skip
+            for asked in _decisions_of(evaluation, near, holdout_from, split):
+                out[name].append(scorer(*asked))
     return out
 
 
@@ -140,6 +134,8 @@ def served_by_delta(evaluation, near, holdout_from, splits, word_vectors, judge_
 
 
 def _decisions_of(evaluation, near, holdout_from, split):
+    """(question, vector, right answer, group, kind): the look-alikes, then the split's
+    unseen paraphrases."""
     for i, (item, vector) in enumerate(zip(near, evaluation.near_vectors, strict=True)):
         group = "holdout" if i >= holdout_from else "look-alike"
         yield item.question, vector, item.answer_intent, group, item.kind
@@ -160,7 +156,7 @@ def _served(runtime: CacheVerifier, verifier: VerifierModel, matcher, question, 
     if not decision.serve:
         return Action.DECLINE, False
     is_right = decision.candidate.key == right
-    if decision.reason == "same question":
+    if decision.reason == SAME_QUESTION:
         return Action.SERVE, is_right
     assessment = runtime.assess(verifier, question, vector, matcher, decision.candidate)
     return assessment.action, is_right

@@ -279,9 +279,7 @@ class AnswerPipeline:
         """The knowledge base's emergency entry (its source says so, its model name says
         which): no cache, no model. And whether the turn belongs to the conversation."""
         with self.database.session() as session:
-            bound = caller.holds_conversation_token or not self._conversation_exists(
-                session, session_id
-            )
+            bound = self._bound(session, session_id, caller)
         return Answer(emergency.text, EMERGENCY_MODEL_NAME, AnswerSource.KNOWLEDGE_BASE), bound
 
     def validate_message(self, message: str) -> str:
@@ -312,9 +310,7 @@ class AnswerPipeline:
         caller: Caller | None = None,
     ) -> Plan:
         caller = caller or Caller()
-        bound = caller.holds_conversation_token or not self._conversation_exists(
-            session, session_id
-        )
+        bound = self._bound(session, session_id, caller)
         history = self.recent_turns(session, session_id, caller)
         if history and says_thanks(question):
             # "Спасибо, понятно" closes the conversation: nothing to look up or pay for.
@@ -503,6 +499,11 @@ class AnswerPipeline:
             s.log.corrected_response is None and (s.log.rating or 0) <= LOW_RATING
             for s in neighbours
         )
+
+    def _bound(self, session: Session, session_id: str, caller: Caller) -> bool:
+        """The turn belongs to the conversation proper: the caller holds its token, or
+        it opens the conversation."""
+        return caller.holds_conversation_token or not self._conversation_exists(session, session_id)
 
     @staticmethod
     def _conversation_exists(session: Session, session_id: str) -> bool:

@@ -30,6 +30,17 @@ RETRY_BACKOFF_SECONDS = 0.5
 RETRYABLE = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 
 
+def paid_client(settings: Settings, timeout: float) -> openai.OpenAI:
+    """The SDK client of the paid endpoint (``LLM_*``), without the SDK's own retries:
+    whoever calls decides what may be retried."""
+    return openai.OpenAI(
+        api_key=settings.llm_api_key or "not-needed",
+        base_url=settings.llm_base_url,
+        timeout=timeout,
+        max_retries=0,
+    )
+
+
 class OpenAICompatibleProvider:
     """The paid LLM. Bounded: one timeout per attempt and a fixed number of retries."""
 
@@ -40,12 +51,8 @@ class OpenAICompatibleProvider:
         self._max_tokens = settings.llm_max_tokens
         self._price_in = settings.llm_price_input_per_1k
         self._price_out = settings.llm_price_output_per_1k
-        self._client = openai.OpenAI(
-            api_key=settings.llm_api_key or "not-needed",
-            base_url=settings.llm_base_url,
-            timeout=settings.llm_timeout_seconds,
-            max_retries=0,  # retried below, where a timeout is told apart
-        )
+        # Retried below, where a timeout is told apart.
+        self._client = paid_client(settings, settings.llm_timeout_seconds)
         self._retries = settings.llm_max_retries
         self._health: tuple[float, str] | None = None
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import openai
 
 from app.core.config import Settings
+from app.llm.openai_compatible import paid_client
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,7 @@ class PaidJudge:
         self.model = settings.llm_model
         self._price_in = settings.llm_price_input_per_1k
         self._price_out = settings.llm_price_output_per_1k
-        self._client = openai.OpenAI(
-            api_key=settings.llm_api_key or "not-needed",
-            base_url=settings.llm_base_url,
-            timeout=min(settings.llm_timeout_seconds, MAX_TIMEOUT_SECONDS),
-            max_retries=0,
-        )
+        self._client = paid_client(settings, min(settings.llm_timeout_seconds, MAX_TIMEOUT_SECONDS))
 
     def ask(self, question: str, answer: str) -> Verdict:
         messages = judge_messages(question, answer)

@@ -157,22 +157,24 @@ class CacheVerifier:
         self._words_of: tuple[FittedMatcher | None, ClassWords | None] = (None, None)
 
     def active(self, session: Session) -> VerifierModel | BrokenVerifier | None:
-        """The version serving now (one small indexed query); None when none was trained."""
-        row = session.execute(
-            select(VerifierVersion.id, VerifierVersion.params).where(
-                VerifierVersion.status == "active"
-            )
-        ).first()
-        if row is None:
+        """The version serving now; None when none was trained. Each question reads the
+        active id only (one small indexed query); its parameters when it changed."""
+        version_id = session.scalar(
+            select(VerifierVersion.id).where(VerifierVersion.status == "active")
+        )
+        if version_id is None:
             return None
         loaded = self._loaded
-        if loaded is not None and loaded.version_id == row.id:
+        if loaded is not None and loaded.version_id == version_id:
             return loaded
+        params = session.scalar(
+            select(VerifierVersion.params).where(VerifierVersion.id == version_id)
+        )
         try:
-            loaded = VerifierModel.from_dict(row.params, version_id=row.id)
+            loaded = VerifierModel.from_dict(params, version_id=version_id)
         except (KeyError, TypeError, ValueError) as error:
-            logger.error("verifier version %s cannot be loaded: %s", row.id, error)
-            loaded = BrokenVerifier(row.id, str(error))
+            logger.error("verifier version %s cannot be loaded: %s", version_id, error)
+            loaded = BrokenVerifier(version_id, str(error))
         self._loaded = loaded
         return loaded
 
