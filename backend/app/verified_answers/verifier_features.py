@@ -106,7 +106,9 @@ def pair_features(
     candidate = matcher.slots[slot]
     asked = content_lemmas(question)
     own = words.by_key[candidate.key]
-    uncovered = sorted(asked - own, key=words.idf, reverse=True)
+    # Rarest first; ties by the word itself, not by set order (which changes with
+    # PYTHONHASHSEED): only the first MAX_EMBEDDED_WORDS are embedded.
+    uncovered = sorted(asked - own, key=lambda lemma: (-words.idf(lemma), lemma))
     nearest = float(np.max(candidate.approved @ vector)) if candidate.approved.size else -1.0
     relevance = (
         float(candidate.answer_passage @ vector) if candidate.answer_passage is not None else 0.8
